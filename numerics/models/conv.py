@@ -1,0 +1,79 @@
+"""1-D convolutional nets with a dense read-out (spec §1.4 rows 2 and 4).
+
+Patches are x[p:p+K], p = 0..L-1, L = d_in - K + 1 (stride 1, valid padding). Blocks: V (B, H, L), U (B, H, K).
+f(x) = Σ_i Σ_p V[i, p] σ(U[i]·x[p:p+K]) with σ = identity (linear conv) or relu (ReLU conv).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .pointwise import ACTIVATIONS
+
+
+def patch_index(d_in: int, kernel: int) -> np.ndarray:
+    """Integer array idx (L, K) with idx[p, k] = p + k, so x[..., idx] stacks the L patches."""
+    n_patches = d_in - kernel + 1
+    return np.arange(n_patches)[:, None] + np.arange(kernel)[None, :]
+
+
+def conv_forward_pullback(
+    V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: str
+) -> tuple[np.ndarray, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
+    """f[b, μ] = Σ_{i,p} V[i,p] σ(z_μip), z_μip = U[i]·x_μ[p:p+K] (shape (B, P, 1)), and its pull-back
+    dF ↦ (dV, dU): dV[i,p] = Σ_μ dF_μ σ(z_μip), dU[i] = Σ_{μ,p} dF_μ V[i,p] σ'(z_μip) x_μ[p:p+K]."""
+    sigma, sigma_prime = ACTIVATIONS[activation]
+    B, H, K = U.shape
+    Xp = X[:, patch_index(X.shape[1], K)]
+    P, L, _ = Xp.shape
+    z = np.matmul(Xp.reshape(P * L, K), U.transpose(0, 2, 1)).reshape(B, P, L * H)
+    a = sigma(z)
+    # Read-out weights in the (p, i) order of z's last axis, so the sums over (p, i) become matrix products.
+    Vt = np.ascontiguousarray(V.transpose(0, 2, 1)).reshape(B, L * H, 1)
+    F = np.matmul(a, Vt)
+
+    def pullback(dF: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dV = np.matmul(dF.transpose(0, 2, 1), a).reshape(B, L, H).transpose(0, 2, 1)
+        dz = dF * Vt.transpose(0, 2, 1)
+        if sigma_prime is not None:
+            dz *= sigma_prime(z, a)
+        dU = np.matmul(dz.reshape(B, P * L, H).transpose(0, 2, 1), Xp.reshape(P * L, K))
+        return dV, dU
+
+    return F, pullback
+
+
+def conv_forward(V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: str) -> np.ndarray:
+    """f[b, μ] = Σ_{i,p} V[i,p] σ(U[i]·x_μ[p:p+K]): shape (B, P, 1)."""
+    return conv_forward_pullback(V, U, X, activation)[0]
+
+
+def conv_vjp(
+    V: np.ndarray, U: np.ndarray, X: np.ndarray, dF: np.ndarray, activation: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(∂/∂V, ∂/∂U) of Σ dF·f (see :func:`conv_forward_pullback`)."""
+    return conv_forward_pullback(V, U, X, activation)[1](dF)
+
+
+def _scatter(d_in: int, kernel: int) -> np.ndarray:
+    # One-hot (L*K, d_in) map sending tap (p, k) to input coordinate p + k.
+    idx = patch_index(d_in, kernel)
+    S = np.zeros((idx.size, d_in))
+    S[np.arange(idx.size), idx.ravel()] = 1.0
+    return S
+
+
+def linear_conv_matrix(V: np.ndarray, U: np.ndarray, d_in: int) -> np.ndarray:
+    """Linear conv as f = W x: W[0, j] = Σ_i Σ_{p+k=j} V[i,p] U[i,k]; shape (B, 1, d_in)."""
+    B, H, K = U.shape
+    T = np.matmul(V.transpose(0, 2, 1), U)  # T[p, k] = Σ_i V[i,p] U[i,k]
+    return np.matmul(T.reshape(B, -1), _scatter(d_in, K))[:, None, :]
+
+
+def linear_conv_matrix_vjp(V: np.ndarray, U: np.ndarray, dW: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pull-back of W: with dT[p,k] = dW[0, p+k], dV[i,p] = Σ_k U[i,k] dT[p,k], dU[i,k] = Σ_p V[i,p] dT[p,k]."""
+    K = U.shape[2]
+    dT = dW[:, 0, :][:, patch_index(dW.shape[2], K)]
+    return np.matmul(U, dT.transpose(0, 2, 1)), np.matmul(V, dT)

@@ -1,0 +1,134 @@
+"""Small reference instances (architecture × task) built on both sides from the same numbers.
+
+Each :class:`Case` holds the architecture name, sizes, and the task data as NumPy arrays; ``symbolic()`` and
+``numeric()`` turn them into a :mod:`theory` and a :mod:`numerics` object.  The two packages never import each
+other; this module is where they meet (spec "map to packages").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+import numerics
+import theory
+
+
+def _spd(rng: np.random.Generator, d: int) -> np.ndarray:
+    a = rng.standard_normal((d, d))
+    return a @ a.T / d + 0.5 * np.eye(d)
+
+
+def _sym(arr: np.ndarray) -> sp.Matrix:
+    return sp.Matrix(np.asarray(arr, dtype=float).tolist())
+
+
+@dataclass(frozen=True)
+class Case:
+    """One architecture × task instance: ``kind`` is linear, quadratic, icl, dataset or icl-dataset."""
+
+    arch: str
+    sizes: dict[str, int]
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.arch}/{self.kind}"
+
+    def symbolic(self) -> tuple[theory.NetworkSpec, Any]:
+        spec = theory.build(self.arch, **self.sizes)
+        d = self.data
+        if self.kind == "linear":
+            task = theory.LinearRegressionTask(_sym(d["sigma_xx"]), _sym(d["sigma_yx"]), _sym(d["sigma_yy"]))
+        elif self.kind == "quadratic":
+            task = theory.QuadraticGaussianTask(_sym(d["a"]), _sym(d["sigma"]))
+        elif self.kind == "icl":
+            task = theory.ICLTask(_sym(d["lam"]), d["context"])
+        elif self.kind == "dataset":
+            task = theory.Dataset(_sym(d["x"]), _sym(d["y"]))
+        else:
+            task = theory.ICLDataset(_sym(d["beta"]), _sym(d["x_query"]), _sym(d["y_query"].reshape(-1, 1)))
+        return spec, task
+
+    def numeric(self) -> tuple[Any, Any]:
+        arch = numerics.build_architecture(self.arch, **self.sizes)
+        d = self.data
+        if self.kind == "linear":
+            task = numerics.LinearRegressionTask(d["sigma_xx"], d["sigma_yx"], d["sigma_yy"])
+        elif self.kind == "quadratic":
+            task = numerics.QuadraticGaussianTask(d["a"], d["sigma"])
+        elif self.kind == "icl":
+            task = numerics.ICLTask(d["lam"], d["context"])
+        elif self.kind == "dataset":
+            task = numerics.Dataset(d["x"], d["y"])
+        else:
+            task = numerics.ICLDataset(d["beta"], d["x_query"], d["y_query"])
+        return arch, task
+
+
+def _linear_data(rng, d_in: int, d_out: int) -> dict[str, np.ndarray]:
+    sxx = _spd(rng, d_in)
+    syx = rng.standard_normal((d_out, d_in))
+    # Σ_yy ⪰ Σ_yx Σ_xx⁻¹ Σ_xy keeps the joint covariance PSD; the extra 0.3 I is irreducible noise.
+    syy = syx @ np.linalg.solve(sxx, syx.T) + 0.3 * np.eye(d_out)
+    return {"sigma_xx": sxx, "sigma_yx": syx, "sigma_yy": syy}
+
+
+def _dataset(rng, n: int, d_in: int, d_out: int) -> dict[str, np.ndarray]:
+    return {"x": rng.standard_normal((n, d_in)), "y": rng.standard_normal((n, d_out))}
+
+
+def _icl_dataset(rng, n: int, dim: int) -> dict[str, np.ndarray]:
+    return {"beta": rng.standard_normal((n, dim)), "x_query": rng.standard_normal((n, dim)),
+            "y_query": rng.standard_normal(n)}
+
+
+def reference_cases(seed: int = 0) -> dict[str, list[Case]]:
+    """Per architecture, the tiny instances used by the ``grad-consistency:<arch>`` claims and the tests."""
+    rng = np.random.default_rng(seed)
+    c: dict[str, list[Case]] = {}
+    c["linear-fc"] = [Case("linear-fc", {"d_in": 3, "d_out": 2, "width": 2}, "linear", _linear_data(rng, 3, 2)),
+                      Case("linear-fc", {"d_in": 3, "d_out": 2, "width": 2}, "dataset", _dataset(rng, 3, 3, 2))]
+    c["linear-conv"] = [Case("linear-conv", {"d_in": 4, "kernel": 2, "width": 2}, "linear", _linear_data(rng, 4, 1)),
+                        Case("linear-conv", {"d_in": 4, "kernel": 2, "width": 2}, "dataset", _dataset(rng, 3, 4, 1))]
+    c["relu-fc"] = [Case("relu-fc", {"d_in": 2, "d_out": 2, "width": 3}, "dataset", _dataset(rng, 4, 2, 2))]
+    c["relu-conv"] = [Case("relu-conv", {"d_in": 4, "kernel": 2, "width": 2}, "dataset", _dataset(rng, 3, 4, 1))]
+    a = rng.standard_normal((3, 3))
+    c["quadratic"] = [Case("quadratic", {"d_in": 3, "d_out": 1, "width": 2}, "quadratic",
+                           {"a": (a + a.T) / 2, "sigma": _spd(rng, 3)}),
+                      Case("quadratic", {"d_in": 3, "d_out": 1, "width": 2}, "dataset", _dataset(rng, 3, 3, 1))]
+    c["attn-s"] = [Case("attn-s", {"dim": 2, "width": 2, "rank": 2}, "icl", {"lam": _spd(rng, 2), "context": 5}),
+                   Case("attn-s", {"dim": 2, "width": 2, "rank": 2}, "icl-dataset", _icl_dataset(rng, 3, 2))]
+    c["attn-m"] = [Case("attn-m", {"dim": 2, "width": 2}, "icl", {"lam": _spd(rng, 2), "context": 7}),
+                   Case("attn-m", {"dim": 2, "width": 2}, "icl-dataset", _icl_dataset(rng, 3, 2))]
+    for name in ("tanh-fc", "xtanh-fc", "cubic"):
+        c[name] = [Case(name, {"d_in": 2, "d_out": 2, "width": 2}, "dataset", _dataset(rng, 3, 2, 2))]
+    c["deep-linear"] = [Case("deep-linear", {"d_in": 2, "hidden": 3, "width": 2, "d_out": 2}, "linear",
+                             _linear_data(rng, 2, 2)),
+                        Case("deep-linear", {"d_in": 2, "hidden": 3, "width": 2, "d_out": 2}, "dataset",
+                             _dataset(rng, 3, 2, 2))]
+    c["diagonal-linear"] = [Case("diagonal-linear", {"dim": 3}, "linear", _linear_data(rng, 3, 1)),
+                            Case("diagonal-linear", {"dim": 3}, "dataset", _dataset(rng, 3, 3, 1))]
+    return c
+
+
+def relu_kink_margin(case: Case, theta: np.ndarray) -> float:
+    """Smallest |preactivation| over the dataset for ReLU cases (inf otherwise): finite differences of the
+    gradient are only valid when every preactivation stays farther than the step from its kink."""
+    if not case.arch.startswith("relu"):
+        return float("inf")
+    arch = numerics.build_architecture(case.arch, **case.sizes)
+    blocks = arch.unpack(theta.reshape(1, -1))
+    x = case.data["x"]
+    u = blocks["U"][0]
+    if case.arch == "relu-fc":
+        pre = x @ u[:, :-1].T + u[:, -1]
+    else:
+        k = u.shape[1]
+        patches = np.stack([x[:, p:p + k] for p in range(x.shape[1] - k + 1)], axis=1)
+        pre = np.einsum("npk,ik->npi", patches, u)
+    return float(np.min(np.abs(pre)))

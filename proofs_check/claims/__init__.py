@@ -1,0 +1,3 @@
+"""The workbench's claims; importing this package registers them all in :data:`proofs_check.registry.REGISTRY`."""
+
+from . import grad_consistency  # noqa: F401 - registers claims
