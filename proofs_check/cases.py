@@ -8,6 +8,7 @@ other; this module is where they meet (spec "map to packages").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -87,8 +88,12 @@ def _icl_dataset(rng, n: int, dim: int) -> dict[str, np.ndarray]:
             "y_query": rng.standard_normal(n)}
 
 
+@lru_cache(maxsize=4)
 def reference_cases(seed: int = 0) -> dict[str, list[Case]]:
-    """Per architecture, the tiny instances used by the ``grad-consistency:<arch>`` claims and the tests."""
+    """Per architecture, the tiny instances used by the ``grad-consistency:<arch>`` claims and the tests.
+
+    Cached, so every caller in a process shares the case objects and each symbolic derivation is compiled once.
+    """
     rng = np.random.default_rng(seed)
     c: dict[str, list[Case]] = {}
     c["linear-fc"] = [Case("linear-fc", {"d_in": 3, "d_out": 2, "width": 2}, "linear", _linear_data(rng, 3, 2)),

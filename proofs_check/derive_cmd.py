@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 import theory
+from theory.spec import latex_names
 
 
 def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
@@ -63,7 +64,11 @@ def run_derive(args) -> int:
     task, task_text = _task_for(spec, args)
     der = theory.derive(spec, task, timeout=args.timeout)
     tex = args.latex
-    fmt = sp.latex if tex else sp.sstr
+    names = latex_names()
+
+    def fmt(expr):
+        return sp.latex(expr, symbol_names=names) if tex else sp.sstr(expr)
+
     print(f"# {spec.name}  sizes={dict(spec.sizes)}  ({CONVENTION})")
     print(f"model: {spec.formula if tex else spec.formula}")
     print(f"g_in: {spec.g_in};  parameters ({spec.n_params}): "
@@ -74,7 +79,7 @@ def run_derive(args) -> int:
     print(("L = " if not tex else r"L(\theta) = ") + fmt(sp.factor_terms(der.loss)))
     print("\n## gradient flow  (theta' = -grad L)")
     for p, rhs in zip(der.params, der.flow, strict=True):
-        lhs = (r"\dot{" + sp.latex(p) + "}") if tex else f"d/dt {p}"
+        lhs = (r"\dot{" + names[p] + "}") if tex else f"d/dt {p}"
         print(f"{lhs} = {fmt(sp.factor_terms(rhs))}")
     print("\n## theorems")
     for c in (theory.theorem1_constructions(spec) + theory.theorem3_invariant_sets(spec)

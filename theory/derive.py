@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .spec import NetworkSpec
+from .spec import NetworkSpec, latex_names
 from .tasks import Task
 from .timebound import DEFAULT_SECONDS, time_bound
 
@@ -55,9 +55,10 @@ class Derivation:
 
     def latex(self) -> str:
         """LaTeX of the loss and of the flow equations (dot notation)."""
-        lines = [r"L(\theta) = " + sp.latex(self.loss)]
+        names = latex_names()
+        lines = [r"L(\theta) = " + sp.latex(self.loss, symbol_names=names)]
         for p, rhs in zip(self.params, self.flow, strict=True):
-            lines.append(r"\dot{" + sp.latex(p) + "} = " + sp.latex(sp.factor_terms(rhs)))
+            lines.append(r"\dot{" + names[p] + "} = " + sp.latex(sp.factor_terms(rhs), symbol_names=names))
         return "\n".join(lines)
 
 

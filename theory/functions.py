@@ -17,9 +17,12 @@ class Relu(sp.Function):
     def eval(cls, z):
         if z.is_number:
             return sp.Max(0, z)
-        coeff, rest = z.as_coeff_Mul()
-        if coeff.is_positive and coeff != 1:
-            return coeff * cls(rest)
+        # Pull out every factor known to be positive: relu(a z) = a relu(z) for a > 0.
+        factors = sp.Mul.make_args(z)
+        positive = [f for f in factors if f.is_positive]
+        if positive and len(positive) < len(factors):
+            rest = sp.Mul(*[f for f in factors if not f.is_positive])
+            return sp.Mul(*positive) * cls(rest)
         if z.is_nonnegative:
             return z
         if z.is_nonpositive:

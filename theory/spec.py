@@ -63,7 +63,7 @@ def make_block(name: str, shape: Sequence[int], base: str, latex_base: str | Non
 _LATEX: dict[sp.Symbol, str] = {}
 
 
-def latex_names(expr_symbols=None) -> dict[sp.Symbol, str]:
+def latex_names() -> dict[sp.Symbol, str]:
     """LaTeX names of parameter symbols (``v_1_2`` → ``v_{1,2}``), for ``sympy.latex(..., symbol_names=...)``."""
     return dict(_LATEX)
 

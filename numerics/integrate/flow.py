@@ -1,0 +1,299 @@
+"""Batched adaptive gradient flow θ̇ = −∇L(θ) (spec §0.4, §0.6).
+
+One vectorised run integrates B trajectories with the explicit Dormand–Prince 8(5,3) pair (DOP853, the spec's
+default): every member has its own time t_b, step h_b and error control (accept/reject per member), all members
+still running are evaluated together in one call of ``fun`` per stage, and finished members are frozen and no
+longer passed to ``fun``. With B = 1 the step sequence is the one of ``scipy.integrate.solve_ivp(method="DOP853")``
+(same tableau, error norm, controller and initial-step heuristic).
+
+Stopping rule per member (whichever comes first):
+
+* ``"t_max"``: t_b reached t_max (the last step is shortened to land on it exactly);
+* ``"converged"``: after an accepted step, ‖∇L(θ)‖ ≤ gtol·sqrt(L_scale) **and** |L_new − L_old| ≤ ftol·L_scale,
+  where L_scale = L(θ₀) (1 if L(θ₀) = 0). Near a minimum with curvature λ, L − L* ≈ ‖∇L‖²/(2λ), so the first
+  condition bounds the remaining loss decrease by gtol²·L_scale/(2λ) (1e-20·L_scale/(2λ) by default). It is a local
+  rule: it cannot tell a minimum from a saddle whose unstable component is below gtol, so keep gtol well below
+  the gradient on the plateaus (≈ s·ε for small-init nets; ε ≥ 1e-8 is safe with the default 1e-10);
+  ``gtol=0`` disables it;
+* ``"budget"``: ``max_steps`` attempted steps (accepted + rejected) for that member, or ``time_budget_s`` of
+  wall-clock for the whole call;
+* ``"nan"`` / ``"step_too_small"``: the step size fell below 10 ulp of t; ``"nan"`` when the last attempt
+  produced non-finite values (the last finite state is kept).
+
+Stiffness fallback: plateaus are accuracy-limited (near-exponential motion, large steps) but the approach to a
+minimum can be stiff (step limited by stability, h·λ_max ≈ 6). Hairer's DOP853 test estimates h·λ from the last
+two stages of every accepted step; after ``stiff_steps`` (15, Hairer's value) consecutive accepted steps with
+h·λ > 6.1 the member leaves the batch and is finished by ``scipy.integrate.solve_ivp`` with the implicit
+``stiff_method`` (default "Radau") at the same rtol/atol and the same stopping rule (``method`` of the member
+becomes e.g. "DOP853+Radau", ``stiff_switch_time`` records when). ``stiff_method=None`` disables the switch.
+
+Dense output: (t, L, ‖∇L‖) are recorded at every accepted step (so dL/dt = −‖∇L‖² is known there exactly) and θ
+at every ``save_every``-th accepted step (plus the first and last). :mod:`numerics.integrate.dense` rebuilds the
+7th-order DOP853 interpolant of any step by replaying the recorded steps from the nearest stored θ, which gives
+loss-level crossings to ~1e-12 relative (:func:`~numerics.integrate.dense.refine_crossing`).
+
+Reproducibility and cost: a member's trajectory does not depend on the batch it runs in up to round-off (the stage
+sums are BLAS products whose last bits depend on the batch size, and the error estimate amplifies that into
+~1e-6 relative changes of later step sizes; solutions agree to the tolerance). Per step and member the kernel
+reads ~100 stored stage vectors, so for large batches it is memory-bound: measured ≈ 3–5 µs per member-evaluation
+at n = 500, B = 256 (2 shared cores), on top of the cost of ``fun``.
+"""
+
+from __future__ import annotations
+
+import time as _time
+
+import numpy as np
+
+from . import checks
+from .dop853 import STIFF_HLAMBDA, GradFun, attempt_step, evaluate, initial_step, new_step_factor
+from .record import Recorder
+from .result import IntegrationResult, MemberTrajectory
+from .stiff import continue_stiff
+
+DEFAULT_RTOL = 1e-10
+DEFAULT_ATOL = 1e-14
+DEFAULT_GTOL = 1e-10
+DEFAULT_FTOL = 1e-12
+
+
+def gradient_flow(
+    fun: GradFun,
+    theta0,
+    t_max: float,
+    *,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    gtol: float = DEFAULT_GTOL,
+    ftol: float = DEFAULT_FTOL,
+    save_every: int | None = 1,
+    max_steps: int = 200_000,
+    time_budget_s: float | None = None,
+    first_step: float | None = None,
+    max_step: float = np.inf,
+    stiff_method: str | None = "Radau",
+    stiff_steps: int = 15,
+) -> IntegrationResult:
+    """Integrate θ̇ = −∇L(θ) for a batch θ₀ (B, n) from t = 0 to ``t_max`` (spec §0.4, §0.6).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(theta (m, n)) -> (loss (m,), grad (m, n))`` for any m ≤ B (rows are independent members).
+    theta0 : (B, n) array
+        Initial parameters, finite.
+    t_max : float
+        Final time (> 0, finite).
+    rtol, atol : float
+        DOP853 tolerances; defaults 1e-10 / 1e-14 (spec §0.6; use rtol 1e-12 for conservation-law checks).
+    gtol, ftol : float
+        Convergence rule (module docstring); ``gtol=0`` integrates to ``t_max``.
+    save_every : int or None
+        Store θ every ``save_every`` accepted steps (always the first and last point); None: ends only.
+        Memory ≈ 8·n·(steps/save_every) bytes per member.
+    max_steps : int
+        Attempted steps per member before status ``"budget"``.
+    time_budget_s : float or None
+        Wall-clock budget for the whole call; members still running get status ``"budget"``.
+    first_step, max_step : float
+        Optional initial step (default: Hairer's heuristic) and step cap.
+    stiff_method : str or None
+        Implicit ``solve_ivp`` method used after stiffness is detected ("Radau", "BDF" or "LSODA"); None: never.
+    stiff_steps : int
+        Consecutive stiff-looking accepted steps that trigger the switch.
+
+    Returns
+    -------
+    IntegrationResult
+        ``kind="gradient_flow"``; one :class:`MemberTrajectory` per row of θ₀.
+    """
+    start = _time.perf_counter()
+    y = checks.check_theta0(theta0)
+    t_max = checks.check_positive("t_max", t_max)
+    rtol = checks.check_positive("rtol", rtol)
+    atol = checks.check_nonnegative("atol", atol)
+    gtol = checks.check_nonnegative("gtol", gtol)
+    ftol = checks.check_nonnegative("ftol", ftol)
+    save_every = checks.check_int("save_every", save_every, allow_none=True)
+    max_steps = checks.check_int("max_steps", max_steps)
+    time_budget_s = checks.check_positive("time_budget_s", time_budget_s, allow_none=True)
+    first_step = checks.check_positive("first_step", first_step, allow_none=True)
+    max_step = checks.check_positive("max_step", max_step, allow_inf=True)
+    stiff_steps = checks.check_int("stiff_steps", stiff_steps)
+    if stiff_method is not None and stiff_method not in ("Radau", "BDF", "LSODA"):
+        raise checks.InputError(f"stiff_method: must be 'Radau', 'BDF', 'LSODA' or None, got {stiff_method!r}")
+    if rtol < 100 * np.finfo(float).eps:
+        raise checks.InputError(f"rtol: must be >= 100 machine epsilon (2.2e-14), got {rtol!r}")
+
+    B, n = y.shape
+    loss, grad = evaluate(fun, y)
+    f = -grad
+    n_eval = np.ones(B, dtype=np.int64)
+    gnorm = np.linalg.norm(grad, axis=1)
+    l_scale = np.where(loss > 0, loss, 1.0)
+    t = np.zeros(B)
+    status = np.array([""] * B, dtype=object)
+    message = np.array([""] * B, dtype=object)
+    where = np.zeros((B, 3))  # status time, loss, step
+    rec = Recorder(B)
+    n_acc = np.zeros(B, dtype=np.int64)
+    n_rej = np.zeros(B, dtype=np.int64)
+    rejected_before = np.zeros(B, dtype=bool)
+    stiff_count = np.zeros(B, dtype=np.int64)
+    stiff_members: list[int] = []
+    last_bad = np.zeros(B, dtype=bool)
+    all_idx = np.arange(B)
+    rec.add(all_idx, np.zeros(B, dtype=np.int64), t, loss, gnorm)
+    for b in range(B):
+        rec.save_theta(b, 0.0, y[b])
+
+    bad0 = ~(np.isfinite(loss) & np.isfinite(grad).all(axis=1))
+    active = ~bad0
+    for b in np.flatnonzero(bad0):
+        status[b], message[b] = "nan", "loss or gradient not finite at theta0"
+        where[b] = (0.0, loss[b], 0)
+
+    h = np.zeros(B)
+    if active.any():
+        ia = np.flatnonzero(active)
+        if first_step is None:
+            h[ia] = initial_step(fun, y[ia], f[ia], np.full(ia.size, t_max), rtol, atol, max_step)
+            n_eval[ia] += 1
+        else:
+            h[ia] = min(first_step, t_max, max_step)
+        h = np.where(np.isfinite(h) & (h > 0), h, 1e-6)
+
+    stiff_on = stiff_method is not None
+    g_lim = gtol * np.sqrt(l_scale)  # convergence thresholds per member
+    f_lim = ftol * l_scale
+    attempts = 0  # every running member attempts one step per iteration, so this is its attempt count
+    work = np.empty((B, 14, n))  # stage storage reused by every step (see attempt_step)
+    with np.errstate(all="ignore"):
+        while True:
+            ia = np.flatnonzero(active)
+            if ia.size == 0:
+                break
+            if time_budget_s is not None and _time.perf_counter() - start > time_budget_s:
+                for b in ia:
+                    status[b], message[b] = "budget", f"time budget {time_budget_s:g} s exhausted"
+                    where[b] = (t[b], loss[b], n_acc[b])
+                active[:] = False
+                break
+            full = ia.size == B
+            sel = slice(None) if full else ia  # views instead of gathers when the whole batch is running
+            ta = t[sel]
+            ha = np.minimum(np.maximum(h[sel], 10 * np.spacing(ta)), max_step)
+            t_new = np.minimum(ta + ha, t_max)
+            ha = t_new - ta
+            y_new, l_new, f_new, err, hlam, _ = attempt_step(fun, y[sel], f[sel], ha, rtol, atol, stiff=stiff_on,
+                                                             work=work)
+            attempts += 1
+            n_eval[sel] += 12
+            acc = err < 1
+            h[sel] = ha * new_step_factor(err, rejected_before[sel])
+            all_acc = bool(acc.all())
+            if all_acc:
+                rejected_before[sel] = False
+                ja, asel = ia, sel
+                if full:  # common case: swap in the new arrays instead of copying rows
+                    y, f, l_old, loss = y_new, f_new, loss, l_new.copy()
+                else:
+                    y[ia], f[ia], l_old = y_new, f_new, loss[ia]
+                    loss[ia] = l_new
+                gn = np.sqrt(np.einsum("ij,ij->i", f_new, f_new))
+                t[sel] = t_new
+            else:
+                rejected_before[sel] = ~acc
+                last_bad[sel] = ~np.isfinite(err)
+                ja = asel = ia[acc]
+                n_rej[ia[~acc]] += 1
+                y[ja] = y_new[acc]
+                f[ja] = f_new[acc]
+                l_old = loss[ja]
+                loss[ja] = l_new[acc]
+                gn = np.linalg.norm(f_new[acc], axis=1)
+                t[ja] = t_new[acc]
+                hlam = hlam[acc]
+            if ja.size:
+                n_acc[asel] += 1
+                rec.add(ja, n_acc[asel], t[asel], loss[asel], gn)
+                # Member finished?
+                at_end = t[asel] >= t_max
+                conv = (gn <= g_lim[asel]) & (np.abs(l_old - loss[asel]) <= f_lim[asel])
+                done = conv | at_end
+                if stiff_on:
+                    sc = np.where(hlam > STIFF_HLAMBDA, stiff_count[asel] + 1, 0)
+                    stiff_count[asel] = sc
+                    to_stiff = (sc >= stiff_steps) & ~done
+                    done |= to_stiff
+                if save_every is not None:
+                    for b in ja[n_acc[asel] % save_every == 0]:
+                        rec.save_theta(b, t[b], y[b])
+                if done.any():
+                    for k in np.flatnonzero(done):
+                        b = ja[k]
+                        if conv[k]:
+                            status[b] = "converged"
+                            message[b] = (f"|grad L| = {gn[k]:.3g} <= gtol*sqrt(L_scale) and |dL| <= "
+                                          f"ftol*L_scale at t = {t[b]:.6g}")
+                        elif at_end[k]:
+                            status[b], message[b] = "t_max", f"reached t_max = {t_max:g}"
+                        else:
+                            stiff_members.append(int(b))
+                        active[b] = False
+                        where[b] = (t[b], loss[b], n_acc[b])
+                        rec.save_theta(b, t[b], y[b])
+            # Budget (same attempt count for every running member) and step-size collapse (after rejections).
+            if attempts >= max_steps or not all_acc:
+                for b in ia[active[ia]]:
+                    if attempts >= max_steps:
+                        status[b], message[b] = "budget", f"max_steps = {max_steps} attempted steps used"
+                    elif h[b] >= 10 * np.spacing(t[b]):
+                        continue
+                    elif last_bad[b]:
+                        status[b], message[b] = "nan", f"non-finite loss/gradient near t = {t[b]:.6g}"
+                    else:
+                        status[b], message[b] = "step_too_small", f"step size collapsed at t = {t[b]:.6g}"
+                    active[b] = False
+                    where[b] = (t[b], loss[b], n_acc[b])
+                    rec.save_theta(b, t[b], y[b])
+
+    members: list[MemberTrajectory | None] = [None] * B
+    switch_time: dict[int, float] = {}
+    for b in stiff_members:
+        switch_time[b] = float(t[b])
+        remaining = None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start)
+        out = continue_stiff(fun, y[b], float(t[b]), t_max, rtol=rtol, atol=atol, gtol=gtol, ftol=ftol,
+                             l_scale=float(l_scale[b]), method=stiff_method, time_budget_s=remaining,
+                             max_steps=max(1, max_steps - int(n_acc[b] + n_rej[b])))
+        n_eval[b] += out.evaluations
+        base = n_acc[b]
+        k_steps = np.arange(1, out.t.size + 1) + base
+        for k in range(out.t.size):
+            rec.add(np.array([b]), k_steps[k : k + 1], out.t[k : k + 1], out.loss[k : k + 1],
+                    out.grad_norm[k : k + 1])
+        for k in range(out.t.size):
+            if save_every is not None and (k + 1) % save_every == 0:
+                rec.save_theta(b, out.t[k], out.theta[k])
+        n_acc[b] += out.t.size
+        y[b] = out.theta[-1] if out.t.size else y[b]
+        rec.save_theta(b, float(out.t[-1]) if out.t.size else float(t[b]), y[b])
+        status[b] = out.status
+        message[b] = f"stiff at t = {t[b]:.6g}, switched to {stiff_method}; {out.message}"
+        where[b] = (out.t[-1] if out.t.size else t[b], out.loss[-1] if out.t.size else loss[b], n_acc[b])
+
+    for b in range(B):
+        tt, ll, gg, ss = rec.arrays(b)
+        members[b] = MemberTrajectory(
+            t=tt, loss=ll, grad_norm=gg, t_saved=np.array(rec.theta_t[b]), theta=np.array(rec.theta[b]),
+            step_index=ss, status=str(status[b]), message=str(message[b]), status_time=float(where[b, 0]),
+            status_loss=float(where[b, 1]), status_step=int(where[b, 2]), gradient_evaluations=int(n_eval[b]),
+            n_accepted=int(n_acc[b]), n_rejected=int(n_rej[b]),
+            method="DOP853" if b not in switch_time else f"DOP853+{stiff_method}",
+            stiff_switch_time=switch_time.get(b),
+        )
+    return IntegrationResult(
+        members=tuple(members), kind="gradient_flow", seconds=_time.perf_counter() - start,
+        options=dict(rtol=rtol, atol=atol, gtol=gtol, ftol=ftol, t_max=t_max, save_every=save_every,
+                     stiff_method=stiff_method),
+    )

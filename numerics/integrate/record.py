@@ -1,0 +1,47 @@
+"""Growing per-member record of a batched run (used by the flow and descent integrators)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Recorder:
+    """Growing per-member record of (step, t, loss, ‖g‖) and of saved θ."""
+
+    def __init__(self, B: int, cap: int = 256):
+        self.cap = cap
+        self.count = np.zeros(B, dtype=np.int64)
+        self.t = np.empty((B, cap))
+        self.loss = np.empty((B, cap))
+        self.g = np.empty((B, cap))
+        self.step = np.empty((B, cap), dtype=np.int64)
+        self.theta_t: list[list[float]] = [[] for _ in range(B)]
+        self.theta: list[list[np.ndarray]] = [[] for _ in range(B)]
+
+    def add(self, idx, step, t, loss, g) -> None:
+        if idx.size == 0:
+            return
+        if self.count[idx].max() >= self.cap:
+            extra = self.cap
+            for name in ("t", "loss", "g", "step"):
+                old = getattr(self, name)
+                new = np.empty((old.shape[0], self.cap + extra), dtype=old.dtype)
+                new[:, : self.cap] = old
+                setattr(self, name, new)
+            self.cap += extra
+        c = self.count[idx]
+        self.t[idx, c] = t
+        self.loss[idx, c] = loss
+        self.g[idx, c] = g
+        self.step[idx, c] = step
+        self.count[idx] += 1
+
+    def save_theta(self, b: int, t: float, theta: np.ndarray) -> None:
+        if self.theta_t[b] and self.theta_t[b][-1] == t:
+            return
+        self.theta_t[b].append(t)
+        self.theta[b].append(np.array(theta, dtype=np.float64))
+
+    def arrays(self, b: int):
+        c = self.count[b]
+        return self.t[b, :c].copy(), self.loss[b, :c].copy(), self.g[b, :c].copy(), self.step[b, :c].copy()

@@ -1,0 +1,186 @@
+"""Plateaus and drops of one loss curve (spec §0.7).
+
+Definitions (spec §0.7, project convention):
+
+* plateau levels L_0 > L_1 > … : the loss at the minimum of the rate r(t) = |dL/dt| between two consecutive drops
+  (before the first drop: on [t_0, first drop]; after the last: up to the end of the curve). The spec uses dL/dt,
+  not dL/d ln t: near a saddle the loss moves as e^{2λt} in plain time, so |dL/dt| is smallest where the curve is
+  flattest independently of the time origin, whereas t·|dL/dt| would favour early points of each plateau;
+* drop k (k = 1..n): a local maximum of log r separated from its neighbours by valleys at least ``min_log_dip``
+  deep (in natural log; default ln 10, i.e. the rate must fall ten-fold between two distinct drops) **and**
+  removing at least ``min_drop_fraction`` (default 1e-3) of the initial loss: L_{k−1} − L_k ≥
+  min_drop_fraction·|L(t_0)| (the smallest offending drop is merged with its neighbours and the levels are
+  re-read, until all pass). A peak of r at the first or last sample is not a drop (a curve that starts
+  dropping at t_0, e.g. a pure exponential, has no plateau and no drop);
+* drop time t_k = inf{t : L(t) ≤ (L_{k−1} + L_k)/2} searched from the (k−1)-th plateau on; refined by ``crossing``
+  (e.g. :func:`numerics.integrate.refine_crossing` on the dense output) if given, else by cubic Hermite
+  interpolation when dL/dt is given, else linearly;
+* durations Δ_1 = t_1 − t_0 (t_0 = first time of the curve), Δ_k = t_k − t_{k−1}.
+
+When the ``levels`` are known (e.g. the closed forms of §6.5) only the drop times are computed; drops whose
+midpoint is never reached get NaN and are not counted in ``n_drops``. A curve without drops has one level, the
+loss where |dL/dt| is smallest (for a monotone exponential: its last point).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.signal import find_peaks
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Staircase:
+    """Plateau levels, drop times and durations of one loss curve (spec §0.7).
+
+    ``levels`` (n_drops + 1,) decreasing; ``drop_times``, ``durations``, ``midpoints`` (n_drops,);
+    ``plateau_times`` (n_drops + 1,) where each level was read (NaN for known levels); ``levels_known``.
+    """
+
+    levels: np.ndarray
+    drop_times: np.ndarray
+    durations: np.ndarray
+    n_drops: int
+    midpoints: np.ndarray
+    plateau_times: np.ndarray
+    levels_known: bool
+
+    def __post_init__(self) -> None:
+        for name in ("levels", "drop_times", "durations", "midpoints", "plateau_times"):
+            a = np.array(getattr(self, name), dtype=np.float64)
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+
+
+def _check_curve(t, loss, dloss):
+    t = np.asarray(t, dtype=np.float64).reshape(-1)
+    L = np.asarray(loss, dtype=np.float64).reshape(-1)
+    if t.size != L.size:
+        raise InputError(f"loss: length {L.size} differs from t ({t.size})")
+    if t.size < 3:
+        raise InputError(f"t: need at least 3 points, got {t.size}")
+    if not (np.isfinite(t).all() and np.isfinite(L).all()):
+        raise InputError("t/loss: contain NaN or inf")
+    if not (np.diff(t) > 0).all():
+        raise InputError("t: must be strictly increasing")
+    d = None
+    if dloss is not None:
+        d = np.asarray(dloss, dtype=np.float64).reshape(-1)
+        if d.size != t.size or not np.isfinite(d).all():
+            raise InputError("dloss: must be finite with the length of t")
+    return t, L, d
+
+
+def _cross(t, L, d, level: float, i0: int, crossing: Callable[[float], float] | None) -> float:
+    """First t ≥ t[i0] with L(t) ≤ level (NaN if never)."""
+    below = np.flatnonzero(L[i0:] <= level)
+    if below.size == 0:
+        return math.nan
+    j1 = i0 + int(below[0])
+    if crossing is not None:
+        return float(crossing(level))
+    if j1 == 0:
+        return float(t[0])
+    j = j1 - 1
+    a, b, La, Lb = t[j], t[j1], L[j], L[j1]
+    if d is None or La == Lb:
+        return float(a + (La - level) * (b - a) / (La - Lb)) if La != Lb else float(b)
+    h = b - a
+
+    def hermite(tau: float) -> float:
+        x = (tau - a) / h
+        h00, h10 = (1 + 2 * x) * (1 - x) ** 2, x * (1 - x) ** 2
+        h01, h11 = x * x * (3 - 2 * x), x * x * (x - 1)
+        return h00 * La + h10 * h * d[j] + h01 * Lb + h11 * h * d[j1] - level
+
+    if hermite(a) * hermite(b) > 0:
+        return float(a + (La - level) * h / (La - Lb))
+    return float(brentq(hermite, a, b, xtol=1e-15 * max(1.0, abs(b))))
+
+
+def detect_staircase(
+    t,
+    loss,
+    *,
+    dloss=None,
+    levels=None,
+    crossing: Callable[[float], float] | None = None,
+    min_drop_fraction: float = 1e-3,
+    min_log_dip: float = math.log(10.0),
+) -> Staircase:
+    """Plateau levels, drop times and durations of the curve (t, L) (spec §0.7; rules in the module docstring).
+
+    Parameters
+    ----------
+    t, loss : (m,) arrays
+        Times (strictly increasing) and losses.
+    dloss : (m,) array, optional
+        dL/dt at the same points (gradient flow: −‖∇L‖², exact); default: ``np.gradient`` (2nd order).
+    levels : sequence, optional
+        Known plateau levels L_0 > L_1 > … (then only the crossings are computed).
+    crossing : callable, optional
+        ``level -> first time L ≤ level`` on a dense interpolant, used to refine each drop time.
+    min_drop_fraction, min_log_dip : float
+        Detection thresholds (module docstring).
+    """
+    t, L, d = _check_curve(t, loss, dloss)
+    if levels is not None:
+        lv = np.asarray(levels, dtype=np.float64).reshape(-1)
+        if lv.size < 1 or not np.isfinite(lv).all() or (lv.size > 1 and not (np.diff(lv) < 0).all()):
+            raise InputError("levels: must be finite and strictly decreasing")
+        mids = 0.5 * (lv[:-1] + lv[1:])
+        drops = np.array([_cross(t, L, d, m, 0, crossing) for m in mids])
+        n = int(np.isfinite(drops).sum())
+        return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
+                         n_drops=n, midpoints=mids, plateau_times=np.full(lv.size, np.nan), levels_known=True)
+    if not (0 <= min_drop_fraction < 1):
+        raise InputError(f"min_drop_fraction: must be in [0, 1), got {min_drop_fraction}")
+    rate = np.abs(d) if d is not None else np.abs(np.gradient(L, t))
+    top = rate.max()
+    if top == 0:  # perfectly flat curve: one plateau, no drop
+        return Staircase(levels=L[:1], drop_times=np.empty(0), durations=np.empty(0), n_drops=0,
+                         midpoints=np.empty(0), plateau_times=t[:1], levels_known=False)
+    logr = np.log(np.maximum(rate, top * 1e-250))
+    peaks, _ = find_peaks(logr, prominence=min_log_dip)
+    peaks = list(peaks)
+    scale = abs(L[0]) if L[0] != 0 else 1.0
+
+    def plateau_points(pk: list[int]) -> list[int]:
+        bounds = [0, *pk, t.size - 1]
+        return [lo + int(np.argmin(logr[lo : hi + 1])) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    while True:
+        pts = plateau_points(peaks)
+        lv = L[pts]
+        removed = lv[:-1] - lv[1:]
+        if not peaks or removed.min() >= min_drop_fraction * scale:
+            break
+        del peaks[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
+    mids = 0.5 * (lv[:-1] + lv[1:])
+    drops = np.array([_cross(t, L, d, m, pts[k], crossing) for k, m in enumerate(mids)])
+    return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
+                     n_drops=len(peaks), midpoints=mids, plateau_times=t[pts], levels_known=False)
+
+
+def staircase_from_result(result, member: int = 0, *, fun=None, levels=None, **kwargs) -> Staircase:
+    """:func:`detect_staircase` on one member of an :class:`~numerics.integrate.IntegrationResult`.
+
+    For gradient flow dL/dt = −‖∇L‖² is exact at the recorded points; with ``fun`` each drop time is refined on
+    the DOP853 dense output (:func:`numerics.integrate.refine_crossing`, ~1e-10 relative).
+    """
+    from .integrate import refine_crossing
+
+    m = result[member]
+    flow = result.kind == "gradient_flow"
+    dloss = -m.grad_norm**2 if flow else None
+    crossing = None
+    if flow and fun is not None:
+        def crossing(level: float) -> float:
+            return refine_crossing(fun, result, member, level)
+    return detect_staircase(m.t, m.loss, dloss=dloss, levels=levels, crossing=crossing, **kwargs)

@@ -1,0 +1,86 @@
+"""The s2s command line: derive, check (--json, --only, exit codes) and one-line errors with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from proofs_check import cli
+from proofs_check.registry import REGISTRY, Claim, Measurement
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "proofs_check", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_derive_prints_spec_loss_flow_and_theorems():
+    r = run("derive", "quadratic", "--d-in", "2", "--width", "1", "--target-eigs", "1,-1")
+    assert r.returncode == 0, r.stderr
+    for fragment in ("quadratic", "homogeneous of degree p = 2", "## loss", "## gradient flow", "Thm 1 (iii)",
+                     "does not apply", "1/2 E||y - f||^2"):
+        assert fragment in r.stdout
+
+
+def test_derive_latex():
+    r = run("derive", "attn-s", "--dim", "2", "--width", "1", "--latex")
+    assert r.returncode == 0, r.stderr
+    assert r"\dot{" in r.stdout and r"\lambda" in r.stdout
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("derive", "resnet"), "architecture 'resnet': unknown"),
+    (("derive", "linear-fc", "--width", "0"), "width=0"),
+    (("derive", "quadratic", "--target-eigs", "1,2,3"), "--target-eigs"),
+    (("derive", "linear-fc", "--kernel", "2"), "unknown size"),
+    (("check", "--only", "no-such-claim*"), "matches no claim"),
+])
+def test_bad_input_is_one_line_exit_2(args, fragment):
+    r = run(*args)
+    assert r.returncode == 2
+    assert fragment in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_check_json_object(capsys):
+    code = cli.main(["check", "--json", "--only", "grad-consistency:diagonal-linear"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out["summary"]) == {"passed", "failed", "errors", "skipped"}
+    (claim,) = out["claims"]
+    assert set(claim) >= {"id", "statement", "source", "status", "measured", "tolerance", "seconds"}
+    assert claim["status"] == "pass" and out["summary"]["passed"] == 1
+
+
+@pytest.fixture
+def temporary_claims():
+    added = []
+
+    def add(claim):
+        REGISTRY.add(claim)
+        added.append(claim.id)
+
+    yield add
+    for cid in added:
+        del REGISTRY._claims[cid]
+
+
+def test_check_exit_code_and_error_status(temporary_claims, capsys):
+    from proofs_check import claims  # noqa: F401 - make sure the real claims are registered first
+
+    temporary_claims(Claim("zz-fails", "a claim that fails", "test", "none", "none",
+                           lambda: Measurement(passed=False, measured={"x": 1.0})))
+
+    def boom():
+        raise RuntimeError("kaboom")
+
+    temporary_claims(Claim("zz-raises", "a claim that raises", "test", "none", "none", boom))
+    temporary_claims(Claim("zz-passes", "a claim that passes", "test", "none", "none",
+                           lambda: Measurement(passed=True)))
+    code = cli.main(["check", "--json", "--only", "zz-*"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    status = {c["id"]: c["status"] for c in out["claims"]}
+    assert status == {"zz-fails": "fail", "zz-raises": "error", "zz-passes": "pass"}
+    assert out["summary"] == {"passed": 1, "failed": 1, "errors": 1, "skipped": 0}
+    assert cli.main(["check", "--only", "zz-passes"]) == 0
