@@ -1,10 +1,13 @@
-"""``s2s check``: run the registered claims, show progress, print a summary or one JSON object."""
+"""``s2s check``: run the registered claims, show progress, write the report folder, print a summary or JSON."""
 
 from __future__ import annotations
 
 import sys
+import time
 
-from .registry import REGISTRY, run_claim, summarize
+from . import report
+from .executor import run_claims
+from .registry import REGISTRY, summarize
 
 
 def run_check(args) -> int:
@@ -18,23 +21,39 @@ def run_check(args) -> int:
         for c in selected:
             print(f"{c.id:34s} [{c.source}] {c.statement}")
         return 0
+    tmp = None if args.no_report else report.prepare(args.report)
     tty = sys.stderr.isatty() and not args.json
-    results = []
-    for k, claim in enumerate(selected, 1):
-        if tty:
-            print(f"\r[{k}/{len(selected)}] {claim.id} ...".ljust(70), end="", file=sys.stderr, flush=True)
-        r = run_claim(claim)
-        results.append(r)
-        if not args.json:
-            print(("\r" if tty else "") + f"{r.status.upper():5s} {r.id:34s} {r.seconds:7.2f} s".ljust(70))
-            if r.status in ("fail", "error"):
-                print("      measured: " + dumps(r.measured).replace("\n", "\n      "))
-                if r.details:
-                    print("      " + r.details.strip().replace("\n", "\n      "))
+    start = time.perf_counter()
+
+    def progress(r, done, total):
+        if args.json:
+            return
+        line = f"[{done}/{total}] {r.status.upper():5s} {r.id:34s} {r.seconds:7.2f} s"
+        print(("\r" if tty else "") + line.ljust(72))
+        if r.status in ("fail", "error"):
+            print("      measured: " + dumps(r.measured).replace("\n", "\n      "))
+            if r.details:
+                print("      " + r.details.strip().replace("\n", "\n      "))
+        if tty and done < total:
+            print(f"\r... {total - done} claim(s) running", end="", file=sys.stderr, flush=True)
+
+    try:
+        results = run_claims(selected, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
+                             figure_dir=tmp, on_result=progress)
+    except BaseException:
+        if tmp:
+            report.discard(tmp)
+        raise
     summary = summarize(results)
+    where = None
+    if tmp:
+        where = report.finish(tmp, args.report, results, CONVENTION, argv=sys.argv, seconds=time.perf_counter() - start,
+                              dumps=dumps)
     if args.json:
-        print(dumps({"convention": CONVENTION, "claims": [r.as_json() for r in results], "summary": summary}))
+        print(dumps(report.results_object(results, CONVENTION)))
     else:
         print(f"\n{summary['passed']} passed, {summary['failed']} failed, {summary['errors']} errors, "
               f"{summary['skipped']} skipped  ({CONVENTION})")
+        if where:
+            print(f"report: {where}/report.md")
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1

@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--only", action="append", metavar="PATTERN", help="glob on claim ids (repeatable)")
     c.add_argument("--full", action="store_true", help="also run the large sweeps")
     c.add_argument("--list", action="store_true", help="list the claims and exit")
+    c.add_argument("--report", default="s2s-report", metavar="DIR", help="report folder (default: s2s-report)")
+    c.add_argument("--no-report", action="store_true", help="write no report folder")
+    c.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of CPUs, at most 8)")
+    c.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local processes, or a Dask cluster (needs the dask extra)")
+    c.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a new LocalCluster)")
     return p
 
 

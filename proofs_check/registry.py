@@ -34,6 +34,7 @@ class Measurement:
     measured: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None
     details: str = ""
+    figures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ClaimResult:
     justification: str
     seconds: float
     details: str = ""
+    figures: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "statement": self.statement, "source": self.source, "status": self.status,
@@ -115,19 +117,27 @@ class Registry:
         return [run_claim(c) for c in claims]
 
 
-def run_claim(claim: Claim) -> ClaimResult:
-    """Run one claim; an exception becomes status ``error`` with its traceback, never a crash of the run."""
+def run_claim(claim: Claim, figure_dir: str | None = None) -> ClaimResult:
+    """Run one claim; an exception becomes status ``error`` with its traceback, never a crash of the run.
+
+    ``figure_dir``: where the claim's figures go (see :mod:`proofs_check.figures`); None draws nothing.
+    """
+    from .figures import figure_directory
+
     start = time.perf_counter()
+    figures: tuple[str, ...] = ()
     try:
-        m = claim.check()
+        with figure_directory(figure_dir):
+            m = claim.check()
         if not isinstance(m, Measurement):
             raise TypeError(f"claim {claim.id} returned {type(m).__name__}, expected Measurement")
         status = "skip" if m.skipped else ("pass" if m.passed else "fail")
         measured, details = dict(m.measured), (m.skipped or m.details)
+        figures = tuple(f for f in m.figures if f)
     except Exception:  # noqa: BLE001 - a failing claim must not stop the others
         status, measured, details = "error", {}, traceback.format_exc()
     return ClaimResult(claim.id, claim.statement, claim.source, status, measured, claim.tolerance,
-                       claim.justification, time.perf_counter() - start, details)
+                       claim.justification, time.perf_counter() - start, details, figures)
 
 
 def summarize(results: Iterable[ClaimResult]) -> dict[str, int]:
