@@ -80,7 +80,8 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
 
 def _run_dask(ids, jobs, scheduler, figure_dir, done) -> None:
     try:
-        from distributed import Client, LocalCluster, as_completed as dask_completed
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise ValueError("--executor dask needs the optional extra: pip install 's2s-workbench[dask]'") from None
     cluster = None
