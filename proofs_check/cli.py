@@ -66,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_derive(args)
         from .check_cmd import run_check
         return run_check(args)
+    except BrokenPipeError:
+        # Output piped into `head` and closed: not an error of ours.
+        sys.stderr.close()
+        return 0
     except TimeoutError as exc:
         print(f"s2s: time bound exceeded: {exc}", file=sys.stderr)
         return 3

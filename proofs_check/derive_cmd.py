@@ -70,7 +70,7 @@ def run_derive(args) -> int:
         return sp.latex(expr, symbol_names=names) if tex else sp.sstr(expr)
 
     print(f"# {spec.name}  sizes={dict(spec.sizes)}  ({CONVENTION})")
-    print(f"model: {spec.formula if tex else spec.formula}")
+    print(f"model (LaTeX): {spec.formula}")
     print(f"g_in: {spec.g_in};  parameters ({spec.n_params}): "
           + ", ".join(f"{b.name}{b.shape}" for b in spec.blocks))
     print(f"phi: {spec.phi.latex if tex else spec.phi.name}: " + "; ".join(spec.phi.describe()))
