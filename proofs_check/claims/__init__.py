@@ -2,5 +2,6 @@
 
 from . import (
     grad_consistency,  # noqa: F401 - registers claims
+    paper_fig1,  # noqa: F401 - registers claims
     phi_properties,  # noqa: F401 - registers claims
 )
