@@ -1,0 +1,34 @@
+"""Shared shape of a closed form: a SymPy expression, its LaTeX, its assumptions and its source (spec §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """One formula of spec §6: ``expr`` (SymPy), ``assumptions`` (plain text), ``source`` (spec section, tag).
+
+    >>> t, s = sp.symbols("t s", positive=True)
+    >>> ClosedForm("demo", sp.Eq(sp.Symbol("T"), 1 / s), ("s > 0",), "none").latex
+    'T = \\\\frac{1}{s}'
+    """
+
+    name: str
+    expr: sp.Basic
+    assumptions: tuple[str, ...]
+    source: str
+
+    @property
+    def latex(self) -> str:
+        return sp.latex(self.expr)
+
+
+def is_zero(expr: sp.Basic) -> bool:
+    """True when ``expr`` simplifies to 0 (simplify, then a rewrite to exp as a fallback)."""
+    e = sp.simplify(expr)
+    if e == 0:
+        return True
+    return sp.simplify(sp.expand(e.rewrite(sp.exp))) == 0
