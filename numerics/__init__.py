@@ -6,6 +6,16 @@ documented block layout, a leading batch axis of parameter sets).
 
 from .architectures import ARCHITECTURE_NAMES, Architecture, build_architecture
 from .errors import InputError, SimulationError
+from .fixed_points import (
+    NumericSpectrum,
+    Refinement,
+    dormant_unit_form,
+    gradient_norm,
+    hessian_spectrum,
+    morse_index,
+    refine_fixed_point,
+    unit_indices,
+)
 from .init import init_params
 from .integrate import (
     IntegrationResult,
@@ -14,6 +24,16 @@ from .integrate import (
     gradient_flow,
     interpolate,
     refine_crossing,
+)
+from .manifolds import (
+    WidthTolerance,
+    effective_width_trajectory,
+    equal_unit_distance,
+    proportional_distance,
+    rank_distance,
+    ratio_deviation,
+    unit_matrix,
+    zero_unit_distance,
 )
 from .objective import check_compatible, finite_difference_gradient, hessian, loss, loss_and_grad
 from .plateaus import Staircase, detect_staircase, staircase_from_result
@@ -28,6 +48,9 @@ from .tasks import (
 )
 
 __all__ = [
+    "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
+    "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
+    "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",
     "ARCHITECTURE_NAMES", "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
     "LinearRegressionTask", "MemberTrajectory", "QuadraticGaussianTask", "SimulationError", "Staircase",
     "build_architecture", "check_compatible", "detect_staircase", "finite_difference_gradient", "gradient_descent",

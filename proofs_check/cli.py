@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--context", type=int, help="in-context task: context length N (default: a symbol N)")
     d.add_argument("--samples", type=int, default=2, help="dataset task: number of symbolic samples P")
     d.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
+    d.add_argument("--fixed-points", action="store_true",
+                   help="also print the fixed-point catalog: loss levels, Morse index, class, escape directions")
+    d.add_argument("--manifolds", action="store_true",
+                   help="also print the invariant sets with their proof status and the reduced equations")
     d.add_argument("--timeout", type=float, default=60.0, help="time bound for the derivation, seconds")
 
     c = sub.add_parser("check", help="verify the registered claims of the theory")

@@ -86,5 +86,15 @@ def run_derive(args) -> int:
               + theory.conservation_laws(spec)):
         mark = "applies" if c.applies else "does not apply"
         print(f"{c.theorem} ({c.key}) {c.formula}: {mark} - {c.reason}")
+    if args.fixed_points:
+        from .fixed_points_report import fixed_points_report
+
+        print("\n## fixed points")
+        print(fixed_points_report(spec, task, latex=tex))
+    if args.manifolds:
+        from .manifolds_report import manifolds_report
+
+        print("\n## invariant manifolds and reduced dynamics")
+        print(manifolds_report(spec, task, latex=tex))
     print(f"\n(derived in {der.seconds:.2f} s)")
     return 0

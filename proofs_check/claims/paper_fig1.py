@@ -4,8 +4,9 @@ can express, then converge to a two-unit solution (spec §7.1, §1.4 Fig. 1 pane
 Assertion per architecture and seed: exactly two loss drops; the effective width (spec §1.4 measure; for
 attention the rank of M = Σ_i v_i k_i q_iᵀ, i.e. heads up to merging proportional ones) is 1 on the intermediate
 plateau (read at the geometric mean of the two drop times) and 2 at the end; where a closed form exists (linear
-§6.5, quadratic §2.6, attention §6.8 halved for the ½-loss) the measured plateau levels match it to 1e-3·L_0 (spec C10's tolerance: the level is read
-where the escaping mode has moved the loss by O(ε^{2(1−s_2/s_1)}) relative, far below that at these ε).
+§6.5, quadratic §2.6, attention §6.8 halved for the ½-loss) the measured plateau levels match it to 1e-3·L_0
+(spec C10's tolerance: the level is read where the escaping mode has moved the loss by O(ε^{2(1−s_2/s_1)})
+relative, far below that at these ε).
 """
 
 from __future__ import annotations

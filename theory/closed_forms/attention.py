@@ -17,7 +17,7 @@ eigenvectors are learned in decreasing λ; reduced ODE (Eq. 21) v̇ = λ²v² �
 v*³ = 1/(λc_λ); small-v escape t ≈ 1/(λ²v_0) ⇒ later eigenvectors take ∝ λ_m^{−2} longer (heuristic, C24).
 Rank R: conspicuous plateaus only at L(M_m) with R | m (C25).
 
->>> [round(x, 6) for x in separate_levels([1.0, 0.5], 1e12)]
+>>> [round(float(x), 6) for x in separate_levels([1.0, 0.5], 10**12)]
 [0.75, 0.25, 0.0]
 """
 
@@ -62,7 +62,7 @@ def separate_levels(lam_vals, context: int) -> list[float]:
     """L(M_0), …, L(M_D) in our ½-loss, eigenvalues learned in decreasing order."""
     lv = np.sort(np.asarray(lam_vals, float))[::-1]
     gains = lv / c_factors(lv, context)
-    return list(0.5 * (lv.sum() - np.concatenate([[0.0], np.cumsum(gains)])))
+    return [float(x) for x in 0.5 * (lv.sum() - np.concatenate([[0.0], np.cumsum(gains)]))]
 
 
 def level_of_set(lam_vals, context: int, S) -> float:
@@ -105,7 +105,10 @@ def escape_heuristic(lam_vals, v0: float) -> np.ndarray:
 def symbolic_checks() -> dict[str, bool]:
     """v*³ = 1/(λc_λ) is a fixed point of Eq. 21; the small-v solution v_0/(1 − λ²v_0t) solves v̇ = λ²v²; the
     per-direction optimum of the ½-loss gives the halved Eq. 19 gain; the merged sigmoid is Saxe's."""
-    from .saxe import SIGMOID_EXPR, c as c_s, s as s_s, u0 as u0_s
+    from .saxe import SIGMOID_EXPR
+    from .saxe import c as c_s
+    from .saxe import s as s_s
+    from .saxe import u0 as u0_s
 
     vstar = (1 / (lam * C_LAMBDA)) ** sp.Rational(1, 3)
     rhs21 = lam**2 * v**2 - lam**3 * C_LAMBDA * v**5

@@ -4,7 +4,11 @@ With equal layer weights w and a = w^N, gradient flow on ½(s − a)² gives ẇ
 
     ȧ = N a^{2 − 2/N} (s − a).
 
-For N ≥ 3 the small-a blow-up time (dropping the −a term) is t* = u_0^{−(1 − 2/N)} / ((N − 2) s) = w_0^{−(N−2)}/((N−2)s);
+For N ≥ 3 the small-a blow-up time (dropping the −a term) is
+
+    t* = u_0^{−(1 − 2/N)} / ((N − 2) s) = w_0^{−(N−2)} / ((N − 2) s);
+
+
 the time to reach s/2 is t* − O(1) (spec: −0.85 for N = 3, s = 1).  N = 2 is the Saxe sigmoid (logarithmic escape).
 
 Assumptions: balanced (equal) layer weights; one mode; whitened input; 0 < u_0 ≪ s.
@@ -60,6 +64,6 @@ def symbolic_checks() -> dict[str, bool]:
         res = sp.diff(sol_n, t) - n * s * sol_n ** sp.Rational(2 * n - 2, n)
         ode = ode and is_zero(sp.powsimp(res.subs(u0 ** (-(1 - sp.Rational(2, n))), tt + (n - 2) * s * t),
                                          force=True))
-    zero_at = is_zero((u0 ** (-(1 - 2 / N)) - (N - 2) * s * BLOWUP_EXPR))
+    zero_at = is_zero(u0 ** (-(1 - 2 / N)) - (N - 2) * s * BLOWUP_EXPR)
     return {"chain_rule_flow": chain, "blowup_ode_N3_N4_N5": ode, "blowup_denominator_vanishes": zero_at,
             "initial_value": is_zero(sol.subs(t, 0) - u0)}

@@ -15,7 +15,7 @@ with the mode loss ℓ(a) = ½(c a² − 2 s a) + s²/(2c).
 Assumptions: whitened input (or known c > 0); mode-aligned, balanced init; one mode (or modes that do not
 interact); 0 < u_0 < s/c.
 
->>> round(t_mid(3.0, 1e-8), 5)    # spec §0.7 bisection value
+>>> round(float(t_mid(3.0, 1e-8)), 5)    # spec §0.7 bisection value
 3.10632
 """
 

@@ -107,6 +107,8 @@ def escape_time(v0_val: float, c_vals, lam_vals) -> Escape:
     """t* of one unit with v(0) = v0_val and u(0) coordinates c_vals in the eigenbasis of G (eigenvalues lam_vals)."""
     c2 = np.asarray(c_vals, float) ** 2
     lam_arr = np.asarray(lam_vals, float)
+    # Round-off eigenvalues (e.g. −4e−16 for a learned direction of G*) are exactly 0: they neither grow nor decay.
+    lam_arr = np.where(np.abs(lam_arr) <= 1e-12 * max(np.abs(lam_arr).max(), 1e-300), 0.0, lam_arr)
     sigma = 1.0 if v0_val >= 0 else -1.0
     lp = sigma * lam_arr
     active = c2 > 0
