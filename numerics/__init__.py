@@ -5,6 +5,20 @@ documented block layout, a leading batch axis of parameter sets).
 """
 
 from .architectures import ARCHITECTURE_NAMES, Architecture, build_architecture
+from .complexity import (
+    Complexity,
+    ComplexityTrace,
+    Thresholds,
+    complexity,
+    complexity_along,
+    count_rays,
+    effective_width,
+    icl_optimum,
+    numerical_rank,
+    target_scale,
+    thresholds,
+    unit_norms,
+)
 from .errors import InputError, SimulationError
 from .fixed_points import (
     NumericSpectrum,
@@ -25,6 +39,7 @@ from .integrate import (
     interpolate,
     refine_crossing,
 )
+from .itinerary import PointInfo, Visit, describe_point, function_label, itinerary
 from .manifolds import (
     WidthTolerance,
     effective_width_trajectory,
@@ -37,6 +52,7 @@ from .manifolds import (
 )
 from .objective import check_compatible, finite_difference_gradient, hessian, loss, loss_and_grad
 from .plateaus import Staircase, detect_staircase, staircase_from_result
+from .saddle_graph import graph_to_dict, saddle_connections, saddle_graph, unstable_directions
 from .tasks import (
     Dataset,
     ICLDataset,
@@ -48,6 +64,10 @@ from .tasks import (
 )
 
 __all__ = [
+    "Complexity", "ComplexityTrace", "PointInfo", "Thresholds", "Visit", "complexity", "complexity_along",
+    "count_rays", "describe_point", "effective_width", "function_label", "graph_to_dict", "icl_optimum",
+    "itinerary", "numerical_rank", "saddle_connections", "saddle_graph", "target_scale", "thresholds",
+    "unit_norms", "unstable_directions",
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
     "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",

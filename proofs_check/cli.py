@@ -1,7 +1,8 @@
-"""The ``s2s`` command: ``derive`` (symbolic model, loss, flow, applicable theorems) and ``check`` (claims).
+"""The ``s2s`` command: ``derive`` (symbolic model, loss, flow, applicable theorems, fixed points, invariant
+sets), ``simulate`` (batched gradient flow / GD), ``predict`` (closed-form staircases) and ``check`` (claims).
 
 Exit codes: 0 success; 1 a claim failed or errored (``check``); 2 bad input (the message names the argument and
-the rule); 3 a symbolic derivation exceeded its time bound.
+the rule); 3 a symbolic derivation exceeded its time bound, or a simulation diverged, hit NaN or ran out of budget.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="also print the invariant sets with their proof status and the reduced equations")
     d.add_argument("--timeout", type=float, default=60.0, help="time bound for the derivation, seconds")
 
+    from . import predict_cmd, simulate_cmd
+
+    simulate_cmd.configure_parser(sub.add_parser(
+        "simulate", help="simulate gradient flow / GD: staircase, drop times, effective width, itinerary"))
+    predict_cmd.configure_parser(sub.add_parser(
+        "predict", help="closed-form (or labelled semi-analytic) staircase per seed; --compare with simulation"))
+
     c = sub.add_parser("check", help="verify the registered claims of the theory")
     c.add_argument("--json", action="store_true", help="print exactly one JSON object with all results")
     c.add_argument("--only", action="append", metavar="PATTERN", help="glob on claim ids (repeatable)")
@@ -68,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "derive":
             from .derive_cmd import run_derive
             return run_derive(args)
+        if args.command == "simulate":
+            from .simulate_cmd import run
+            return run(args)
+        if args.command == "predict":
+            from .predict_cmd import run
+            return run(args)
         from .check_cmd import run_check
         return run_check(args)
     except BrokenPipeError:

@@ -5,5 +5,7 @@ from . import (
     grad_consistency,  # noqa: F401 - registers claims
     manifolds,  # noqa: F401 - registers C2, C2-all, C3, C17, C24, C28
     paper_fig1,  # noqa: F401 - registers claims
+    paper_fig2,  # noqa: F401 - registers Fig. 2, 4G, 5 claims and C26, C27, C29
     phi_properties,  # noqa: F401 - registers claims
+    predictions,  # noqa: F401 - registers C6-C16, C18, C19, C22-C25, C30-C32
 )

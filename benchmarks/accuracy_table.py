@@ -1,0 +1,175 @@
+"""Accuracy table of ``s2s predict`` (docs/accuracy.md): median and worst relative error of every prediction
+against the simulation engine over stated random cases and init scales.
+
+Run: ``python benchmarks/accuracy_table.py [--quick]`` (prints a Markdown table; ~5 min on 2 cores).
+Relative errors: |t_pred − t_sim|/t_sim for drop times; |L_pred − L_sim|/L_0 for plateau levels (L_sim read at the
+minimum of |dL/dt| between simulated drops, spec §0.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numerics  # noqa: E402
+from proofs_check.predict import predict  # noqa: E402
+from proofs_check.predict_cmd import compare  # noqa: E402
+from proofs_check.problem import add_problem_arguments, build_problem  # noqa: E402
+from theory.closed_forms import diagonal  # noqa: E402
+
+_P = argparse.ArgumentParser(add_help=False)
+add_problem_arguments(_P)
+
+
+def problem(*argv):
+    return build_problem(_P.parse_args([str(a) for a in argv]))
+
+
+ROWS: list[tuple[str, str, str, list[float]]] = []
+
+
+def record(name: str, cases: str, kind: str, errors) -> None:
+    e = [float(x) for x in np.ravel(errors) if np.isfinite(x)]
+    ROWS.append((name, cases, kind, e))
+    print(f"  {name}: n={len(e)} median={np.median(e):.2e} worst={np.max(e):.2e}", file=sys.stderr, flush=True)
+
+
+def drop_errors(rows, first_only=False, skip_first=False):
+    out = []
+    for row in rows:
+        d = row["drop_times"]
+        d = d[:1] if first_only else (d[1:] if skip_first else d)
+        out += [r["rel_error"] for r in d]
+    return out
+
+
+def level_errors(rows):
+    return [r["rel_error"] for row in rows for r in row["levels"]]
+
+
+def linear(n_cases: int, eps: float) -> None:
+    rng = np.random.default_rng(int(-math.log10(eps)))
+    single, sup, lev = [], [], []
+    for _ in range(n_cases):
+        k = int(rng.integers(2, 6))
+        s = np.sort(rng.uniform(0.5, 5.0, k))[::-1]
+        while np.any(s[1:] / s[:-1] > 0.8):  # distinct with a minimum ratio gap of 20%
+            s = np.sort(rng.uniform(0.5, 5.0, k))[::-1]
+        H = int(rng.integers(k, k + 6))
+        prob = problem("linear-fc", "--singular-values", ",".join(f"{x:.4f}" for x in s), "--width", H,
+                       "--init-scale", eps, "--seed", int(rng.integers(0, 10**6)), "--seeds", 2)
+        pred = predict(prob)
+        rows = compare(prob, pred)
+        sup += drop_errors(rows)
+        lev += level_errors(rows)
+        for b, row in enumerate(rows):
+            sims = np.array([r["simulated"] for r in row["drop_times"]])
+            single += list(np.abs(np.array(pred.extra["single_mode_drop_times"][b]) - sims) / sims)
+    cases = f"{n_cases} spectra (2-5 values in [0.5, 5], ratio gap >= 20%) x 2 seeds, H in [k, k+5]"
+    record(f"linear drop times, superposed sigmoids (eps={eps:g})", cases, "closed form", sup)
+    record(f"linear drop times, single-mode t_half - ln(1+sqrt2)/2s (eps={eps:g})", cases, "closed form", single)
+    record(f"linear plateau levels (eps={eps:g}), error / L_0", cases, "closed form", lev)
+
+
+def quadratic(eps: float, seeds: int, all_drops: bool) -> None:
+    prob = problem("quadratic", "--init-scale", eps, "--seeds", seeds, "--seed", 100)
+    pred = predict(prob, max_drops=None if all_drops else 1)
+    rows = compare(prob, pred)
+    cases = f"test bed A = diag(2,1,-1,-2), H = 8, {seeds} seeds"
+    record(f"quadratic first escape t* (eps={eps:g})", cases, "closed form (Case A/B)", drop_errors(rows, True))
+    if all_drops:
+        record(f"quadratic later escapes (eps={eps:g})", cases, "semi-analytic (piecewise Eq. 14)",
+               drop_errors(rows, skip_first=True))
+        record(f"quadratic plateau levels L(S) (eps={eps:g}), error / L_0", cases, "closed form", level_errors(rows))
+
+
+def attention_s(eps: float, seeds: int) -> None:
+    prob = problem("attn-s", "--cov-eigs", "1,0.5,0.25", "--init-scale", eps, "--seeds", seeds, "--seed", 200)
+    pred = predict(prob)
+    rows = compare(prob, pred)
+    cases = f"Lambda = diag(1, .5, .25), N = 32, H = 5, {seeds} seeds"
+    record(f"attn-s first escape (eps={eps:g})", cases, "closed form (Case A/B)", drop_errors(rows, True))
+    record(f"attn-s later escapes (eps={eps:g})", cases, "semi-analytic (piecewise Eq. 14)",
+           drop_errors(rows, skip_first=True))
+    record(f"attn-s levels, half of [ICL] Eq. 19 (eps={eps:g}), error / L_0", cases, "closed form", level_errors(rows))
+
+
+def attention_m(eps: float, seeds: int) -> None:
+    prob = problem("attn-m", "--cov-eigs", "1,1,1", "--init-scale", eps, "--seeds", seeds, "--seed", 300)
+    rows = compare(prob, predict(prob))
+    record(f"attn-m drop time, Eq. 10 (eps={eps:g})", f"Lambda = I_3, N = 32, H = 5, {seeds} seeds", "closed form",
+           drop_errors(rows))
+
+
+def diagonal_white(eps: float, seeds: int) -> None:
+    prob = problem("diagonal-linear", "--target-coefs", "3,-2,1,0.5", "--init-scale", eps, "--seeds", seeds)
+    rows = compare(prob, predict(prob))
+    record(f"diagonal drop times, Sigma_xx = I (eps={eps:g})", f"beta* = (3,-2,1,.5), {seeds} seeds",
+           "closed form (Riccati per coordinate)", drop_errors(rows))
+
+
+def diagonal_recursion(alpha: float) -> None:
+    rng = np.random.default_rng(5)
+    errs = []
+    for _ in range(5):
+        X = rng.standard_normal((40, 4)) @ np.diag([1, 0.8, 0.6, 0.4]) + 0.3 * rng.standard_normal((40, 1))
+        sxx = X.T @ X / 40
+        bstar = rng.standard_normal(4)
+        sxy = sxx @ bstar
+        task = numerics.LinearRegressionTask(sxx, sxy[None, :])
+        arch = numerics.build_architecture("diagonal-linear", dim=4)
+        times, betas = diagonal.jump_recursion(sxx, sxy)
+        levels = [0.5 * bstar @ sxx @ bstar] + [0.5 * (b - bstar) @ sxx @ (b - bstar) for b in betas]
+        keep = [0] + [i for i in range(1, len(levels)) if levels[i] < levels[i - 1] - 1e-9 * levels[0]]
+        lv = np.array([levels[i] for i in keep])
+        tt = np.array([times[i - 1] for i in keep[1:]]) * math.log(1 / alpha)
+        fun = lambda th, arch=arch, task=task: numerics.loss_and_grad(arch, task, th)  # noqa: E731
+        th0 = arch.pack({"V": np.zeros((1, 4, 1)), "U": np.full((1, 4, 1), math.sqrt(2) * alpha)})
+        res = numerics.gradient_flow(fun, th0, 1.2 * tt[-1] + 5, gtol=0)
+        st = numerics.staircase_from_result(res, 0, fun=fun, levels=lv)
+        errs += list(np.abs(tt - st.drop_times) / st.drop_times)
+    record(f"diagonal jump times, Pesme-Flammarion recursion (alpha={alpha:g})",
+           "5 random correlated designs (d = 4), u_0 = sqrt2 alpha, v_0 = 0", "leading order, O(1/ln(1/alpha))", errs)
+
+
+def deep(eps: float, seeds: int) -> None:
+    prob = problem("deep-linear", "--singular-values", "3,2,1", "--width", 4, "--init-scale", eps, "--seeds", seeds)
+    pred = predict(prob)
+    rows = compare(prob, pred)
+    record(f"deep-linear (depth 3) first drop (eps={eps:g})", f"s = (3,2,1), H = hidden = 4, {seeds} seeds",
+           "semi-analytic (frozen-residual ODE)", drop_errors(rows, True))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    q = ap.parse_args().quick
+    t0 = time.time()
+    linear(4 if q else 20, 1e-5)
+    linear(4 if q else 10, 1e-7)
+    linear(4 if q else 10, 1e-3)
+    quadratic(1e-3, 4 if q else 16, all_drops=False)
+    quadratic(1e-4, 2 if q else 8, all_drops=False)
+    quadratic(1e-3, 2 if q else 6, all_drops=True)
+    attention_s(1e-2, 2 if q else 4)
+    attention_s(3e-3, 1 if q else 2)
+    attention_m(1e-4, 4)
+    diagonal_white(1e-5, 4)
+    diagonal_recursion(1e-8)
+    deep(1e-3, 2 if q else 4)
+    print("| prediction | kind | cases | n | median rel. error | worst rel. error |")
+    print("|---|---|---|---|---|---|")
+    for name, cases, kind, e in ROWS:
+        print(f"| {name} | {kind} | {cases} | {len(e)} | {np.median(e):.2e} | {np.max(e):.2e} |")
+    print(f"\n(measured in {time.time() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

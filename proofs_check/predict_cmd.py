@@ -1,0 +1,136 @@
+"""``s2s predict ARCH``: the predicted staircase (every plateau level and drop time, per seed) from the closed forms
+of spec §6, with the same problem options and seed semantics as ``s2s simulate`` (:mod:`proofs_check.problem`).
+
+``--json`` prints one object with ``architecture``, ``convention``, ``plateau_levels``, ``drop_times``,
+``formulas`` (LaTeX), ``assumptions`` (and ``violations``, ``notes``, ``drop_kinds``); ``--compare`` also simulates
+(batched DOP853 gradient flow) and prints predicted vs simulated levels and drop times with relative errors.
+
+Exit codes: 0 success; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+import numpy as np
+
+import numerics
+
+from .problem import add_problem_arguments, build_problem
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Options of ``s2s predict``: the shared problem options plus ``--json``, ``--compare``, ``--t-max``."""
+    add_problem_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument("--compare", action="store_true", help="also simulate and print relative errors")
+    parser.add_argument("--t-max", type=float, default=None,
+                        help="--compare: simulation end time (default 1.3 x the last predicted drop)")
+
+
+def compare(problem, pred, t_max: float | None = None) -> list[dict[str, Any]]:
+    """Simulate every seed (one batched gradient_flow) and pair predicted with simulated levels and drop times.
+
+    Simulated drop k = first crossing of the midpoint of the *predicted* levels k−1, k (spec §0.7), refined on the
+    dense output; simulated level k = the loss where |dL/dt| is smallest between simulated drops k and k+1.
+    """
+    fun = lambda th: numerics.loss_and_grad(problem.arch, problem.task, th)  # noqa: E731
+    finite = [x for d in pred.drop_times for x in d if np.isfinite(x)]
+    if t_max is None:
+        t_max = 1.3 * max(finite) + 5.0 if finite else 100.0 / problem.init_scale
+    res = numerics.gradient_flow(fun, problem.theta0, t_max, gtol=0)
+    rows = []
+    for b in range(len(problem.seeds)):
+        m = res[b]
+        levels = np.asarray(pred.plateau_levels[b], float)
+        if levels.size > 1 and np.all(np.diff(levels) < 0):
+            st = numerics.staircase_from_result(res, b, fun=fun, levels=levels)
+            sim_drops = st.drop_times
+        else:
+            sim_drops = np.full(max(levels.size - 1, 0), np.nan)
+        if levels.size == 1:  # nothing predicted beyond L(θ_0): report the detected staircase instead
+            det = numerics.staircase_from_result(res, b, fun=fun)
+            rows.append({"seed": problem.seeds[b], "status": m.status,
+                         "levels": _pairs(levels, [m.loss[0]], scale=abs(levels[0]) or 1.0),
+                         "drop_times": [],
+                         "detected": {"levels": [float(x) for x in det.levels],
+                                      "drop_times": [float(x) for x in det.drop_times]}})
+            continue
+        bounds = [0.0, *[x for x in sim_drops], m.t[-1]]
+        rate = m.grad_norm**2
+        sim_levels = []
+        for k in range(levels.size):
+            lo, hi = bounds[k], bounds[k + 1] if k + 1 < len(bounds) else m.t[-1]
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                sim_levels.append(math.nan)
+                continue
+            sel = (m.t >= lo) & (m.t <= hi)
+            sim_levels.append(float(m.loss[sel][np.argmin(rate[sel])]) if sel.any() else math.nan)
+        rows.append({"seed": problem.seeds[b], "status": m.status,
+                     "levels": _pairs(levels, sim_levels, scale=abs(levels[0]) or 1.0),
+                     "drop_times": _pairs(pred.drop_times[b], sim_drops)})
+    return rows
+
+
+def _pairs(pred_vals, sim_vals, scale: float | None = None) -> list[dict[str, float]]:
+    """Pairs with relative errors |p − s|/|s| (drop times) or |p − s|/scale (levels: scale = L_0, since the last
+    level is often 0)."""
+    out = []
+    for p, s in zip(pred_vals, sim_vals, strict=False):
+        p, s = float(p), float(s)
+        den = scale if scale is not None else abs(s)
+        rel = abs(p - s) / den if np.isfinite(p) and np.isfinite(s) and den != 0 else math.nan
+        out.append({"predicted": p, "simulated": s, "rel_error": rel})
+    return out
+
+
+def run(args) -> int:
+    """Run ``s2s predict``; returns the exit code (2 on bad input)."""
+    import sys
+
+    from .cli import CONVENTION, dumps
+    from .predict import predict
+
+    try:
+        problem = build_problem(args)
+        pred = predict(problem)
+    except (numerics.InputError, ValueError) as exc:
+        print(f"s2s predict: error: {exc}", file=sys.stderr)
+        return 2
+    out = {"convention": CONVENTION, **pred.as_json()}
+    if args.compare:
+        out["comparison"] = compare(problem, pred, args.t_max)
+    if args.json:
+        print(dumps(out))
+        return 0
+    print(f"s2s predict {pred.architecture}: {pred.description}; eps = {pred.init_scale:g}, seeds {list(pred.seeds)}")
+    print(f"convention: {CONVENTION}")
+    for b, seed in enumerate(pred.seeds):
+        print(f"seed {seed}:")
+        print("  plateau levels: " + ", ".join(f"{x:.6g}" for x in pred.plateau_levels[b]))
+        print("  drop times:     " + ", ".join(f"{x:.6g} ({k})" for x, k in zip(pred.drop_times[b], pred.kinds[b],
+                                                                             strict=False)))
+        if args.compare:
+            row = out["comparison"][b]
+            print(f"  simulated ({row['status']}):")
+            print(f"    {'':8}{'predicted':>14}{'simulated':>14}{'rel. error':>12}")
+            if "detected" in row:
+                det = row["detected"]
+                print("    no closed form: detected levels " + ", ".join(f"{x:.6g}" for x in det["levels"])
+                      + "; detected drops " + ", ".join(f"{x:.6g}" for x in det["drop_times"]))
+            print("    (level errors are relative to L_0)")
+            for name in ("levels", "drop_times"):
+                for k, r in enumerate(row[name]):
+                    tag = f"L_{k}" if name == "levels" else f"t_{k + 1}"
+                    print(f"    {tag:8}{r['predicted']:>14.8g}{r['simulated']:>14.8g}{r['rel_error']:>12.3e}")
+    print("formulas:")
+    for k, v in pred.formulas.items():
+        print(f"  {k}: {v}")
+    print("assumptions: " + "; ".join(pred.assumptions))
+    for v in pred.violations:
+        print(f"VIOLATED ASSUMPTION: {v}")
+    for n in pred.notes:
+        print(f"note: {n}")
+    return 0

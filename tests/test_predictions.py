@@ -1,0 +1,155 @@
+"""Property tests: the per-seed predictions of proofs_check.predict against the simulation engine, plus the
+``s2s predict`` command (run(parser.parse_args([...]))).  Tolerances name the neglected order."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import numerics
+from proofs_check import predict_cmd
+from proofs_check.predict import predict
+from proofs_check.problem import add_problem_arguments, build_problem
+from proofs_check.strategies import distinct_spectra, init_scales, repeated_spectra, seeds, widths
+
+SETTINGS = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _problem(*argv):
+    p = argparse.ArgumentParser()
+    add_problem_arguments(p)
+    return build_problem(p.parse_args([str(a) for a in argv]))
+
+
+def _sim(prob, pred, rtol=1e-10):
+    fun = lambda th: numerics.loss_and_grad(prob.arch, prob.task, th)  # noqa: E731
+    t_max = 1.2 * max(x for d in pred.drop_times for x in d if np.isfinite(x)) + 2
+    res = numerics.gradient_flow(fun, prob.theta0, t_max, gtol=0, rtol=rtol)
+    stairs = [numerics.staircase_from_result(res, b, fun=fun, levels=pred.plateau_levels[b]) for b in range(len(res))]
+    return stairs, res
+
+
+@SETTINGS
+@given(s=distinct_spectra(n=(2, 4), low=0.5, high=4.0), eps=init_scales(1e-8, 1e-5), extra=widths(0, 4), seed=seeds())
+def test_linear_staircase_per_seed(s, eps, extra, seed):
+    prob = _problem("linear-fc", "--singular-values", ",".join(map(str, s)), "--width", len(s) + extra,
+                    "--init-scale", eps, "--seed", seed)
+    pred = predict(prob)
+    assert not pred.violations
+    st, _ = _sim(prob, pred)
+    # Superposed independent sigmoids: neglected are O(eps^2) init terms and the second-order coupling of
+    # overlapping modes (the min ratio gap 0.25 keeps the overlap below ~eps^0.5 in strength) -> 1e-3 relative.
+    assert np.allclose(pred.drop_times[0], st[0].drop_times, rtol=1e-3, atol=0)
+
+
+@SETTINGS
+@given(s=repeated_spectra(n=3, low=0.5, high=4.0), seed=seeds())
+def test_repeated_singular_values_flagged_and_merged(s, seed):
+    prob = _problem("linear-fc", "--singular-values", ",".join(map(str, s)), "--width", 5, "--init-scale", 1e-6,
+                    "--seed", seed)
+    pred = predict(prob)
+    assert any("repeated singular values" in v for v in pred.violations)
+    n_pred = len(pred.drop_times[0])
+    assert n_pred == len(set(s))  # one drop per block of equal values
+    st, _ = _sim(prob, pred)
+    # block drops are still midpoint crossings of the superposed curve (exact up to O(eps^2) and block coupling)
+    assert np.allclose(pred.drop_times[0], st[0].drop_times, rtol=1e-3)
+
+
+@SETTINGS
+@given(eps=init_scales(1e-4, 1e-3), seed=seeds(10_000))
+def test_quadratic_first_escape(eps, seed):
+    prob = _problem("quadratic", "--init-scale", eps, "--seed", seed, "--width", 6)
+    pred = predict(prob, max_drops=1)
+    fun = lambda th: numerics.loss_and_grad(prob.arch, prob.task, th)  # noqa: E731
+    t1 = pred.drop_times[0][0]
+    res = numerics.gradient_flow(fun, prob.theta0, 1.1 * t1, gtol=0, rtol=1e-8)
+    sim = numerics.staircase_from_result(res, 0, fun=fun, levels=pred.plateau_levels[0][:2]).drop_times[0]
+    # the midpoint crossing precedes the blow-up t* by O(1) (~0.2), i.e. O(eps) relative: < 1% for eps <= 1e-3
+    assert abs(t1 - sim) / sim < 0.01
+
+
+@SETTINGS
+@given(dim=widths(2, 3), eps=init_scales(1e-6, 1e-4), seed=seeds(10_000))
+def test_attention_merged_sigmoid(dim, eps, seed):
+    prob = _problem("attn-m", "--cov-eigs", ",".join(["1"] * dim), "--init-scale", eps, "--seed", seed, "--width", 3)
+    pred = predict(prob)
+    st, _ = _sim(prob, pred)
+    # one Saxe mode; neglected: the unbalanced part |m_0|^2/4 = O(eps^2) -> 1e-5 relative is generous
+    assert abs(pred.drop_times[0][0] - st[0].drop_times[0]) / st[0].drop_times[0] < 1e-5
+
+
+@SETTINGS
+@given(eps=init_scales(1e-8, 1e-4), seed=seeds(10_000))
+def test_diagonal_whitened_exact(eps, seed):
+    prob = _problem("diagonal-linear", "--target-coefs", "3,-2,1", "--init-scale", eps, "--seed", seed)
+    pred = predict(prob)
+    st, _ = _sim(prob, pred)
+    # coordinates decouple exactly when Sigma_xx = I: only integration error (rtol 1e-10) remains
+    assert np.allclose(pred.drop_times[0], st[0].drop_times, rtol=1e-7)
+
+
+def test_attention_separate_levels_and_first_escape():
+    prob = _problem("attn-s", "--cov-eigs", "1,0.5", "--init-scale", 3e-3, "--width", 3)
+    pred = predict(prob, max_drops=1)
+    st, res = _sim(prob, pred, rtol=1e-8)
+    # first escape: O(1) lead over t* ~ 1/eps -> O(eps) relative
+    assert abs(pred.drop_times[0][0] - st[0].drop_times[0]) / st[0].drop_times[0] < 0.01
+    assert pred.plateau_levels[0][0] == pytest.approx(0.75) and pred.plateau_levels[0][1] < 0.75
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def _run(argv, capsys):
+    p = argparse.ArgumentParser()
+    predict_cmd.configure_parser(p)
+    code = predict_cmd.run(p.parse_args(argv))
+    return code, capsys.readouterr()
+
+
+def test_cli_json_keys(capsys):
+    code, out = _run(["linear-fc", "--singular-values", "3,2,1", "--init-scale", "1e-5", "--seeds", "2", "--json"],
+                     capsys)
+    assert code == 0
+    data = json.loads(out.out)
+    for key in ("architecture", "convention", "plateau_levels", "drop_times", "formulas", "assumptions"):
+        assert key in data
+    assert data["architecture"] == "linear-fc" and len(data["drop_times"]) == 2
+    assert all("\\" in v or "=" in v for v in data["formulas"].values())
+
+
+def test_cli_compare_every_architecture(capsys):
+    for argv in (["linear-fc", "--singular-values", "2,1"], ["deep-linear", "--singular-values", "2,1", "--width", "2"],
+                 ["relu-fc", "--t-max", "20"], ["diagonal-linear"], ["attn-m", "--cov-eigs", "1,1"]):
+        code, out = _run([*argv, "--compare"], capsys)
+        assert code == 0 and "predicted" in out.out, argv
+
+
+def test_same_seed_same_weights_as_simulate():
+    a = _problem("linear-fc", "--seed", 7, "--seeds", 2, "--init-scale", 1e-4)
+    assert np.array_equal(a.theta0[1], np.random.default_rng(8).standard_normal(a.arch.n_params) * 1e-4)
+
+
+def test_violations_are_flagged_not_silent(capsys):
+    # non-whitened input: drop times refused
+    prob = _problem("linear-fc", "--task", "dataset", "--samples", 20)
+    pred = predict(prob)
+    assert any("non-whitened" in v for v in pred.violations)
+    assert all(math.isnan(x) for x in pred.drop_times[0])
+    # init too large for the small-init formula
+    pred = predict(_problem("linear-fc", "--init-scale", 0.3))
+    assert any("init too large" in v for v in pred.violations)
+    # non-isotropic attention for Eq. 10
+    pred = predict(_problem("attn-m", "--cov-eigs", "1,0.5"))
+    assert any("not proportional" in v for v in pred.violations) and math.isnan(pred.drop_times[0][0])
+    code, out = _run(["linear-fc", "--init-scale", "0.3"], capsys)
+    assert code == 0 and "VIOLATED ASSUMPTION" in out.out
+
+
+def test_bad_input_exit_code(capsys):
+    code, out = _run(["no-such-arch"], capsys)
+    assert code == 2 and "error" in out.err

@@ -1,0 +1,114 @@
+"""``s2s simulate`` through its own parser (``configure_parser`` + ``run``), as the CLI's main will wire it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+import numerics
+from proofs_check import simulate_cmd
+from proofs_check.cli import CONVENTION
+
+KEYS = {"architecture", "convention", "plateau_levels", "drop_times", "itinerary", "status", "gradient_evaluations",
+        "seconds", "effective_width"}
+
+
+def simulate(argv, capsys):
+    p = argparse.ArgumentParser(prog="s2s simulate")
+    simulate_cmd.configure_parser(p)
+    code = simulate_cmd.run(p.parse_args(argv))
+    out = capsys.readouterr().out
+    return code, (json.loads(out) if "--json" in argv else out)
+
+
+def test_linear_json(capsys):
+    code, r = simulate(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--init-scale", "1e-6",
+                        "--json"], capsys)
+    assert code == 0 and KEYS <= set(r)
+    assert r["architecture"] == "linear-fc" and r["convention"] == CONVENTION and r["status"] == "converged"
+    # Levels ½ Σ_{j>k} s_j² (spec §6.5); first = initial loss, last = final loss.
+    np.testing.assert_allclose(r["plateau_levels"], [7.0, 2.5, 0.5, 0.0], rtol=1e-2, atol=1e-8)
+    assert r["plateau_levels"][0] == pytest.approx(7.0, rel=1e-9) and r["plateau_levels"][-1] == r["final_loss"]
+    # Drop times: leading order t_k ≈ ln(1/ε)/s_k + O(1/s_k) (spec §6.4): ordered and within the O(1) band.
+    t = np.array(r["drop_times"])
+    assert (np.diff(t) > 0).all() and np.all(np.abs(t - np.log(1e6) / np.array([3.0, 2.0, 1.0])) < 2.0)
+    assert [v["label"] for v in r["itinerary"]] == ["modes{}", "modes{1}", "modes{1,2}", "modes{1,2,3}"]
+    assert r["effective_width"]["measure"] == "rank"
+    assert [c[1] for c in r["effective_width"]["changes"]] == [0, 1, 2, 3] and r["final_effective_width"] == 3
+
+
+def test_seeds_give_a_list_matching_single_runs(capsys):
+    base = ["linear-fc", "--singular-values", "2,1", "--width", "3", "--init-scale", "1e-4", "--json",
+            "--no-hessian"]
+    code, rs = simulate(base + ["--seed", "5", "--seeds", "2"], capsys)
+    assert code == 0 and isinstance(rs, list) and [r["seed"] for r in rs] == [5, 6]
+    _, single = simulate(base + ["--seed", "6"], capsys)
+    # Same seed, same initial weights; the batch only changes round-off (flow.py: agreement to the tolerance).
+    np.testing.assert_allclose(rs[1]["drop_times"], single["drop_times"], rtol=1e-6)
+
+
+def test_quadratic_plateau_levels(capsys):
+    # Spec §6.5: 10 → 7.333 → 2 → 1.2 → 0 for A = diag(2, 1, −1, −2), H = 8, ε = 1e-3 (one unit per drop).
+    code, r = simulate(["quadratic", "--init-scale", "1e-3", "--json", "--no-hessian"], capsys)
+    assert code == 0 and r["status"] == "converged"
+    np.testing.assert_allclose(r["plateau_levels"], [10.0, 22 / 3, 2.0, 1.2, 0.0], rtol=1e-4, atol=1e-8)
+    assert [c[1] for c in r["effective_width"]["changes"]] == [0, 1, 2, 3, 4]
+
+
+def test_gd_divergence_exit_3(capsys):
+    code, r = simulate(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--method", "gd", "--lr", "2.0",
+                        "--init-scale", "0.1", "--json", "--no-hessian"], capsys)
+    assert code == 3 and r["status"] == "diverged"
+    assert r["status_loss"] > 1e3 * 7.0 * 0.99 and r["status_time"] > 0 and len(r["plateau_levels"]) >= 2
+
+
+def test_gd_runs_and_step_budget(capsys):
+    argv = ["linear-fc", "--singular-values", "2,1", "--width", "2", "--method", "gd", "--lr", "0.01",
+            "--init-scale", "1e-4", "--json", "--no-hessian"]
+    code, r = simulate(argv, capsys)
+    assert code == 0 and r["method"] == "gradient_descent" and r["status"] == "converged"
+    code, r = simulate(argv + ["--max-steps", "50"], capsys)
+    assert code == 3 and r["status"] == "budget" and r["t_final"] == pytest.approx(0.5)
+
+
+def test_flow_step_budget_keeps_partial_results(capsys):
+    code, r = simulate(["linear-fc", "--singular-values", "2,1", "--width", "2", "--max-steps", "20", "--json"],
+                       capsys)
+    assert code == 3 and r["status"] == "budget" and r["t_final"] > 0 and r["plateau_levels"]
+
+
+def test_text_output_and_plot(capsys, tmp_path):
+    png = tmp_path / "run.png"
+    code, out = simulate(["linear-fc", "--singular-values", "2,1", "--width", "2", "--seeds", "2",
+                          "--plot", str(png), "--log-time"], capsys)
+    assert code == 0 and "plateau levels" in out and "seed 1" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["linear-fc", "--method", "gd"],  # GD without a learning rate
+    ["linear-fc", "--method", "gd", "--lr", "-1"],
+    ["linear-fc", "--t-max", "0"],
+    ["no-such-net"],
+    ["linear-fc", "--plot", "out.pdf"],
+])
+def test_bad_input_raises_input_error(argv, capsys):
+    with pytest.raises(numerics.InputError):
+        simulate(argv, capsys)
+
+
+def test_default_horizons():
+    p = argparse.ArgumentParser()
+    simulate_cmd.configure_parser(p)
+    from proofs_check.problem import build_problem
+
+    lin = build_problem(p.parse_args(["linear-fc", "--init-scale", "1e-6"]))
+    assert simulate_cmd.default_t_max(lin) == pytest.approx(1.5 * 2 * np.log(1e6) + 25)  # s_min = 1
+    quad = build_problem(p.parse_args(["quadratic", "--init-scale", "1e-3"]))
+    assert simulate_cmd.default_t_max(quad) == pytest.approx(4e4)  # 40 / (min|a| ε)
+    assert simulate_cmd.default_gtol(quad) == pytest.approx(1e-10)
+    assert simulate_cmd.default_gtol(build_problem(p.parse_args(["quadratic", "--init-scale", "1e-5"]))) == (
+        pytest.approx(1e-13))
