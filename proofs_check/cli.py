@@ -12,18 +12,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .problem import SIZE_OPTIONS, floats
+
 CONVENTION = ("loss = 1/2 E||y - f||^2; gradient-flow time (theta' = -grad L, one GD step = lr); "
               "init iid N(0, eps^2); float64; drop time = first crossing of the midpoint between plateau levels")
-
-SIZE_OPTIONS = ("d_in", "d_out", "width", "kernel", "dim", "rank", "hidden")
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="s2s", description="Saddle-to-saddle learning-dynamics workbench. "
@@ -37,9 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         d.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None)
     d.add_argument("--task", choices=["auto", "linear", "quadratic", "icl", "dataset"], default="auto",
                    help="task (auto: the architecture's population task, else a symbolic dataset)")
-    d.add_argument("--singular-values", type=_floats, help="linear task: whitened, Sigma_yx = diag(s)")
-    d.add_argument("--target-eigs", type=_floats, help="quadratic task: y = x^T diag(a) x, x ~ N(0, I)")
-    d.add_argument("--cov-eigs", type=_floats, help="in-context task: Lambda = diag(lambda)")
+    d.add_argument("--singular-values", type=floats, help="linear task: whitened, Sigma_yx = diag(s)")
+    d.add_argument("--target-eigs", type=floats, help="quadratic task: y = x^T diag(a) x, x ~ N(0, I)")
+    d.add_argument("--cov-eigs", type=floats, help="in-context task: Lambda = diag(lambda)")
     d.add_argument("--context", type=int, help="in-context task: context length N (default: a symbol N)")
     d.add_argument("--samples", type=int, default=2, help="dataset task: number of symbolic samples P")
     d.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")

@@ -20,7 +20,7 @@ CASES = [c for cs in reference_cases().values() for c in cs]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
-@settings(max_examples=6, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=4, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(seed=st.integers(0, 2**31 - 1), scale=st.sampled_from([0.1, 0.7, 2.0]))
 def test_symbolic_and_numeric_derivations_agree(case, seed, scale):
     n = case.numeric()[0].n_params
