@@ -390,7 +390,7 @@ def _c15() -> Measurement:
         "dominated by Monte-Carlo noise (the spec's own simulated medians go 17 -> 19 from H = 8 to 16), so widths "
         "are spaced by 4x. Gaps come from the piecewise Eq. 14 prediction, whose accuracy against simulation is "
         "measured in C16 and docs/accuracy.md (and to ~0.2% for t_2 - t_1 at H = 64); the simulated sweep is "
-        "C18-sim. Full profile: 144 per-seed predictions take ~1.5 min", profile="full")
+        "C18-sim (full profile). 144 per-seed predictions take ~1.5 min")
 def _c18() -> Measurement:
     med = {}
     for H in (4, 16, 64):
