@@ -29,6 +29,11 @@ class Experiment:
     widths: tuple[ComplexityTrace, ...]
     init_scale: float
 
+    def theta_at(self, member: int, t: float) -> np.ndarray:
+        """θ (1, n) at the saved time closest to t."""
+        m = self.result.members[member]
+        return m.theta[int(np.argmin(np.abs(m.t_saved - t)))][None]
+
     def width_at(self, member: int, t: float) -> int:
         """Effective width at the saved time closest to t."""
         w = self.widths[member]
@@ -37,15 +42,17 @@ class Experiment:
     def final_width(self, member: int) -> int:
         return int(self.widths[member].effective_width[-1])
 
+    def plateau_times(self, member: int) -> list[float]:
+        """The middle (in log-time: geometric mean of the two drop times) of each plateau between drops, then the
+        last saved time: where the saddles visited and the end point are read."""
+        drops = list(self.staircases[member].drop_times)
+        mids = [float(np.sqrt(a * b)) for a, b in zip(drops[:-1], drops[1:], strict=False)]
+        return mids + [float(self.result.members[member].t_saved[-1])]
+
     def plateau_widths(self, member: int) -> list[int]:
-        """Effective width in the middle (log-time) of each plateau between drops, then at the end."""
-        st = self.staircases[member]
-        drops = list(st.drop_times)
-        out = []
-        for a, b in zip(drops[:-1], drops[1:], strict=False):
-            out.append(self.width_at(member, float(np.sqrt(a * b))))
-        out.append(self.final_width(member))
-        return out
+        """Effective width in the middle of each plateau between drops, then at the end."""
+        times = self.plateau_times(member)
+        return [self.width_at(member, t) for t in times[:-1]] + [self.final_width(member)]
 
 
 def run_experiment(arch, task, init_scale: float, *, seeds: int = 1, seed: int = 0, t_max: float,

@@ -65,14 +65,8 @@ def _function_rank_widths(exp, member: int) -> list[int]:
     from numerics.complexity import numerical_rank, thresholds
 
     thr = thresholds(exp.arch, exp.task)
-    m = exp.result.members[member]
-    drops = list(exp.staircases[member].drop_times)
-    times = [float(np.sqrt(a * b)) for a, b in zip(drops[:-1], drops[1:], strict=False)] + [float(m.t_saved[-1])]
-    out = []
-    for t in times:
-        theta = m.theta[int(np.argmin(np.abs(m.t_saved - t)))][None]
-        out.append(int(numerical_rank(exp.arch.effective_matrix(theta), thr.matrix)[0]))
-    return out
+    return [int(numerical_rank(exp.arch.effective_matrix(exp.theta_at(member, t)), thr.matrix)[0])
+            for t in exp.plateau_times(member)]
 
 
 def _make(name: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import numerics
-from numerics.complexity import complexity
+from numerics.complexity import complexity, unit_norms
 from theory.closed_forms import attention as cf_attention
 from theory.closed_forms import linear_modes as cf_linear
 from theory.closed_forms import saxe as cf_saxe
@@ -187,13 +187,8 @@ def _c29() -> Measurement:
     measured, ok = {}, True
     for m in range(2):
         st = exp.staircases[m]
-        mem = exp.result.members[m]
-        times = [float(np.sqrt(a * b)) for a, b in zip(st.drop_times[:-1], st.drop_times[1:], strict=False)]
-        times.append(float(mem.t_saved[-1]))
-        ranks = []
-        for t in times:
-            theta = mem.theta[int(np.argmin(np.abs(mem.t_saved - t)))][None]
-            ranks.append(int(complexity(arch, theta, task).details["layer_ranks"][0, 1]))
+        ranks = [int(complexity(arch, exp.theta_at(m, t), task).details["layer_ranks"][0, 1])
+                 for t in exp.plateau_times(m)]
         measured[f"seed {m}"] = {"n_drops": int(st.n_drops), "W2_rank_per_plateau": ranks,
                                  "drop_times": [float(v) for v in st.drop_times]}
         ok = ok and st.n_drops == 3 and ranks == [1, 2, 3]
@@ -218,14 +213,11 @@ def _fig4g() -> Measurement:
     measured, ok = {}, True
     for m in range(3):
         st = exp.staircases[m]
-        mem = exp.result.members[m]
         if st.n_drops < 1:
             measured[f"seed {m}"] = {"n_drops": 0}
             ok = False
             continue
-        theta = mem.theta[int(np.argmin(np.abs(mem.t_saved - st.drop_times[0])))][None]
-        b = arch.unpack(theta)
-        norms = np.sort(np.sqrt((b["U"][0] ** 2).sum(1) + (b["V"][0] ** 2).sum(1)))[::-1]
+        norms = np.sort(unit_norms(arch, exp.theta_at(m, st.drop_times[0]))[0])[::-1]
         ratio = float(norms[1] / norms[0])
         measured[f"seed {m}"] = {"n_drops": int(st.n_drops), "leader": float(norms[0]), "runner_up": float(norms[1]),
                                  "ratio": ratio}
