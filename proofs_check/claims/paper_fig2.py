@@ -293,7 +293,7 @@ def _saddle_graph() -> Measurement:
             row = sorted((n for n in g.nodes if len(label[n]) == w), key=lambda n: label[n])
             for k, n in enumerate(row):
                 pos[n] = ((k - (len(row) - 1) / 2) * 1.6, -w)
-        nx.draw_networkx(g, pos, ax=ax, node_color=[g.nodes[n]["loss"] for n in g.nodes], cmap="viridis",
+        nx.draw_networkx(g, pos, ax=ax, node_color=[g.nodes[n]["loss"] for n in g.nodes], cmap="summer",
                          node_size=900, font_size=7, labels={n: f"{set(label[n]) or '{}'}\nL={g.nodes[n]['loss']:.2g}"
                                                                f"\nidx {g.nodes[n]['morse_index']}" for n in g.nodes},
                          arrowsize=12, edge_color="0.5")
