@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .architectures import Architecture
+from .complexity import unit_norms, unit_params
 from .errors import InputError
 
 __all__ = [
@@ -64,22 +65,10 @@ def _unit_blocks(arch: Architecture) -> list[str]:
     return [name for name, _ in arch.blocks if name != "W1"]
 
 
-def unit_params(arch: Architecture, theta: np.ndarray) -> np.ndarray:
-    """θ_i = (v_i, u_i) for every unit: shape (B, H, n_unit)."""
-    blocks = arch.unpack(theta)
-    parts = [blocks[name].reshape(blocks[name].shape[0], blocks[name].shape[1], -1) for name in _unit_blocks(arch)]
-    return np.concatenate(parts, axis=2)
-
-
 def _u_part(arch: Architecture, theta: np.ndarray) -> np.ndarray:
     blocks = arch.unpack(theta)
     parts = [blocks[n].reshape(blocks[n].shape[0], blocks[n].shape[1], -1) for n in _unit_blocks(arch) if n != "V"]
     return np.concatenate(parts, axis=2)
-
-
-def unit_norms(arch: Architecture, theta: np.ndarray) -> np.ndarray:
-    """‖θ_i‖ for every unit: shape (B, H)."""
-    return np.linalg.norm(unit_params(arch, theta), axis=2)
 
 
 def _scale(values: np.ndarray, scale: float | None) -> np.ndarray:
