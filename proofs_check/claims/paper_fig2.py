@@ -37,7 +37,7 @@ def _median_gap(exp, k: int) -> float:
                 "medians resolve it")
 def _fig2a() -> Measurement:
     s = np.array([3.0, 2.0, 1.0])
-    lin_levels = 0.5 * np.sum(s**2) - 0.5 * np.concatenate([[0.0], np.cumsum(s**2)])
+    lin_levels = cf_linear.plateau_levels(s, trace_syy=float(np.sum(s**2)))
     lam = [1.0, 0.5]
     att_levels = cf_attention.separate_levels(lam, 32)
     lin, att = {}, {}
@@ -89,7 +89,7 @@ def _fig2b() -> Measurement:
     for alpha in (0.0, 0.5, 1.0, 2.0):
         s = 3.0 * np.arange(1, 5, dtype=float) ** (-alpha)
         # Crossings of the known levels (spec §6.5) stay defined when close s_k merge the drops.
-        levels = 0.5 * np.sum(s**2) - 0.5 * np.concatenate([[0.0], np.cumsum(s**2)])
+        levels = cf_linear.plateau_levels(s, trace_syy=float(np.sum(s**2)))
         exp = run_experiment(numerics.build_architecture("linear-fc", d_in=4, d_out=4, width=8),
                              numerics.whitened(s), 1e-5, seeds=2, t_max=80.0 * 2**alpha, save_every=2,
                              levels=levels)
@@ -162,7 +162,7 @@ def _c27() -> Measurement:
     task = numerics.whitened(s)
     w_saddle = np.diag([3.0, 0.0, 0.0])
     # Drop times against the known levels (spec §6.5) stay defined when large ε blurs the plateaus away.
-    levels = 0.5 * np.sum(s**2) - 0.5 * np.concatenate([[0.0], np.cumsum(s**2)])
+    levels = cf_linear.plateau_levels(s, trace_syy=float(np.sum(s**2)))
     spans, dists = [], []
     for eps in (1e-6, 1e-4, 1e-2, 0.1, 0.3):
         exp = run_experiment(arch, task, eps, seeds=3, t_max=60.0, save_every=1, levels=levels)
