@@ -52,6 +52,7 @@ from .manifolds import (
 )
 from .objective import check_compatible, finite_difference_gradient, hessian, loss, loss_and_grad
 from .plateaus import Staircase, detect_staircase, staircase_from_result
+from .reduced_escape import REDUCED_STATUSES, ReducedStage, ReducedStaircase, reduced_staircase
 from .saddle_graph import graph_to_dict, saddle_connections, saddle_graph, unstable_directions
 from .tasks import (
     Dataset,
@@ -64,6 +65,7 @@ from .tasks import (
 )
 
 __all__ = [
+    "REDUCED_STATUSES", "ReducedStage", "ReducedStaircase", "reduced_staircase",
     "Complexity", "ComplexityTrace", "PointInfo", "Thresholds", "Visit", "complexity", "complexity_along",
     "count_rays", "describe_point", "effective_width", "function_label", "graph_to_dict", "icl_optimum",
     "itinerary", "numerical_rank", "saddle_connections", "saddle_graph", "target_scale", "thresholds",

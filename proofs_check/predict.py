@@ -42,6 +42,12 @@ from .problem import Problem
 SMALL_INIT_RATIO = 1e-2
 # Relative tolerance for "equal" singular values / eigenvalues.
 EQUAL_RTOL = 1e-9
+# Architectures (and tasks without a closed form) predicted by the reduced escape-and-join dynamics, with the
+# lowest order p of φ in u (the escape time scale is ln(1/ε) for p = 1 and ε^{1−p} for p ≥ 2, spec §3.3).
+REDUCED_ARCHS = {"relu-fc": 1, "relu-conv": 1, "tanh-fc": 1, "linear-conv": 1, "attn-m": 1, "xtanh-fc": 2,
+                 "quadratic": 2, "attn-s": 2, "cubic": 3}
+# ReLU nets: the reduced system is stepped like gradient descent (discontinuous field), with this step.
+RELU_STEP = 0.01
 
 
 @dataclass
@@ -84,11 +90,12 @@ def _flag(pred: Prediction, text: str) -> None:
         pred.violations.append(text)
 
 
-def predict(problem: Problem, max_drops: int | None = None) -> Prediction:
+def predict(problem: Problem, max_drops: int | None = None, t_max: float | None = None) -> Prediction:
     """Predict plateau levels and drop times for every seed of ``problem`` (see module docstring).
 
     ``max_drops`` limits the number of unit-separation escapes computed (each later one costs root-finding of
-    every dormant unit's state); None: all.
+    every dormant unit's state); None: all. ``t_max``: horizon of the reduced-dynamics predictions (architectures
+    without a closed form; default :func:`reduced_horizon`).
     """
     arch, task = problem.arch, problem.task
     pred = Prediction(arch.name, problem.description, problem.seeds, problem.init_scale)
@@ -106,9 +113,64 @@ def predict(problem: Problem, max_drops: int | None = None) -> Prediction:
         _attention_separate(problem, pred)
     elif name == "attn-m" and isinstance(task, numerics.ICLTask):
         _attention_merged(problem, pred)
+    elif name in REDUCED_ARCHS:
+        _reduced(problem, pred, t_max)
     else:
         _no_closed_form(problem, pred)
     return pred
+
+
+# ------------------------------------------------------------------------------------------------ reduced dynamics
+def reduced_horizon(problem: Problem) -> float:
+    """Default horizon of a reduced prediction: 40·ln(1/ε)/c for p = 1, 40/(c·ε^{p−1}) for p ≥ 2, with c the
+    task's target scale (numerics.target_scale), i.e. a few times the slowest escape time scale."""
+    p = REDUCED_ARCHS[problem.arch.name]
+    c = numerics.target_scale(problem.arch, problem.task)
+    eps = problem.init_scale
+    return 40.0 * max(math.log(1.0 / eps), 1.0) / c if p == 1 else 40.0 / (c * eps ** (p - 1))
+
+
+def _reduced(problem: Problem, pred: Prediction, t_max: float | None) -> None:
+    """Per seed, :func:`numerics.reduced_staircase` (escape-and-join reduced dynamics, spec §3.3 / Thm 3)."""
+    arch = problem.arch
+    horizon = reduced_horizon(problem) if t_max is None else float(t_max)
+    relu = arch.name.startswith("relu")
+    pred.formulas["reduced_dynamics"] = (r"\dot N = -\nabla_N L(N),\quad \dot d_i = -\nabla_{d_i} L(N \oplus d_i),"
+                                         r"\quad d_i \to N \text{ when } L(N \oplus D) \le (1 - 10^{-3}) L(N)")
+    for a in ("dormant units do not interact with each other and do not act back on the escaped ones "
+              "(neglected terms O(||theta_D||^2p) relative)",
+              "escaped units (norm >= 0.1 x the largest dormant norm at the escape onset) keep their own full "
+              "dynamics (zero units invariant, Thm 3)",
+              "small init: L(theta_0) within 1e-2 of L(0)"):
+        if a not in pred.assumptions:
+            pred.assumptions.append(a)
+    pred.notes.append(f"{arch.name} with this task: no closed form (spec §6 covers linear-FC, quadratic, attention, "
+                      "diagonal and deep-linear nets on their population tasks). Levels and drop times are "
+                      "SEMI-ANALYTIC: the integrated reduced ODE of escape-and-join (numerics.reduced_staircase): "
+                      "escaped units N follow their own flow, each dormant unit follows the flow it would have "
+                      "alone with N, and joins N at its escape onset; drop times are midpoint crossings of the "
+                      f"reduced loss curve (horizon t = {horizon:.4g}).")
+    if relu:
+        pred.notes.append(f"ReLU: the reduced system is stepped like gradient descent with step {RELU_STEP:g} (the "
+                          "field is discontinuous at kinks); compare with gradient descent at that learning rate.")
+    zero = numerics.loss_and_grad(arch, problem.task, np.zeros_like(problem.theta0[:1]))[0][0]
+    L0 = _initial_levels(problem)
+    for b in range(len(problem.seeds)):
+        if abs(L0[b] - zero) > 1e-2 * abs(zero):
+            _flag(pred, f"init too large for the reduced dynamics: L(theta_0) differs from L(0) by "
+                        f"{abs(L0[b] - zero) / abs(zero):.3g} relative (> 1e-2); numbers kept, flagged.")
+        r = numerics.reduced_staircase(arch, problem.task, problem.theta0[b], t_max=horizon,
+                                       method="euler" if relu else "LSODA", step=RELU_STEP)
+        if r.status == "no_unit_separation":
+            _flag(pred, f"seed {problem.seeds[b]}: " + r.message + ".")
+        pred.plateau_levels.append(list(r.levels))
+        pred.drop_times.append(list(r.drop_times))
+        pred.kinds.append(["semi-analytic"] * len(r.drop_times))
+        pred.extra.setdefault("reduced", []).append({
+            "status": r.status, "message": r.message,
+            "escapes": [{"onset": s_.onset_time, "drop_time": s_.drop_time, "units": list(s_.escaped_units)}
+                        for s_ in r.stages]})
+    pred.extra["reduced_horizon"] = horizon
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -232,7 +294,9 @@ def _deep_linear(problem: Problem, pred: Prediction) -> None:
     pred.notes.append("deep-linear (depth 3): plateau levels are the linear-net levels (spec §6.5). First drop: "
                       "SEMI-ANALYTIC, the time at which the small-init flow with the residual frozen at Sigma_yx "
                       "(integrated reduced ODE, which blows up in finite time ∝ 1/eps) reaches ||W||_2 = s_1/2. "
-                      "Later drops: no closed form (NaN).")
+                      "Later drops: SEMI-ANALYTIC, decoupled modes: drop k is the time at which the flow with the "
+                      "residual frozen at s_k q_k r_k^T alone (mode k of Sigma_yx) brings q_k^T W r_k to s_k/2, "
+                      "from the same theta_0 (the modes interact only through the shared layers, neglected).")
     pred.notes.append("balanced-chain law t* = w_0^-(N-2)/((N-2)s) (spec §6.9) applies only to balanced "
                       "equal-layer init; random init is not balanced, so it is given for reference in extra.")
     arch = problem.arch
@@ -241,19 +305,24 @@ def _deep_linear(problem: Problem, pred: Prediction) -> None:
                                                                             arch.sizes["hidden"]))))
     blocks = arch.unpack(problem.theta0)
     firsts = []
+    n_drops = len(levels) - 1
     for b in range(len(problem.seeds)):
-        t1 = _frozen_residual_blowup(blocks["V"][b], blocks["U"][b], blocks["W1"][b], syx, s[0]) if white \
-            else math.nan
+        args = (blocks["V"][b], blocks["U"][b], blocks["W1"][b])
+        t1 = _frozen_residual_blowup(*args, syx, s[0]) if white else math.nan
+        later = [_frozen_residual_blowup(*args, s[k] * np.outer(Q[:, k], R[:, k]), s[k],
+                                         probe=(Q[:, k], R[:, k])) if white else math.nan
+                 for k in range(1, n_drops)]
         firsts.append(t1)
         pred.plateau_levels.append(levels)
-        pred.drop_times.append([t1] + [math.nan] * (len(levels) - 2))
-        pred.kinds.append(["semi-analytic"] + ["none"] * (len(levels) - 2))
+        pred.drop_times.append([t1] + later)
+        pred.kinds.append(["semi-analytic"] * n_drops if white else ["none"] * n_drops)
     pred.extra["balanced_chain_reference"] = deep_chain.blowup_time(3, float(s[0]), problem.init_scale**3)
 
 
-def _frozen_residual_blowup(V, U, W1, G, s1: float) -> float:
+def _frozen_residual_blowup(V, U, W1, G, s1: float, probe=None) -> float:
     """Time at which the depth-3 product W = VᵀU W1 reaches s_1/2 along the flow Ẇ_l = (∂/∂W_l)⟨G, W⟩ (residual
-    frozen at Σ_yx): a quadratic ODE that blows up in finite time ∝ 1/ε."""
+    frozen at G): a quadratic ODE that blows up in finite time ∝ 1/ε. With ``probe`` = (q, r) the size measured is
+    qᵀW r instead of ‖W‖₂ (one mode of a multi-mode target)."""
     shapes = (V.shape, U.shape, W1.shape)
     sizes = [int(np.prod(x)) for x in shapes]
 
@@ -271,7 +340,9 @@ def _frozen_residual_blowup(V, U, W1, G, s1: float) -> float:
 
     def event(_t, y):
         v, u, w = split(y)
-        return np.linalg.norm(v.T @ u @ w, 2) - 0.5 * s1
+        prod = v.T @ u @ w
+        size = np.linalg.norm(prod, 2) if probe is None else abs(float(probe[0] @ prod @ probe[1]))
+        return size - 0.5 * s1
 
     event.terminal = True
     y0 = np.concatenate([V.ravel(), U.ravel(), W1.ravel()])
@@ -433,8 +504,8 @@ def _quadratic(problem: Problem, pred: Prediction) -> None:
     task = problem.task
     if not np.allclose(task.sigma, np.eye(task.dim), rtol=0, atol=1e-12):
         _flag(pred, "quadratic task with Sigma != I: the L(S) levels and G* of spec §2.6 assume x ~ N(0, I); "
-                    "prediction refused.")
-        _no_closed_form(problem, pred)
+                    "closed forms refused, SEMI-ANALYTIC reduced dynamics used instead.")
+        _reduced(problem, pred, None)
         return
     a_eig, E = np.linalg.eigh(task.a)
     _add(pred, unit_escape.CASE_A, unit_escape.CASE_B, unit_escape.G_DEF, quadratic_levels.LEVEL, quadratic_levels.TAU)
@@ -522,18 +593,24 @@ def _attention_merged(problem: Problem, pred: Prediction) -> None:
     iso = bool(np.allclose(lam, lam[0], rtol=1e-12))
     if not iso:
         _flag(pred, "Lambda not proportional to I: Eq. 10 (one Saxe mode) assumes isotropic tokens "
-                    "(Sigma_zz = lambda^3 c I); drop time refused. Levels L_0 = ½ tr Λ and the final level "
+                    "(Sigma_zz = lambda^3 c I); the closed-form drop time is refused and the SEMI-ANALYTIC reduced "
+                    "dynamics (escape-and-join) give it instead. Levels L_0 = ½ tr Λ and the final level "
                     "(M = diag(1/(λ_d c_d))) are exact.")
+        reduced = Prediction(pred.architecture, pred.description, pred.seeds, pred.init_scale)
+        _reduced(problem, reduced, None)
+        pred.formulas.update(reduced.formulas)
+        pred.extra["reduced"] = reduced.extra.get("reduced")
+        pred.extra["reduced_horizon"] = reduced.extra.get("reduced_horizon")
     s_m, c_m = attention.merged_mode(float(lam[0]), D, N)
     r = np.eye(D).ravel() / math.sqrt(D)
     for b in range(len(problem.seeds)):
         p = V[b] + U[b].reshape(U.shape[1], -1) @ r
         u0 = 0.25 * float(p @ p)
-        t = float(saxe.t_mid(s_m, u0, c_m)) if iso else math.nan
+        t = float(saxe.t_mid(s_m, u0, c_m)) if iso else (reduced.drop_times[b] or [math.nan])[0]
         if iso and u0 * c_m / s_m > SMALL_INIT_RATIO:
             _flag(pred, f"init too large: u_0 c/s = {u0 * c_m / s_m:.3g} > {SMALL_INIT_RATIO:g}")
         pred.plateau_levels.append([L0, final])
         pred.drop_times.append([t])
-        pred.kinds.append(["closed-form" if iso else "none"])
+        pred.kinds.append(["closed-form" if iso else "semi-analytic"])
     pred.notes.append("attn-m: one abrupt drop (fully expressive with one unit, spec §5.4); Eq. 10 sigmoid with "
                       "s = λ²√D, c = λ³(1 + (1 + D)/N), u_0 = ¼‖p‖², p_i = v_i + ⟨U_i, I⟩/√D.")
