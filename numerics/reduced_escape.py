@@ -68,13 +68,15 @@ class ReducedStage:
 @dataclass(frozen=True)
 class ReducedStaircase:
     """Predicted staircase of one member: ``levels`` L_0 > L_1 > …, ``drop_times`` t_1 < t_2 < …, the stages, and
-    ``status`` (one of :data:`REDUCED_STATUSES`) with a ``message`` saying why the prediction stopped."""
+    ``status`` (one of :data:`REDUCED_STATUSES`) with a ``message`` saying why the prediction stopped; ``t_end``
+    is where the reduced curve ends (t_max, or earlier once the loss is below ``floor``·L_0)."""
 
     levels: tuple[float, ...]
     drop_times: tuple[float, ...]
     stages: tuple[ReducedStage, ...]
     status: str
     message: str
+    t_end: float
 
 
 def _unit_rows(arch: Architecture, theta: np.ndarray) -> np.ndarray:
@@ -171,8 +173,10 @@ class _EulerSolution:
     message: str = ""
 
 
-def _euler(system: _Reduced, t0: float, t_max: float, y0: np.ndarray, step: float, event, record: int = 20):
-    """Explicit Euler (= gradient descent with learning rate ``step``) with a sign-change event check per step."""
+def _euler(system: _Reduced, t0: float, t_max: float, y0: np.ndarray, step: float, event, done,
+           record: int = 20):
+    """Explicit Euler (= gradient descent with learning rate ``step``) with a sign-change event check per step and
+    a convergence check (``done(t, y) <= 0``) every ``record`` steps."""
     n = int(math.ceil((t_max - t0) / step))
     ts, ys = [t0], [y0]
     y, g_prev = y0.copy(), event(t0, y0) if event else None
@@ -192,12 +196,14 @@ def _euler(system: _Reduced, t0: float, t_max: float, y0: np.ndarray, step: floa
         if k % record == 0 or k == n:
             ts.append(t)
             ys.append(y.copy())
+            if done(t, y) <= 0:
+                break
     return _EulerSolution(np.array(ts), np.array(ys).T, [np.array([])], [np.array([])])
 
 
 def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, max_drops: int | None = None,
                       onset: float = 1e-3, active_rel: float = 0.1, rtol: float = 1e-9,
-                      method: str = "LSODA", step: float = 0.01) -> ReducedStaircase:
+                      method: str = "LSODA", step: float = 0.01, floor: float = 1e-10) -> ReducedStaircase:
     """Predict the loss staircase of one member with the reduced escape-and-join dynamics (module docstring).
 
     Parameters
@@ -213,6 +219,7 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         sits at a minimum, where the explicit step is stability-bound for a horizon ∝ 1/ε), or "euler": explicit
         steps of size ``step``, i.e. gradient descent with learning rate ``step`` (ReLU nets: their field is
         discontinuous where a pre-activation changes sign, which stalls adaptive methods; error O(step)).
+    floor : the curve stops once the reduced loss is below floor·L_0 (the fit is complete).
     """
     if "W1" in dict(arch.blocks):
         raise InputError(f"{arch.name}: escape-and-join needs a one-hidden-layer unit decomposition (no W1 block)")
@@ -240,6 +247,11 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
     separated = True
     while t < t_max:
         system = _Reduced(narrow, task, len(n_idx), len(d_idx), n_u)
+
+        def done(_t, yy, system=system):
+            return float(system.losses(yy[None], zero_loss)[1][0] - floor * curve_l[0])
+
+        done.terminal = True
         events = []
         if d_idx:
             def event(_t, yy, system=system):
@@ -249,9 +261,9 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
             event.terminal, event.direction = True, -1
             events.append(event)
         if method == "euler":
-            sol = _euler(system, t, t_max, y, step, events[0] if events else None)
+            sol = _euler(system, t, t_max, y, step, events[0] if events else None, done)
         else:
-            sol = solve_ivp(system, (t, t_max), y, method=method, rtol=rtol, atol=atol, events=events or None)
+            sol = solve_ivp(system, (t, t_max), y, method=method, rtol=rtol, atol=atol, events=[*events, done])
         if sol.status == -1:
             raise InputError(f"reduced dynamics: integration failed at t = {sol.t[-1]:.6g} ({sol.message})")
         curve_t.extend(sol.t[1:].tolist())
@@ -273,7 +285,8 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
     keep = np.concatenate([[True], np.diff(ct) > 0])
     st = detect_staircase(ct[keep], cl[keep])
     levels, drops = list(map(float, st.levels)), list(map(float, st.drop_times))
-    status, message = "complete", "integrated to t_max"
+    status, message = "complete", ("integrated to t_max" if ct[-1] >= t_max * (1 - 1e-12)
+                                   else f"loss below {floor:g}·L_0 at t = {ct[-1]:.6g}: fit complete")
     if not separated:
         levels, drops = levels[:2], drops[:1]
         status, message = "no_unit_separation", (
@@ -287,4 +300,4 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         prior = [j for j in joins if j[0] <= td]
         stages.append(ReducedStage(prior[-1][0] if prior else math.nan, td, levels[k], levels[k + 1],
                                    prior[-1][1] if prior else ()))
-    return ReducedStaircase(tuple(levels), tuple(drops), tuple(stages), status, message)
+    return ReducedStaircase(tuple(levels), tuple(drops), tuple(stages), status, message, float(ct[-1]))
