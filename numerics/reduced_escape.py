@@ -1,30 +1,24 @@
-"""Semi-analytic staircase by escape-and-relax: the reduced dynamics of spec §3.3 for any unit-based architecture.
+"""Semi-analytic staircase by escape-and-join: the reduced dynamics of spec §3.3 for any unit-based architecture.
 
-The full flow of H units is replaced, stage by stage, by two reduced problems (spec §3.3: at a saddle the dormant
-units see the residual frozen at the saddle; Thm 3: zero units are invariant, so the escaped units alone relax to
-the next saddle):
+The units are split into escaped units N (initially none) and dormant units D, and the full flow of H units is
+replaced by a one-way coupled reduced system (spec §3.3: a dormant unit sees the residual of the network that has
+escaped; Thm 3: zero units are invariant, so N evolves on its own):
 
-1. **Escape (frozen saddle, non-interacting dormant units).** At saddle S_r (state θ*_S of the escaped units, all
-   other units dormant), every dormant unit i follows its own flow θ̇_i = −∇_{θ_i} L(θ*_S ⊕ θ_i): the saddle units
-   are frozen and dormant units do not see each other (their mutual terms are O(‖θ_D‖^{2p}) relative to the terms
-   kept). These |D| small ODEs are integrated together until the combined network θ*_S ⊕ θ_D(t) has lowered the
-   loss by ``onset``·L_r: the escape onset t_η, where the escaping units still carry an O(onset) share of the
-   function, so the neglected interactions are O(onset²).
-2. **Relax (narrow network).** The units that escaped (norm ≥ ``active_rel`` × the largest dormant norm at t_η, the
-   spec §1.4 active-unit rule) join S and the narrower network S ∪ escaped is integrated alone (the other units set
-   to zero, an invariant set) from its state at t_η until its loss settles at the next level L_{r+1} (first plateau
-   of the narrow run, or convergence). The drop time is t_η plus the narrow run's first crossing of the midpoint
-   (L_r + L_{r+1})/2 (spec §0.7).
+    Ṅ = −∇_N L(N)                 the escaped units alone, with their full nonlinear dynamics;
+    ḋ_i = −∇_{d_i} L(N ⊕ d_i)     each dormant unit as if it were alone with N.
 
-The remaining dormant units are advanced under the old frozen saddle to the drop time, the relaxed narrow network
-becomes the new frozen saddle, and the two steps repeat.
+Dormant units neither see each other nor act back on N; those terms are O(‖θ_D‖^{2p}) relative to the kept ones.
+A dormant escape starts (onset) when the dormant units together have lowered the loss by ``onset``·L(N):
+L(N ⊕ D) ≤ (1 − onset)·L(N). The units whose norm is then ≥ ``active_rel`` × the largest dormant norm (the spec §1.4
+active-unit rule) join N, and the integration goes on. Drops are internal to N too (an escape along a direction of
+N's own saddle). The predicted loss curve is L(N ⊕ D)(t); its plateau levels and midpoint-crossing drop times
+(spec §0.7) come from :func:`numerics.detect_staircase`.
 
 Validity: the reduction is exact in the limit ε → 0 when units separate (quadratic, x·tanh x, cubic, attention:
-one unit escapes per drop) or rays separate (ReLU: all units of one ray escape together and are proportional, so
-the narrow network keeps them as they are). Errors: O(1) in time from the escape onset and relaxation (relative
-O(ε^{p−1}) for degree p ≥ 2, O(1/ln(1/ε)) for p = 1). When every unit escapes at once (linear-in-u nets separate
-*directions*, not units: linear conv, tanh), the narrow network is the whole network and only the first drop is
-predicted; ``status`` is then ``"no_unit_separation"``.
+one unit escapes per drop) or rays separate (ReLU: all units of one ray escape together). The onset shifts each
+drop by O(1) in time, relative O(ε^{p−1}) for degree p ≥ 2 and O(1/ln(1/ε)) for p = 1. When every unit reaches
+the first onset together (linear-in-u nets separate *directions*, not units: linear conv, tanh with equal units),
+N is the whole network from then on and only the first drop is predicted; ``status`` is ``"no_unit_separation"``.
 
 Example
 -------
@@ -33,8 +27,8 @@ Example
 >>> task = numerics.QuadraticGaussianTask(np.diag([2.0, -1.0]))
 >>> th0 = numerics.init_params(arch, 1e-3, seed=0)[0]
 >>> r = reduced_staircase(arch, task, th0, t_max=5e4)
->>> len(r.drop_times), round(r.levels[-1], 6)
-(2, 0.0)
+>>> len(r.drop_times), round(r.drop_times[0], 1), round(r.levels[-1], 6)  # the full flow: one drop at 194.05
+(1, 194.0, 1.333333)
 """
 
 from __future__ import annotations
@@ -47,11 +41,12 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .architectures import Architecture, build_architecture
+from .complexity import unit_params
 from .errors import InputError
 from .objective import loss_and_grad
 from .plateaus import detect_staircase
 
-REDUCED_STATUSES = ("complete", "no_escape", "no_unit_separation", "max_drops", "t_max")
+REDUCED_STATUSES = ("complete", "no_unit_separation", "max_drops")
 
 
 @dataclass(frozen=True)
@@ -79,14 +74,8 @@ class ReducedStaircase:
     t_end: float
 
 
-def _unit_rows(arch: Architecture, theta: np.ndarray) -> np.ndarray:
-    """(H, n_unit): every block's row i, flattened and concatenated in block order."""
-    blocks = arch.unpack(theta[None])
-    return np.concatenate([b[0].reshape(arch.unit_count, -1) for b in blocks.values()], axis=1)
-
-
 def _pack_rows(arch_w: Architecture, rows: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`_unit_rows` for a batch of unit-row sets rows (B, w, n_unit) → θ (B, n_params)."""
+    """Inverse of :func:`numerics.complexity.unit_params`: unit rows (B, w, n_unit) → θ (B, n_params)."""
     out, offset = {}, 0
     for name, shape in arch_w.blocks:
         size = math.prod(shape[1:])
@@ -113,11 +102,6 @@ def _loss(narrow: _Narrow, task: Any, rows: np.ndarray) -> float:
     return float(loss_and_grad(a, task, _pack_rows(a, rows[None]))[0][0])
 
 
-def _unit_rows_batch(arch: Architecture, theta: np.ndarray) -> np.ndarray:
-    blocks = arch.unpack(theta)
-    return np.concatenate([b.reshape(b.shape[0], arch.unit_count, -1) for b in blocks.values()], axis=2)
-
-
 class _Reduced:
     """Right-hand side of the one-way coupled reduced system for a split (narrow units N, dormant units D):
 
@@ -131,6 +115,7 @@ class _Reduced:
         self.arch_s = narrow(n_narrow) if n_narrow else None
         self.arch_m = narrow(n_narrow + 1)
         self.arch_all = narrow(n_narrow + n_dormant)
+        self._last: tuple[np.ndarray, tuple[float, float]] | None = None
 
     def split(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = self.n_s * self.n_u
@@ -139,7 +124,7 @@ class _Reduced:
     def narrow_loss_grad(self, s_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """L(N) and ∇_N L(N) for a batch of narrow states (B, n_s, n_u)."""
         loss, g = loss_and_grad(self.arch_s, self.task, _pack_rows(self.arch_s, s_rows))
-        return loss, _unit_rows_batch(self.arch_s, g)
+        return loss, unit_params(self.arch_s, g)
 
     def __call__(self, _t: float, y: np.ndarray) -> np.ndarray:
         s_rows, d_rows = self.split(y)
@@ -149,9 +134,17 @@ class _Reduced:
         if self.n_d:
             base = np.broadcast_to(s_rows, (self.n_d, self.n_s, self.n_u))
             rows = np.concatenate([base, d_rows[:, None, :]], axis=1)
-            g = _unit_rows_batch(self.arch_m, loss_and_grad(self.arch_m, self.task, _pack_rows(self.arch_m, rows))[1])
+            g = unit_params(self.arch_m, loss_and_grad(self.arch_m, self.task, _pack_rows(self.arch_m, rows))[1])
             out.append(-g[:, self.n_s, :].ravel())
         return np.concatenate(out)
+
+    def state_losses(self, y: np.ndarray, zero_loss: float) -> tuple[float, float]:
+        """(L(N), L(N ⊕ D)) at one state, remembered for the last state: the onset and the convergence events
+        are evaluated at the same points."""
+        if self._last is None or not np.array_equal(self._last[0], y):
+            l_s, l_all = self.losses(y[None], zero_loss)
+            self._last = (y.copy(), (float(l_s[0]), float(l_all[0])))
+        return self._last[1]
 
     def losses(self, ys: np.ndarray, zero_loss: float) -> tuple[np.ndarray, np.ndarray]:
         """(L(N), L(N ⊕ D)) at a batch of states ys (m, dim)."""
@@ -235,7 +228,7 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
     if not (np.isfinite(rtol) and 0 < rtol < 1):
         raise InputError(f"rtol={rtol}: must lie in (0, 1)")
     narrow = _Narrow(arch)
-    rows = _unit_rows(arch, th)
+    rows = unit_params(arch, th[None])[0]
     H, n_u = rows.shape
     zero_loss = _loss(narrow, task, np.zeros_like(rows))
     atol = 1e-6 * rtol * max(float(np.abs(rows).max()), 1e-300)
@@ -249,14 +242,14 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         system = _Reduced(narrow, task, len(n_idx), len(d_idx), n_u)
 
         def done(_t, yy, system=system):
-            return float(system.losses(yy[None], zero_loss)[1][0] - floor * curve_l[0])
+            return system.state_losses(yy, zero_loss)[1] - floor * curve_l[0]
 
         done.terminal = True
         events = []
         if d_idx:
             def event(_t, yy, system=system):
-                l_s, l_all = system.losses(yy[None], zero_loss)
-                return float(l_all[0] - (1 - onset) * l_s[0])
+                l_s, l_all = system.state_losses(yy, zero_loss)
+                return l_all - (1 - onset) * l_s
 
             event.terminal, event.direction = True, -1
             events.append(event)

@@ -10,7 +10,7 @@ time, each labelled by how it was obtained:
   every architecture without a closed form (ReLU, tanh, x·tanh x, cubic, linear conv, anisotropic merged
   attention, quadratic/attention on datasets) the escape-and-join reduced dynamics of
   :func:`numerics.reduced_staircase`; the method is named in ``notes``;
-* ``none`` — nothing beyond the initial level L(θ_0) (an architecture/task pair outside all of the above).
+* ``none`` — not predicted (deep-linear drop times with non-whitened input); the numbers are NaN.
 
 Violated assumptions (non-whitened input for a whitened-only formula, repeated singular values where distinctness is
 assumed, init too large for a small-init formula) are listed in ``violations``; the affected numbers are then NaN
@@ -116,10 +116,8 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
         _attention_separate(problem, pred)
     elif name == "attn-m" and isinstance(task, numerics.ICLTask):
         _attention_merged(problem, pred)
-    elif name in REDUCED_ARCHS:
+    else:  # every other architecture / task pair (REDUCED_ARCHS)
         _reduced(problem, pred, t_max)
-    else:
-        _no_closed_form(problem, pred)
     return pred
 
 
@@ -133,11 +131,26 @@ def reduced_horizon(problem: Problem) -> float:
     return 40.0 * max(math.log(1.0 / eps), 1.0) / c if p == 1 else 40.0 / (c * eps ** (p - 1))
 
 
+def stepped_like_gd(arch) -> bool:
+    """ReLU nets: their flow's field is discontinuous at kinks, so the reduced system (and ``--compare``'s
+    simulation) are stepped like gradient descent with step :data:`RELU_STEP`."""
+    return arch.name.startswith("relu")
+
+
 def _reduced(problem: Problem, pred: Prediction, t_max: float | None) -> None:
-    """Per seed, :func:`numerics.reduced_staircase` (escape-and-join reduced dynamics, spec §3.3 / Thm 3)."""
+    """Levels and drop times per seed from :func:`_reduced_runs`."""
+    for r in _reduced_runs(problem, pred, t_max):
+        pred.plateau_levels.append(list(r.levels))
+        pred.drop_times.append(list(r.drop_times))
+        pred.kinds.append(["semi-analytic"] * len(r.drop_times))
+
+
+def _reduced_runs(problem: Problem, pred: Prediction, t_max: float | None) -> list:
+    """Per seed, :func:`numerics.reduced_staircase` (escape-and-join reduced dynamics, spec §3.3 / Thm 3), with its
+    formula, assumptions, notes, flags and details recorded in ``pred``."""
     arch = problem.arch
     horizon = reduced_horizon(problem) if t_max is None else float(t_max)
-    relu = arch.name.startswith("relu")
+    relu = stepped_like_gd(arch)
     pred.formulas["reduced_dynamics"] = (r"\dot N = -\nabla_N L(N),\quad \dot d_i = -\nabla_{d_i} L(N \oplus d_i),"
                                          r"\quad d_i \to N \text{ when } L(N \oplus D) \le (1 - 10^{-3}) L(N)")
     for a in ("dormant units do not interact with each other and do not act back on the escaped ones "
@@ -158,6 +171,7 @@ def _reduced(problem: Problem, pred: Prediction, t_max: float | None) -> None:
                           "field is discontinuous at kinks); compare with gradient descent at that learning rate.")
     zero = numerics.loss_and_grad(arch, problem.task, np.zeros_like(problem.theta0[:1]))[0][0]
     L0 = _initial_levels(problem)
+    runs = []
     for b in range(len(problem.seeds)):
         if abs(L0[b] - zero) > 1e-2 * abs(zero):
             _flag(pred, f"init too large for the reduced dynamics: L(theta_0) differs from L(0) by "
@@ -166,16 +180,14 @@ def _reduced(problem: Problem, pred: Prediction, t_max: float | None) -> None:
                                        method="euler" if relu else "LSODA", step=RELU_STEP)
         if r.status == "no_unit_separation":
             _flag(pred, f"seed {problem.seeds[b]}: " + r.message + ".")
-        pred.plateau_levels.append(list(r.levels))
-        pred.drop_times.append(list(r.drop_times))
-        pred.kinds.append(["semi-analytic"] * len(r.drop_times))
+        runs.append(r)
         pred.extra.setdefault("reduced", []).append({
             "status": r.status, "message": r.message, "t_end": r.t_end,
             "escapes": [{"onset": s_.onset_time, "drop_time": s_.drop_time, "units": list(s_.escaped_units)}
                         for s_ in r.stages]})
     # --compare simulates to where the reduced curves end (t_max, or earlier once the fit is complete)
-    pred.extra["reduced_horizon"] = max(r_["t_end"] for r_ in pred.extra["reduced"]) if pred.extra.get("reduced") \
-        else horizon
+    pred.extra["reduced_horizon"] = max((r.t_end for r in runs), default=horizon)
+    return runs
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -189,20 +201,6 @@ def _linear_moments(task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if isinstance(task, numerics.LinearRegressionTask):
         return task.sigma_xx, task.sigma_yx, task.sigma_yy
     return task.moments
-
-
-def _no_closed_form(problem: Problem, pred: Prediction) -> None:
-    L0 = _initial_levels(problem)
-    pred.notes.append(f"{problem.arch.name} with this task: no closed form for plateau levels or drop times exists "
-                      "(spec §6 covers linear, quadratic, attention, diagonal and deep-linear nets); only the initial "
-                      "level L(theta_0) is given. Simulate (`--compare`) for the staircase.")
-    if problem.arch.name == "cubic":
-        pred.notes.append("cubic (p = 3): toy model v' = v^3 predicts first escape ~ v_0^-2/2, i.e. ~ eps^-2 "
-                          "(spec §6.9, degenerate saddle), up to a seed-dependent constant.")
-    for b in range(len(problem.seeds)):
-        pred.plateau_levels.append([float(L0[b])])
-        pred.drop_times.append([])
-        pred.kinds.append([])
 
 
 # ------------------------------------------------------------------------------------------------ linear
@@ -602,17 +600,13 @@ def _attention_merged(problem: Problem, pred: Prediction) -> None:
                     "(Sigma_zz = lambda^3 c I); the closed-form drop time is refused and the SEMI-ANALYTIC reduced "
                     "dynamics (escape-and-join) give it instead. Levels L_0 = ½ tr Λ and the final level "
                     "(M = diag(1/(λ_d c_d))) are exact.")
-        reduced = Prediction(pred.architecture, pred.description, pred.seeds, pred.init_scale)
-        _reduced(problem, reduced, None)
-        pred.formulas.update(reduced.formulas)
-        pred.extra["reduced"] = reduced.extra.get("reduced")
-        pred.extra["reduced_horizon"] = reduced.extra.get("reduced_horizon")
+        runs = _reduced_runs(problem, pred, None)
     s_m, c_m = attention.merged_mode(float(lam[0]), D, N)
     r = np.eye(D).ravel() / math.sqrt(D)
     for b in range(len(problem.seeds)):
         p = V[b] + U[b].reshape(U.shape[1], -1) @ r
         u0 = 0.25 * float(p @ p)
-        t = float(saxe.t_mid(s_m, u0, c_m)) if iso else (reduced.drop_times[b] or [math.nan])[0]
+        t = float(saxe.t_mid(s_m, u0, c_m)) if iso else (runs[b].drop_times or [math.nan])[0]
         if iso and u0 * c_m / s_m > SMALL_INIT_RATIO:
             _flag(pred, f"init too large: u_0 c/s = {u0 * c_m / s_m:.3g} > {SMALL_INIT_RATIO:g}")
         pred.plateau_levels.append([L0, final])

@@ -43,26 +43,23 @@ def compare(problem, pred, t_max: float | None = None) -> list[dict[str, Any]]:
         t_max = pred.extra["reduced_horizon"]  # the reduced curve's last level is read at its horizon
     if t_max is None:
         t_max = 1.3 * max(finite) + 5.0 if finite else 100.0 / problem.init_scale
-    if problem.arch.name.startswith("relu"):
-        # The ReLU field is discontinuous at kinks (adaptive steps stall): gradient descent at the step the reduced
-        # prediction uses, recorded every step.
-        from .predict import RELU_STEP
+    from .predict import RELU_STEP, stepped_like_gd
 
+    if stepped_like_gd(problem.arch):  # gradient descent at the step the reduced prediction uses, every step kept
         res = numerics.gradient_descent(fun, problem.theta0, RELU_STEP, t_max=t_max, record_every=1, save_every=20)
     else:
         res = numerics.gradient_flow(fun, problem.theta0, t_max, gtol=0, stiff_method="LSODA")
-    gd = res.kind != "gradient_flow"
     rows = []
     for b in range(len(problem.seeds)):
         m = res[b]
         levels = np.asarray(pred.plateau_levels[b], float)
         if levels.size > 1 and np.all(np.diff(levels) < 0):
-            st = numerics.staircase_from_result(res, b, fun=None if gd else fun, levels=levels)
+            st = numerics.staircase_from_result(res, b, fun=fun, levels=levels)
             sim_drops = st.drop_times
         else:
             sim_drops = np.full(max(levels.size - 1, 0), np.nan)
         if levels.size == 1:  # nothing predicted beyond L(θ_0): report the detected staircase instead
-            det = numerics.staircase_from_result(res, b, fun=None if gd else fun)
+            det = numerics.staircase_from_result(res, b, fun=fun)
             rows.append({"seed": problem.seeds[b], "status": m.status,
                          "levels": _pairs(levels, [m.loss[0]], scale=abs(levels[0]) or 1.0),
                          "drop_times": [],

@@ -7,6 +7,8 @@ relative to escape times ∝ 1/ε (p = 2) or ∝ ln(1/ε) (p = 1) that is ≤ 1e
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,9 @@ def test_bad_weights_and_architecture():
     deep = numerics.build_architecture("deep-linear", d_in=2, d_out=2, width=2, hidden=2)
     with pytest.raises(numerics.InputError, match="W1"):
         numerics.reduced_staircase(deep, numerics.whitened([2.0, 1.0]), np.zeros(deep.n_params), t_max=1.0)
+
+
+def test_module_example_runs():
+    import numerics.reduced_escape as module
+
+    assert doctest.testmod(module).failed == 0
