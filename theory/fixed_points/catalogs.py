@@ -101,6 +101,16 @@ def _real_cbrt(x: sp.Expr) -> sp.Expr:
     return sp.real_root(x, 3)
 
 
+def _cube_root(c: sp.Expr, index: int, relations: list) -> sp.Expr:
+    """The real v with v³ = c: exact when c is a number, else the symbol c_index, with the relation v³ − c = 0
+    appended to ``relations`` (a balanced unit of a 2-homogeneous net carries v = (m/2)^{1/3}, spec §2.6)."""
+    if sp.sympify(c).is_number:
+        return _real_cbrt(c)
+    v = sp.Symbol(f"c_{index}", real=True)
+    relations.append((v, v**3 - c))
+    return v
+
+
 def _diag_values(mat: sp.Matrix, what: str) -> list[sp.Expr]:
     for i in range(mat.rows):
         for j in range(mat.cols):
@@ -179,13 +189,9 @@ def _quadratic(spec: NetworkSpec, task: QuadraticGaussianTask):
             rels: list = []
             for j, k in enumerate(S):
                 M[k, k] = m[k]
-                if m[k].is_number:
-                    v = _real_cbrt(m[k] / 2)
-                    rho = sp.sqrt(2) * sp.Abs(v)
-                else:
-                    v = sp.Symbol(f"c_{k + 1}", real=True)
-                    rho = sp.sqrt(2) * v  # u → −u is a symmetry (even φ), so the sign of rho is free
-                    rels.append((v, v**3 - m[k] / 2))
+                v = _cube_root(m[k] / 2, k + 1, rels)
+                # u → −u is a symmetry (even φ), so the sign of rho is free for a symbolic v
+                rho = sp.sqrt(2) * (sp.Abs(v) if m[k].is_number else v)
                 assign[j] = ([v], [rho if b == k else 0 for b in range(D)])
             level = sum((a[k] ** 2 for k in range(D) if k not in S), sp.Integer(0)) + \
                 sp.Rational(1, 2) * tau**2 * (1 + sp.Rational(r, 2))
@@ -214,11 +220,7 @@ def _icl(spec: NetworkSpec, task: ICLTask):
             for j, d in enumerate(S):
                 m = 1 / (lam[d] * (1 + (1 + tr / lam[d]) / N))
                 M[d, d] = sp.simplify(m)
-                if sp.sympify(m).is_number:
-                    v = _real_cbrt(m)
-                else:
-                    v = sp.Symbol(f"c_{d + 1}", real=True)
-                    rels.append((v, v**3 - M[d, d]))
+                v = _cube_root(M[d, d], d + 1, rels)
                 e = [v if b == d else 0 for b in range(D)] + [0] * (D * (R - 1))
                 # u = [vec K; vec Q], the first key/query pair carries e_d.
                 assign[j] = ([v], e + e)
