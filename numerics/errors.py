@@ -7,8 +7,10 @@ CLI can print it and exit with code 2 instead of showing a traceback from deep i
 
 from __future__ import annotations
 
+import guards
 
-class InputError(ValueError):
+
+class InputError(guards.InputError):
     """Bad input to a numeric routine: the message names the argument and the rule."""
 
 

@@ -1,22 +1,43 @@
-"""``s2s check``: run the registered claims, show progress, write the report folder, print a summary or JSON."""
+"""``s2s check``: run the registered claims, show progress, print the results, then write the report folder.
+
+Order matters for the user's data: the results are printed (text or ``--json``) before the report is written, so a
+report that cannot be written (disk full) loses nothing but the report; the report folder is built beside its
+target and swapped in only when complete (:mod:`proofs_check.report`), so an interrupted, timed-out or failed run
+leaves the previous report as it was.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 
+from guards import BoundExceeded, Deadline, ResourceError, invalid
+
 from . import report
 from .executor import run_claims
 from .registry import REGISTRY, summarize
+from .signals import Interrupted
+
+
+def _validate(args) -> None:
+    if args.scheduler is not None and args.executor != "dask":
+        raise invalid("--scheduler", args.scheduler, "applies only with --executor dask")
+    if args.jobs is not None and args.jobs < 1:
+        raise invalid("--jobs", args.jobs, "must be >= 1")
+    if args.no_report and args.report_given:
+        raise invalid("--report", args.report, "contradicts --no-report")
+    if args.time_budget is not None and not args.time_budget > 0:
+        raise invalid("--time-budget", args.time_budget, "must be a number of seconds > 0")
 
 
 def run_check(args) -> int:
     from . import claims  # noqa: F401 - registers the workbench's claims
     from .cli import CONVENTION, dumps
 
+    _validate(args)
     selected = REGISTRY.select(args.only, full=args.full)
     if args.only and not selected:
-        raise ValueError(f"--only {' '.join(args.only)}: matches no claim (see `s2s check --list`)")
+        raise invalid("--only", " ".join(args.only), "matches no claim (see `s2s check --list`)")
     if args.list:
         for c in selected:
             print(f"{c.id:34s} [{c.source}] {c.statement}")
@@ -24,12 +45,13 @@ def run_check(args) -> int:
     tmp = None if args.no_report else report.prepare(args.report)
     tty = sys.stderr.isatty() and not args.json
     start = time.perf_counter()
+    deadline = Deadline(args.time_budget, "--time-budget")
 
     def progress(r, done, total):
         if args.json:
             return
         line = f"[{done}/{total}] {r.status.upper():5s} {r.id:34s} {r.seconds:7.2f} s"
-        print(("\r" if tty else "") + line.ljust(72))
+        print(("\r" if tty else "") + line.ljust(72), flush=True)
         if r.status in ("fail", "error"):
             print("      measured: " + dumps(r.measured).replace("\n", "\n      "))
             if r.details:
@@ -37,23 +59,45 @@ def run_check(args) -> int:
         if tty and done < total:
             print(f"\r... {total - done} claim(s) running", end="", file=sys.stderr, flush=True)
 
+    stopped = None
     try:
         results = run_claims(selected, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-                             figure_dir=tmp, on_result=progress)
+                             figure_dir=tmp, on_result=progress, deadline=deadline)
+    except (Interrupted, BoundExceeded) as exc:
+        if exc.results is None:
+            raise
+        results, stopped = exc.results, exc
     except BaseException:
         if tmp:
             report.discard(tmp)
         raise
     summary = summarize(results)
-    where = None
-    if tmp:
-        where = report.finish(tmp, args.report, results, CONVENTION, argv=sys.argv, seconds=time.perf_counter() - start,
-                              dumps=dumps)
+    obj = report.results_object(results, CONVENTION)
+    if stopped is not None:
+        code = stopped.exit_code if isinstance(stopped, Interrupted) else 3
+        obj["stopped"] = {"reason": str(stopped), "exit_code": code}
     if args.json:
-        print(dumps(report.results_object(results, CONVENTION)))
+        print(dumps(obj), flush=True)
     else:
         print(f"\n{summary['passed']} passed, {summary['failed']} failed, {summary['errors']} errors, "
-              f"{summary['skipped']} skipped  ({CONVENTION})")
-        if where:
+              f"{summary['skipped']} skipped  ({CONVENTION})", flush=True)
+    if stopped is not None:
+        if tmp:
+            report.discard(tmp)
+        where = f"; the report {args.report} was left as it was" if tmp else ""
+        print(f"s2s check: stopped: {stopped}; {summary['skipped']} claim(s) not run{where}", file=sys.stderr)
+        return obj["stopped"]["exit_code"]
+    if tmp:
+        try:
+            where = report.finish(tmp, args.report, results, CONVENTION, argv=sys.argv,
+                                  seconds=time.perf_counter() - start, dumps=dumps)
+        except OSError as exc:
+            report.discard(tmp)
+            raise ResourceError(f"--report={args.report}: the results above are complete but the report could not "
+                                f"be written ({exc.strerror or exc}); a previous report there is intact") from None
+        except BaseException:
+            report.discard(tmp)
+            raise
+        if not args.json:
             print(f"report: {where}/report.md")
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1

@@ -1,24 +1,51 @@
 """The ``s2s`` command: ``derive`` (symbolic model, loss, flow, applicable theorems, fixed points, invariant
 sets), ``simulate`` (batched gradient flow / GD), ``predict`` (closed-form staircases) and ``check`` (claims).
 
-Exit codes: 0 success; 1 a claim failed or errored (``check``); 2 bad input (the message names the argument and
-the rule); 3 a symbolic derivation exceeded its time bound, or a simulation diverged, hit NaN or ran out of budget.
+Exit codes (``docs/reliability.md``):
+
+* 0 success;
+* 1 a claim failed or errored (``check``);
+* 2 bad input: nothing was run; one line on stderr ``s2s <command>: error: <argument>=<value>: <rule>``;
+* 3 a bound or a resource ran out: the time bound (``--timeout``, ``--time-budget``), a simulation that diverged,
+  hit NaN or used its step budget, the disk, an unreachable cluster; what was finished is printed;
+* 130 / 143 interrupted by SIGINT / SIGTERM; what was finished is printed, earlier reports are left intact.
+
+stdout carries the result and only the result: while a command runs, file descriptor 1 is pointed at stderr, so
+whatever a library prints there (LAPACK's ``** On entry to …`` lines, say) lands on stderr, and the command's own
+output goes to the original stdout.  With ``--json`` stdout is one JSON document on every exit path; on exit 2 or
+a failure before any result it is ``{"error": {...}}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+import guards
 
 from .problem import SIZE_OPTIONS, floats
 
 CONVENTION = ("loss = 1/2 E||y - f||^2; gradient-flow time (theta' = -grad L, one GD step = lr); "
               "init iid N(0, eps^2); float64; drop time = first crossing of the midpoint between plateau levels")
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (no usage block), exit code 2."""
+
+    def error(self, message: str):
+        raise guards.InputError(" ".join(message.split()))
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("parser_class", _Parser)
+        return super().add_subparsers(**kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="s2s", description="Saddle-to-saddle learning-dynamics workbench. "
+    p = _Parser(prog="s2s", description="Saddle-to-saddle learning-dynamics workbench. "
                                 "Conventions: " + CONVENTION)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -33,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--target-eigs", type=floats, help="quadratic task: y = x^T diag(a) x, x ~ N(0, I)")
     d.add_argument("--cov-eigs", type=floats, help="in-context task: Lambda = diag(lambda)")
     d.add_argument("--context", type=int, help="in-context task: context length N (default: a symbol N)")
-    d.add_argument("--samples", type=int, default=2, help="dataset task: number of symbolic samples P")
+    d.add_argument("--samples", type=int, default=None, help="dataset task: number of symbolic samples P (default 2)")
     d.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     d.add_argument("--fixed-points", action="store_true",
                    help="also print the fixed-point catalog: loss levels, Morse index, class, escape directions")
@@ -53,39 +80,102 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--only", action="append", metavar="PATTERN", help="glob on claim ids (repeatable)")
     c.add_argument("--full", action="store_true", help="also run the large sweeps")
     c.add_argument("--list", action="store_true", help="list the claims and exit")
-    c.add_argument("--report", default="s2s-report", metavar="DIR", help="report folder (default: s2s-report)")
+    c.add_argument("--report", default=None, metavar="DIR",
+                   help="report folder (default: s2s-report); replaced only if it is a previous s2s report")
     c.add_argument("--no-report", action="store_true", help="write no report folder")
     c.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of CPUs, at most 8)")
     c.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="local processes, or a Dask cluster (needs the dask extra)")
     c.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a new LocalCluster)")
+    c.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock bound of the run: unfinished claims are reported as skipped, exit 3")
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+@contextlib.contextmanager
+def _stdout_for_results() -> Iterator[None]:
+    """Point file descriptor 1 at stderr for the body, keeping ``sys.stdout`` on the original stdout."""
+    sys.stdout.flush()
     try:
-        if args.command == "derive":
-            from .derive_cmd import run_derive
-            return run_derive(args)
-        if args.command == "simulate":
-            from .simulate_cmd import run
-            return run(args)
-        if args.command == "predict":
-            from .predict_cmd import run
-            return run(args)
-        from .check_cmd import run_check
-        return run_check(args)
-    except BrokenPipeError:
-        # Output piped into `head` and closed: not an error of ours.
-        sys.stderr.close()
-        return 0
-    except TimeoutError as exc:
-        print(f"s2s: time bound exceeded: {exc}", file=sys.stderr)
-        return 3
-    except ValueError as exc:
-        print(f"s2s: error: {exc}", file=sys.stderr)
-        return 2
+        saved = os.dup(1)
+    except OSError:  # no fd 1 at all: nothing to protect
+        yield
+        return
+    original = sys.stdout
+    try:
+        is_fd1 = original.fileno() == 1
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        is_fd1 = False
+    if is_fd1:
+        sys.stdout = io.TextIOWrapper(io.FileIO(os.dup(saved), "w"), encoding=original.encoding,
+                                      errors=original.errors, line_buffering=original.line_buffering)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        if is_fd1:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.close()
+            sys.stdout = original
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str) -> int:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"s2s{' ' + command if command else ''}: {kind}: {message}", file=sys.stderr)
+    if json_out:
+        err = {"exit_code": code, "kind": kind, "message": message}
+        if isinstance(exc, guards.InputError) and exc.argument is not None:
+            value = exc.value if isinstance(exc.value, str | int | float | bool | None) else guards.show(exc.value)
+            err.update(argument=exc.argument, value=value, rule=exc.rule)
+        print(dumps({"error": err}))
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``s2s`` command; returns its exit code (module docstring)."""
+    from .signals import Interrupted, interruptible
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_out = "--json" in argv
+    command = next((a for a in argv if not a.startswith("-")), "")
+    with _stdout_for_results(), interruptible():
+        try:
+            args = _parser().parse_args(argv)
+            if args.command == "derive":
+                from .derive_cmd import run_derive
+                return run_derive(args)
+            if args.command == "simulate":
+                from .simulate_cmd import run
+                return run(args)
+            if args.command == "predict":
+                from .predict_cmd import run
+                return run(args)
+            from .check_cmd import run_check
+            args.report_given = args.report is not None
+            args.report = args.report if args.report is not None else "s2s-report"
+            return run_check(args)
+        except BrokenPipeError:
+            # Output piped into `head` and closed: not an error of ours.
+            with contextlib.suppress(OSError):
+                sys.stderr.close()
+            return 0
+        except guards.InputError as exc:
+            return _fail(command, 2, exc, json_out, "error")
+        except (TimeoutError, guards.ResourceError) as exc:
+            return _fail(command, 3, exc, json_out, "stopped")
+        except MemoryError:
+            return _fail(command, 3, MemoryError("out of memory (the estimate before the run was too low; lower the "
+                                                 "sizes or seeds)"), json_out, "stopped")
+        except Interrupted as exc:
+            return _fail(command, exc.exit_code, exc, json_out, "stopped")
+        except ValueError as exc:  # a rule enforced by a library (SymPy, NumPy) on the user's values
+            return _fail(command, 2, exc, json_out, "error")
 
 
 def dumps(obj) -> str:

@@ -5,6 +5,19 @@ looks the id up, so nothing but strings and plain result objects crosses process
 forked, so claims a user registered in their own script are visible to them too; Dask workers only know the
 workbench's claims and the modules they import.  Results come back in the registry's order whatever the order of
 completion.
+
+Failures of the machinery are results, never a lost run:
+
+* a local worker process that dies (killed, out of memory, ``os._exit``) breaks its pool; the claims that had not
+  finished are run again, each in a fresh single-worker pool, and a claim whose own worker dies is an ``error``
+  naming the worker's exit;
+* on Dask, a worker that dies is replaced by the scheduler (its claims rescheduled); a claim that keeps killing
+  workers comes back as an ``error`` (``KilledWorker``);
+* an unreachable scheduler raises :class:`~guards.errors.ResourceError` after ``connect_timeout`` seconds;
+* the deadline passing, or SIGINT/SIGTERM (:mod:`proofs_check.signals`), stops the run: the workers are ended, the
+  finished results are kept and every unfinished claim is returned as ``skip`` with the reason.  The deadline
+  raises :class:`~guards.errors.BoundExceeded`, a signal :class:`~proofs_check.signals.Interrupted`, each carrying
+  the full result list in ``.results``.
 """
 
 from __future__ import annotations
@@ -12,11 +25,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from guards import BoundExceeded, Deadline, ResourceError, invalid
 
 from .registry import REGISTRY, Claim, ClaimResult, run_claim
+from .signals import Interrupted
 
 EXECUTORS = ("local", "dask")
+CONNECT_TIMEOUT = 10.0
 
 
 def _run_by_id(claim_id: str, figure_dir: str | None) -> ClaimResult:
@@ -35,21 +53,32 @@ def default_jobs() -> int:
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
 
 
+def _placeholder(cid: str, status: str, details: str) -> ClaimResult:
+    c = REGISTRY._claims.get(cid)
+    return ClaimResult(cid, c.statement if c else "", c.source if c else "", status, {},
+                       c.tolerance if c else "", c.justification if c else "", 0.0, details)
+
+
 def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: str = "local",
                scheduler: str | None = None, figure_dir: str | None = None,
-               on_result: Callable[[ClaimResult, int, int], None] | None = None) -> list[ClaimResult]:
+               on_result: Callable[[ClaimResult, int, int], None] | None = None,
+               deadline: Deadline | None = None, connect_timeout: float = CONNECT_TIMEOUT) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the given order.
 
     ``executor="local"`` with ``jobs=1`` runs in this process; with more jobs, in forked worker processes.
     ``executor="dask"`` submits to the scheduler at ``scheduler`` or, when None, to a new ``LocalCluster`` with
     ``jobs`` single-threaded worker processes (needs the optional ``dask`` extra).  ``on_result(result, done,
-    total)`` is called as each claim finishes (progress display).
+    total)`` is called as each claim finishes (progress display).  ``deadline`` bounds the whole run (module
+    docstring: what happens when it passes or a signal arrives).
     """
     if executor not in EXECUTORS:
-        raise ValueError(f"executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+        raise invalid("executor", executor, f"choose one of {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise invalid("scheduler", scheduler, "applies only to the dask executor")
     jobs = default_jobs() if jobs is None else jobs
-    if jobs < 1:
-        raise ValueError(f"jobs={jobs}: must be >= 1")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise invalid("jobs", jobs, "must be an integer >= 1")
+    deadline = deadline or Deadline(None)
     ids = [c.id for c in claims]
     results: dict[str, ClaimResult] = {}
 
@@ -58,42 +87,100 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
         if on_result:
             on_result(r, len(results), len(ids))
 
-    if executor == "dask":
-        _run_dask(ids, jobs, scheduler, figure_dir, done)
-    elif jobs == 1 or len(ids) <= 1:
-        for c in claims:
-            done(run_claim(c, figure_dir))
-    else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(ids)), mp_context=ctx) as pool:
-            futures = {pool.submit(_run_by_id, i, figure_dir): i for i in ids}
-            for fut in as_completed(futures):
-                try:
-                    done(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a crashed worker must not lose the other results
-                    cid = futures[fut]
-                    done(ClaimResult(cid, REGISTRY[cid].statement, REGISTRY[cid].source, "error", {},
-                                     REGISTRY[cid].tolerance, REGISTRY[cid].justification, 0.0,
-                                     f"worker failed: {exc!r}"))
+    def ordered(reason: str) -> list[ClaimResult]:
+        return [results.get(i) or _placeholder(i, "skip", f"not run: {reason}") for i in ids]
+
+    try:
+        if executor == "dask":
+            _run_dask(ids, jobs, scheduler, figure_dir, done, deadline, connect_timeout)
+        elif jobs == 1 or len(ids) <= 1:
+            for c in claims:
+                deadline.check(f"claim {c.id}")
+                done(run_claim(c, figure_dir))
+        else:
+            _run_local(ids, jobs, figure_dir, done, deadline)
+    except Interrupted as exc:
+        exc.results = ordered(str(exc))
+        raise
+    except BoundExceeded as exc:
+        exc.results = ordered(str(exc))
+        raise
     return [results[i] for i in ids]
 
 
-def _run_dask(ids, jobs, scheduler, figure_dir, done) -> None:
+def _end(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started and end the workers that run."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+def _pool_round(ids: Sequence[str], workers: int, figure_dir, done, deadline: Deadline) -> list[str]:
+    """Run ``ids`` on one pool; return the ids whose results were lost because a worker died."""
+    ctx = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(ids)), mp_context=ctx)
+    lost: list[str] = []
+    try:
+        pending = {pool.submit(_run_by_id, i, figure_dir): i for i in ids}
+        while pending:
+            if deadline.expired():
+                deadline.check("the claims still running")
+            finished, _ = wait(pending, timeout=min(deadline.remaining(), 1.0), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                cid = pending.pop(fut)
+                try:
+                    done(fut.result())
+                except BrokenProcessPool:
+                    lost.append(cid)
+                except Exception as exc:  # noqa: BLE001 - a failing worker must not lose the other results
+                    done(_placeholder(cid, "error", f"worker failed: {exc!r}"))
+    except BaseException:
+        _end(pool)
+        raise
+    pool.shutdown(wait=True)
+    return lost
+
+
+def _run_local(ids, jobs, figure_dir, done, deadline: Deadline) -> None:
+    lost = _pool_round(ids, jobs, figure_dir, done, deadline)
+    for cid in lost:  # each alone, so a claim that kills its worker takes no other claim with it
+        if _pool_round([cid], 1, figure_dir, done, deadline):
+            done(_placeholder(cid, "error", "worker process died while running this claim (killed, out of memory "
+                                            "or exited); the other claims were not affected"))
+
+
+def _run_dask(ids, jobs, scheduler, figure_dir, done, deadline: Deadline, connect_timeout: float) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise ValueError("--executor dask needs the optional extra: pip install 's2s-workbench[dask]'") from None
+        raise invalid("executor", "dask", "needs the optional extra: pip install 's2s-workbench[dask]'") from None
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=connect_timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ResourceError(f"--scheduler={scheduler}: no Dask scheduler answered within {connect_timeout:g} s "
+                                f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
     else:
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(_run_by_id, i, figure_dir, key=f"claim-{i}", pure=False) for i in ids]
-        for fut in dask_completed(futures):
-            done(fut.result())
+        futures = {client.submit(_run_by_id, i, figure_dir, key=f"claim-{i}", pure=False): i for i in ids}
+        remaining = dask_completed(list(futures), timeout=None if deadline.seconds is None else deadline.remaining())
+        try:
+            for fut in remaining:
+                try:
+                    done(fut.result())
+                except Exception as exc:  # noqa: BLE001 - KilledWorker and friends become this claim's error
+                    done(_placeholder(futures[fut], "error", f"Dask worker failed: {type(exc).__name__}: {exc}"))
+        except TimeoutError:
+            deadline.check("the claims still running on Dask")
+            raise
     finally:
         client.close()
         if cluster is not None:

@@ -12,30 +12,58 @@ Task options (spec §7.2 defaults):
   units whose weights are N(0, 1) from ``--data-seed``.
 
 Seeds: member k of ``--seeds K`` starting at ``--seed S`` has θ_0 = default_rng(S + k).standard_normal(n)·ε.
+
+Rules checked before anything is allocated (exit 2, one line naming the option): a task option that the
+architecture's task does not read is an error, not ignored; every list is non-empty and finite (singular values
+>= 0, covariance eigenvalues > 0); ε must keep the plateau gradient ≈ ε^(q−1) a normal float64 (q = the total
+degree of f in θ, :data:`DEGREE`) and the initial loss and gradient finite; the memory the run will need
+(task, initial weights, integrator working arrays, per-sample activations, per-seed results) is estimated from the
+sizes and ``--seeds`` and must fit in :func:`guards.memory_limit`.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+import guards
 import numerics
 
 LINEAR_ARCHS = ("linear-fc", "deep-linear")
 COEF_ARCHS = ("linear-conv", "diagonal-linear")
 ATTENTION_ARCHS = ("attn-s", "attn-m")
 SIZE_OPTIONS = ("d_in", "d_out", "width", "kernel", "dim", "rank", "hidden")
+# Total degree q of f in θ (f ~ v·u^p, q = p + 1); the gradient at scale ε is O(ε^{q−1}).
+DEGREE = {"linear-fc": 2, "linear-conv": 2, "relu-fc": 2, "relu-conv": 2, "tanh-fc": 2, "attn-m": 2,
+          "diagonal-linear": 2, "quadratic": 3, "xtanh-fc": 3, "attn-s": 3, "deep-linear": 3, "cubic": 4}
+# Which population-task option each architecture family reads (the others are errors, not ignored).
+TASK_OPTIONS = {"singular_values": LINEAR_ARCHS, "target_coefs": COEF_ARCHS, "target_eigs": ("quadratic",),
+                "cov_eigs": ATTENTION_ARCHS, "context": ATTENTION_ARCHS}
+DATASET_OPTIONS = ("samples", "teacher_width", "data_seed", "data")
+DATASET_DEFAULTS = {"samples": 64, "teacher_width": 2, "data_seed": 12345}
+CONTEXT_DEFAULT = 32
+MAX_LIST = 100_000  # longer lists are refused by the memory estimate long before this; this bounds parsing
+RESULT_BYTES_PER_SEED = 50_000  # per-seed analysis and output (traces, itinerary) as Python objects
 
 
 def floats(text: str) -> list[float]:
-    """Parse ``"5,4,3"`` into floats (argparse type)."""
+    """Parse ``"5,4,3"`` into a non-empty list of finite floats (argparse type)."""
+    parts = text.split(",")
+    if len(parts) > MAX_LIST:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LIST} comma-separated numbers, got {len(parts)}")
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in parts if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {guards.show(text)}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one number, got {guards.show(text)}")
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"every number must be finite, got {guards.show(text)}")
+    return values
 
 
 def add_problem_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,10 +81,10 @@ def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-coefs", type=floats, help="linear-conv/diagonal task: y = beta*^T x, x ~ N(0, I)")
     p.add_argument("--target-eigs", type=floats, help="quadratic task: y = x^T diag(a) x, x ~ N(0, I)")
     p.add_argument("--cov-eigs", type=floats, help="in-context task: Lambda = diag(lambda)")
-    p.add_argument("--context", type=int, default=32, help="in-context task: context length N")
-    p.add_argument("--samples", type=int, default=64, help="dataset task: number of samples P")
-    p.add_argument("--teacher-width", type=int, default=2, help="dataset task: teacher units")
-    p.add_argument("--data-seed", type=int, default=12345, help="dataset task: seed of inputs and teacher")
+    p.add_argument("--context", type=int, default=None, help=f"in-context task: context length N ({CONTEXT_DEFAULT})")
+    p.add_argument("--samples", type=int, default=None, help="dataset task: number of samples P (default 64)")
+    p.add_argument("--teacher-width", type=int, default=None, help="dataset task: teacher units (default 2)")
+    p.add_argument("--data-seed", type=int, default=None, help="dataset task: seed of inputs and teacher (12345)")
     p.add_argument("--data", help="dataset task: .npz file with arrays X (P, d_in) and Y (P, d_out)")
 
 
@@ -76,50 +104,116 @@ def _sizes(args) -> dict[str, int]:
     return {k: getattr(args, k) for k in SIZE_OPTIONS if getattr(args, k, None) is not None}
 
 
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _check_options(name: str, use_dataset: bool, args) -> None:
+    """Task options the chosen task does not read are errors (module docstring)."""
+    given = [k for k in (*TASK_OPTIONS, *DATASET_OPTIONS) if getattr(args, k, None) is not None]
+    for k in given:
+        if k in DATASET_OPTIONS:
+            if not use_dataset:
+                raise guards.invalid(_option(k), getattr(args, k), f"applies only to a dataset task; {name} uses "
+                                     "its population task here (add --task dataset)")
+        elif use_dataset and not (k in ("cov_eigs", "context") and name in ATTENTION_ARCHS):
+            raise guards.invalid(_option(k), getattr(args, k), f"does not apply to the dataset task of {name}")
+        elif not use_dataset and name not in TASK_OPTIONS[k]:
+            users = ", ".join(TASK_OPTIONS[k])
+            raise guards.invalid(_option(k), getattr(args, k), f"does not apply to {name} (only to {users})")
+    if args.data is not None:
+        extra = [k for k in ("samples", "teacher_width", "data_seed") if getattr(args, k) is not None]
+        if extra:
+            raise guards.invalid(_option(extra[0]), getattr(args, extra[0]), "does not apply with --data (the file "
+                                 "gives the samples)")
+
+
+def _check_scale(name: str, eps: float) -> None:
+    q = DEGREE[name]
+    smallest = float(np.finfo(float).tiny) ** (1.0 / (q - 1))
+    if eps < smallest:
+        raise guards.invalid("--init-scale", eps, f"the plateau gradient of {name} is about eps^{q - 1}, which "
+                             f"underflows float64 below eps = {smallest:.2g}")
+
+
+def _estimate_bytes(arch, task_bytes: float, n_seeds: int, per_sample: float) -> float:
+    """Large arrays of a run: the task, θ₀ and the integrator's ~24 (B, n) working arrays, per-sample activations
+    (a handful of (B, P, width) arrays) and the per-seed results."""
+    return task_bytes + 8.0 * n_seeds * (arch.n_params * 26 + per_sample) + RESULT_BYTES_PER_SEED * n_seeds
+
+
 def build_problem(args) -> Problem:
-    """Architecture, task and initial weights from parsed options; bad values raise ``numerics.InputError``."""
+    """Architecture, task and initial weights from parsed options; bad values raise ``guards.InputError``
+    (module docstring: the rules)."""
     name = args.arch
     if name not in numerics.ARCHITECTURE_NAMES:
-        raise numerics.InputError(f"architecture {name!r}: unknown; choose one of "
-                                  + ", ".join(numerics.ARCHITECTURE_NAMES))
+        raise guards.invalid("architecture", name, "unknown; choose one of " + ", ".join(numerics.ARCHITECTURE_NAMES))
     if not np.isfinite(args.init_scale) or args.init_scale <= 0:
-        raise numerics.InputError(f"--init-scale={args.init_scale}: must be finite and > 0")
-    if args.seeds < 1 or args.seed < 0:
-        raise numerics.InputError(f"--seed={args.seed} --seeds={args.seeds}: need seed >= 0 and seeds >= 1")
+        raise guards.invalid("--init-scale", args.init_scale, "must be finite and > 0")
+    if args.seed < 0:
+        raise guards.invalid("--seed", args.seed, "must be >= 0")
+    if args.seeds < 1:
+        raise guards.invalid("--seeds", args.seeds, "must be >= 1")
+    _check_scale(name, float(args.init_scale))
     sizes = _sizes(args)
+    for k, v in sizes.items():
+        if v < 1:
+            raise guards.invalid(_option(k), v, "must be an integer >= 1")
     use_dataset = args.task == "dataset" or name not in LINEAR_ARCHS + COEF_ARCHS + ATTENTION_ARCHS + ("quadratic",)
+    _check_options(name, use_dataset, args)
     if name in LINEAR_ARCHS and not use_dataset:
-        s = args.singular_values or [5.0, 4.0, 3.0, 2.0, 1.0]
+        s = guards.real_list("--singular-values", args.singular_values or [5.0, 4.0, 3.0, 2.0, 1.0],
+                             nonnegative=True)
         sizes.setdefault("d_in", len(s))
         sizes.setdefault("d_out", len(s))
         if name == "deep-linear":
             sizes.setdefault("hidden", max(sizes.get("width", 8), len(s)))
         sizes.setdefault("width", 8)
+        d = sizes["d_in"] + sizes["d_out"]
+        task_bytes, per_sample = 8.0 * 4 * d * d, 4.0 * sizes["d_in"] * sizes["d_out"]
+        big = "--singular-values" if len(s) >= max(sizes["d_in"], sizes["d_out"]) else (
+            "--d-in" if sizes["d_in"] >= sizes["d_out"] else "--d-out")
+        _check_size(name, sizes, task_bytes, args, per_sample, big)
+        if len(s) > min(sizes["d_in"], sizes["d_out"]):
+            raise guards.invalid("--singular-values", s, f"at most min(d_in, d_out) = "
+                                 f"{min(sizes['d_in'], sizes['d_out'])} values")
         task = numerics.whitened(s, sizes["d_in"], sizes["d_out"])
         text = f"whitened linear regression, Sigma_yx = diag({', '.join(f'{v:g}' for v in s)})"
     elif name in COEF_ARCHS and not use_dataset:
-        b = np.asarray(args.target_coefs or [3.0, 2.0, 1.0], dtype=float)
+        b = np.asarray(guards.real_list("--target-coefs", args.target_coefs or [3.0, 2.0, 1.0]), dtype=float)
         key = "dim" if name == "diagonal-linear" else "d_in"
         sizes.setdefault(key, b.size)
         if sizes[key] != b.size:
-            raise numerics.InputError(f"--target-coefs: {b.size} values for input dimension {sizes[key]}")
+            raise guards.invalid("--target-coefs", b.tolist(), f"needs one value per input dimension "
+                                 f"({_option(key)} = {sizes[key]}, got {b.size})")
         if name == "linear-conv":
             sizes.setdefault("kernel", min(2, b.size))
             sizes.setdefault("width", 4)
+        _check_size(name, sizes, 8.0 * 3 * b.size * b.size, args, 4.0 * b.size, "--target-coefs")
         task = numerics.LinearRegressionTask(np.eye(b.size), b[None, :], b[None, :] @ b[:, None])
         text = f"linear regression x ~ N(0, I), y = beta*^T x, beta* = ({', '.join(f'{v:g}' for v in b)})"
     elif name == "quadratic" and not use_dataset:
-        a = np.asarray(args.target_eigs or [2.0, 1.0, -1.0, -2.0], dtype=float)
+        a = np.asarray(guards.real_list("--target-eigs", args.target_eigs or [2.0, 1.0, -1.0, -2.0]), dtype=float)
         sizes.setdefault("d_in", a.size)
         sizes.setdefault("width", 8)
+        if sizes["d_in"] != a.size:
+            raise guards.invalid("--target-eigs", a.tolist(), f"needs one value per input dimension (--d-in = "
+                                 f"{sizes['d_in']}, got {a.size})")
+        _check_size(name, sizes, 8.0 * 4 * a.size * a.size, args, 4.0 * a.size * a.size, "--target-eigs")
         task = numerics.QuadraticGaussianTask(np.diag(a))
         text = f"x ~ N(0, I), y = x^T diag({', '.join(f'{v:g}' for v in a)}) x"
     elif name in ATTENTION_ARCHS and not use_dataset:
-        lam = np.asarray(args.cov_eigs or [1.0, 0.5, 0.25], dtype=float)
+        lam = np.asarray(guards.real_list("--cov-eigs", args.cov_eigs or [1.0, 0.5, 0.25], positive=True))
+        context = guards.integer("--context", args.context if args.context is not None else CONTEXT_DEFAULT,
+                                 minimum=1)
         sizes.setdefault("dim", lam.size)
         sizes.setdefault("width", 5)
-        task = numerics.ICLTask(np.diag(lam), args.context)
-        text = f"in-context regression, Lambda = diag({', '.join(f'{v:g}' for v in lam)}), N = {args.context}"
+        if sizes["dim"] != lam.size:
+            raise guards.invalid("--cov-eigs", lam.tolist(), f"needs one value per dimension (--dim = "
+                                 f"{sizes['dim']}, got {lam.size})")
+        _check_size(name, sizes, 8.0 * 6 * lam.size ** 2, args, 6.0 * lam.size ** 2, "--cov-eigs")
+        task = numerics.ICLTask(np.diag(lam), context)
+        text = f"in-context regression, Lambda = diag({', '.join(f'{v:g}' for v in lam)}), N = {context}"
     else:
         sizes.setdefault("width", 8)
         task, text = _dataset_task(name, sizes, args)
@@ -127,28 +221,96 @@ def build_problem(args) -> Problem:
     numerics.check_compatible(arch, task)
     theta0 = numerics.init_params(arch, args.init_scale, seed=args.seed, n_seeds=args.seeds)
     seeds = tuple(range(args.seed, args.seed + args.seeds))
+    _check_finite_start(arch, task, theta0, float(args.init_scale))
     return Problem(arch, task, theta0, seeds, float(args.init_scale), text)
+
+
+def _check_size(name: str, sizes: dict[str, int], task_bytes: float, args, per_sample: float, big: str) -> None:
+    """Refuse (exit 2) a run whose estimated memory exceeds the machine's limit, naming the option that drives it."""
+    arch = numerics.build_architecture(name, **sizes)
+    est = _estimate_bytes(arch, task_bytes, args.seeds, per_sample)
+    what = f"{name} with sizes {sizes} ({arch.n_params} parameters) and {args.seeds} seed(s)"
+    if est - task_bytes >= task_bytes:  # the per-seed part dominates: seeds, or the network's own sizes
+        if args.seeds > 1:
+            guards.check_memory("--seeds", args.seeds, est, what, hint="run fewer seeds at a time")
+        key = max(sizes, key=lambda k: sizes[k])
+        guards.check_memory(_option(key), sizes[key], est, what)
+    value = {"--singular-values": getattr(args, "singular_values", None), "--target-coefs": args.target_coefs,
+             "--target-eigs": args.target_eigs, "--cov-eigs": args.cov_eigs}.get(big)
+    if value is None:
+        value = sizes.get(big[2:].replace("-", "_"), getattr(args, big[2:].replace("-", "_"), None))
+    shown = f"{len(value)} values" if isinstance(value, list) else value
+    guards.check_memory(big, shown, est, what)
+
+
+def _check_finite_start(arch, task, theta0: np.ndarray, eps: float) -> None:
+    with np.errstate(all="ignore"):
+        loss, grad = numerics.loss_and_grad(arch, task, theta0[:1])
+    if not (np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))):
+        raise guards.invalid("--init-scale", eps, f"the initial loss or gradient of {arch.name} is not finite in "
+                             "float64 (overflow); use a smaller scale")
 
 
 def _dataset_task(name: str, sizes: dict[str, int], args) -> tuple[Any, str]:
     if args.data:
-        try:
-            with np.load(args.data) as z:
-                x, y = np.asarray(z["X"], dtype=float), np.asarray(z["Y"], dtype=float)
-        except (OSError, KeyError, ValueError) as exc:
-            raise numerics.InputError(f"--data {args.data}: cannot read arrays X and Y ({exc})") from None
+        x, y = _load_npz(args.data, sizes)
         return numerics.Dataset(x, y), f"dataset {args.data} ({x.shape[0]} samples)"
-    if args.samples < 1 or args.teacher_width < 1:
-        raise numerics.InputError(f"--samples={args.samples} --teacher-width={args.teacher_width}: must be >= 1")
-    rng = np.random.default_rng(args.data_seed)
-    teacher_sizes = dict(sizes, width=args.teacher_width)
+    samples = guards.integer("--samples", args.samples if args.samples is not None else DATASET_DEFAULTS["samples"],
+                             minimum=1)
+    teacher_width = guards.integer("--teacher-width", args.teacher_width if args.teacher_width is not None
+                                   else DATASET_DEFAULTS["teacher_width"], minimum=1)
+    data_seed = guards.integer("--data-seed", args.data_seed if args.data_seed is not None
+                               else DATASET_DEFAULTS["data_seed"], minimum=0)
+    context = guards.integer("--context", args.context if args.context is not None else CONTEXT_DEFAULT, minimum=1)
+    probe = numerics.build_architecture(name, **dict(sizes, width=max(sizes.get("width", 1), teacher_width)))
+    width = probe.sizes.get("width", 1)
+    dims = probe.input_dim + probe.output_dim
+    per = samples * (dims + 4 * width) * (context if probe.is_attention else 1)
+    _check_size(name, sizes, 8.0 * 2 * samples * dims * (context if probe.is_attention else 1), args, per,
+                "--samples")
+    rng = np.random.default_rng(data_seed)
+    teacher_sizes = dict(sizes, width=teacher_width)
     teacher = numerics.build_architecture(name, **teacher_sizes)
     if teacher.is_attention:
         lam = np.asarray(args.cov_eigs or [1.0] * teacher.input_dim, dtype=float)
-        data = numerics.sample_icl_dataset(np.diag(lam), args.context, args.samples, rng)
-        return data, f"sampled in-context dataset, {args.samples} sequences"
-    x = rng.standard_normal((args.samples, teacher.input_dim))
+        if lam.size != teacher.input_dim or not np.all(lam > 0):
+            raise guards.invalid("--cov-eigs", lam.tolist(), f"needs {teacher.input_dim} values > 0")
+        data = numerics.sample_icl_dataset(np.diag(lam), context, samples, rng)
+        return data, f"sampled in-context dataset, {samples} sequences"
+    x = rng.standard_normal((samples, teacher.input_dim))
     theta_t = rng.standard_normal((1, teacher.n_params))
     y = teacher.forward(theta_t, x)[0]
-    return numerics.Dataset(x, y), (f"teacher dataset: {args.samples} samples x ~ N(0, I), labels from a "
-                                    f"{args.teacher_width}-unit {name} teacher (data seed {args.data_seed})")
+    return numerics.Dataset(x, y), (f"teacher dataset: {samples} samples x ~ N(0, I), labels from a "
+                                    f"{teacher_width}-unit {name} teacher (data seed {data_seed})")
+
+
+def _load_npz(path: str, sizes: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays X (P, d_in) and Y (P, d_out) of an ``.npz`` file, refused (exit 2) when unreadable, not real, too big
+    for memory, or holding pickled objects (never unpickled: a data file must not run code)."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ("X", "Y") if k not in z.files]
+            if missing:
+                have = ", ".join(z.files) or "none"
+                raise guards.invalid("--data", path, f"has no array {missing[0]} (it has {have})")
+            arrays = []
+            for key in ("X", "Y"):
+                with z.zip.open(key + ".npy") as fh:
+                    read = {(1, 0): np.lib.format.read_array_header_1_0}.get(np.lib.format.read_magic(fh),
+                                                                             np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(fh)
+                guards.check_memory("--data", path, 8.0 * 4 * math.prod(shape), f"array {key} of shape {shape}")
+                if dtype.kind not in "biuf":
+                    raise guards.invalid("--data", path, f"array {key} must hold real numbers (dtype {dtype})")
+                arrays.append(np.asarray(z[key], dtype=float))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, guards.InputError):
+            raise
+        raise guards.invalid("--data", path, f"cannot read arrays X and Y ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:120]})") from None
+    x, y = arrays
+    if x.ndim != 2 or not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
+        raise guards.invalid("--data", path, f"X must be a finite (P, d_in) array and Y finite (got X {x.shape})")
+    return x, y

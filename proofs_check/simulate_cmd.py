@@ -26,29 +26,33 @@ Runs stop earlier once converged (‖∇L‖ ≤ gtol·√L(θ₀) and |ΔL| ≤
 :func:`numerics.gradient_flow`); gtol = min(1e-10, 1e-3·ε^{q−1}) stays below the plateau gradient ≈ ε^{q−1} so
 that the initial saddle is never mistaken for a minimum.
 
+``--time-budget`` bounds the whole command, not only the integration: setup, integration, the per-seed analysis
+(staircase, itinerary, effective width) and the output share one :class:`guards.Deadline`.  Seeds whose analysis
+did not fit are reported with their integration results and ``"analysis": "skipped: ..."``.
+
 Exit codes: 0 all members finished (converged or t_max); 3 some member diverged, hit NaN, or exhausted its
-step/time budget (its ``status``, ``status_time`` and ``status_loss`` say where; the partial results are
-reported); bad input raises :class:`numerics.InputError` (exit 2 in the CLI's main).
+step/time/memory budget, or the analysis or ``--plot`` could not be finished (its ``status``, ``status_time`` and
+``status_loss`` say where; the partial results are printed first); bad input raises :class:`guards.InputError`
+(exit 2 in the CLI's main).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import time
+import os
+import sys
 from typing import Any
 
 import numpy as np
 
+import guards
 import numerics
 from numerics.complexity import complexity_along, target_scale
 from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
 
-from .problem import Problem, add_problem_arguments, build_problem
+from .problem import DEGREE, Problem, add_problem_arguments, build_problem
 
-# Total degree q of f in θ (f ~ v·u^p, q = p + 1); the gradient at scale ε is O(ε^{q−1}).
-DEGREE = {"linear-fc": 2, "linear-conv": 2, "relu-fc": 2, "relu-conv": 2, "tanh-fc": 2, "attn-m": 2,
-          "diagonal-linear": 2, "quadratic": 3, "xtanh-fc": 3, "attn-s": 3, "deep-linear": 3, "cubic": 4}
 BAD_STATUSES = ("budget", "diverged", "nan", "step_too_small")
 WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
 
@@ -92,9 +96,16 @@ def default_t_max(problem: Problem) -> float:
     c, eps = _rate_scale(problem), problem.init_scale
     q = DEGREE[problem.arch.name]
     crude = 10.0 if isinstance(problem.task, numerics.Dataset | numerics.ICLDataset) else 1.0
+    if not c > 0:
+        raise guards.invalid("task", problem.description, "has no target strength (all targets zero): nothing to "
+                             "learn, so no default horizon; pass --t-max")
     if q == 2:
-        return crude * (1.5 * (2.0 / c) * max(math.log(1.0 / eps), 1.0) + 25.0 / c)
-    return crude * 40.0 / (c * eps ** (q - 2))
+        return crude * (1.5 * (2.0 / c) * max(-math.log(eps), 1.0) + 25.0 / c)
+    log_t = math.log(crude * 40.0 / c) - (q - 2) * math.log(eps)  # in logs: eps**(q-2) may underflow
+    if log_t > math.log(1e300):
+        raise guards.invalid("--init-scale", eps, f"the default horizon 40/(c eps^{q - 2}) of {problem.arch.name} "
+                             "overflows float64; pass --t-max or use a larger scale")
+    return math.exp(log_t)
 
 
 def default_gtol(problem: Problem) -> float:
@@ -105,7 +116,7 @@ def default_gtol(problem: Problem) -> float:
 # ------------------------------------------------------------------------------------------------ run
 
 
-def _integrate(problem: Problem, args, t_max: float):
+def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     arch, task = problem.arch, problem.task
 
     def fun(th: np.ndarray):
@@ -115,18 +126,14 @@ def _integrate(problem: Problem, args, t_max: float):
     if args.method == "flow":
         stiff = None if args.stiff_method == "none" else args.stiff_method
         res = numerics.gradient_flow(fun, problem.theta0, t_max, rtol=args.rtol, atol=args.atol, gtol=gtol,
-                                     max_steps=args.max_steps, time_budget_s=args.time_budget, stiff_method=stiff)
+                                     max_steps=args.max_steps, time_budget_s=deadline.remaining(), stiff_method=stiff)
         return fun, res, [m.status for m in res]
-    if args.lr is None:
-        raise numerics.InputError("--lr: required with --method gd")
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise numerics.InputError(f"--lr={args.lr}: must be finite and > 0")
     wanted = math.ceil(t_max / args.lr - 1e-9)
     n_steps = min(wanted, args.max_steps)
     record_every = max(1, n_steps // 20_000)
     save_every = max(1, n_steps // record_every // 2_000)
     res = numerics.gradient_descent(fun, problem.theta0, args.lr, n_steps=n_steps, record_every=record_every,
-                                    save_every=save_every, gtol=gtol, time_budget_s=args.time_budget)
+                                    save_every=save_every, gtol=gtol, time_budget_s=deadline.remaining())
     # Hitting the step cap before t_max is a budget stop, not a finished run.
     statuses = ["budget" if (m.status == "t_max" and n_steps < wanted) else m.status for m in res]
     return fun, res, statuses
@@ -173,28 +180,85 @@ def _convention() -> str:
     return CONVENTION
 
 
+def _validate(args) -> None:
+    if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
+        raise guards.invalid("--t-max", args.t_max, "must be finite and > 0")
+    guards.integer("--max-steps", args.max_steps, minimum=1)
+    if not (math.isfinite(args.time_budget) and args.time_budget > 0):
+        raise guards.invalid("--time-budget", args.time_budget, "must be a finite number of seconds > 0")
+    for opt in ("rtol", "atol"):
+        v = getattr(args, opt)
+        if not (math.isfinite(v) and v >= 0) or (opt == "rtol" and v <= 0):
+            raise guards.invalid("--" + opt, v, "must be finite and " + ("> 0" if opt == "rtol" else ">= 0"))
+    if args.method == "gd":
+        if args.lr is None:
+            raise guards.invalid("--lr", None, "required with --method gd")
+        if not (math.isfinite(args.lr) and args.lr > 0):
+            raise guards.invalid("--lr", args.lr, "must be finite and > 0")
+    elif args.lr is not None:
+        raise guards.invalid("--lr", args.lr, "applies only with --method gd")
+    if args.log_time and not args.plot:
+        raise guards.invalid("--log-time", True, "applies only with --plot")
+    if args.plot:
+        check_png_target(args.plot)
+
+
+def check_png_target(path: str) -> None:
+    """A ``--plot`` target must be a .png in an existing, writable folder, and not an existing folder itself."""
+    if not str(path).lower().endswith(".png"):
+        raise guards.invalid("--plot", path, "must name a .png file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise guards.invalid("--plot", path, "is a folder; name a .png file")
+    if not os.path.isdir(folder):
+        raise guards.invalid("--plot", path, f"folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise guards.invalid("--plot", path, "is not writable")
+
+
+def _skipped_report(problem: Problem, args, res, b: int, status: str, t_max: float, why: str) -> dict[str, Any]:
+    m = res[b]
+    return {"architecture": problem.arch.name, "seed": problem.seeds[b], "init_scale": problem.init_scale,
+            "t_max": t_max, "status": status, "message": m.message, "status_time": m.status_time,
+            "status_loss": m.status_loss, "t_final": m.t_final, "final_loss": m.loss_final,
+            "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted, "seconds": res.seconds,
+            "analysis": f"skipped: {why}"}
+
+
 def run(args) -> int:
     """Run ``s2s simulate`` for parsed ``args``; returns the exit code (0, or 3 for a failed member)."""
-    start = time.perf_counter()
+    deadline = guards.Deadline(None if not math.isfinite(args.time_budget) or args.time_budget <= 0
+                               else args.time_budget, "--time-budget")
+    _validate(args)
     problem = build_problem(args)
-    if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
-        raise numerics.InputError(f"--t-max={args.t_max}: must be finite and > 0")
-    if args.max_steps < 1:
-        raise numerics.InputError(f"--max-steps={args.max_steps}: must be >= 1")
-    if args.plot and not str(args.plot).lower().endswith(".png"):
-        raise numerics.InputError(f"--plot {args.plot}: must name a .png file")
     t_max = float(args.t_max) if args.t_max is not None else default_t_max(problem)
-    fun, res, statuses = _integrate(problem, args, t_max)
-    reports = [_member_report(problem, args, fun, res, b, statuses[b], t_max) for b in range(len(res))]
-    if args.plot:
-        plot_runs(reports, res, args.plot, log_time=args.log_time)
+    deadline.check("setup (building the task and the initial weights)")
+    fun, res, statuses = _integrate(problem, args, t_max, deadline)
+    reports, stopped = [], None
+    for b in range(len(res)):
+        if stopped is None and deadline.expired():
+            stopped = f"--time-budget={args.time_budget:g} s used before the analysis of seed {problem.seeds[b]}"
+        if stopped is not None:
+            reports.append(_skipped_report(problem, args, res, b, statuses[b], t_max, stopped))
+            continue
+        reports.append(_member_report(problem, args, fun, res, b, statuses[b], t_max))
     if args.json:
         from .cli import dumps
 
-        print(dumps(reports[0] if len(reports) == 1 else reports))
+        print(dumps(reports[0] if len(reports) == 1 else reports), flush=True)
     else:
-        _print_text(problem, reports, time.perf_counter() - start)
-    return 3 if any(s in BAD_STATUSES for s in statuses) else 0
+        _print_text(problem, reports, deadline.elapsed())
+    code = 3 if stopped is not None or any(s in BAD_STATUSES for s in statuses) else 0
+    if stopped is not None:
+        print(f"s2s simulate: stopped: {stopped}; the other seeds' integration results are printed", file=sys.stderr)
+    if args.plot:
+        try:
+            plot_runs(reports, res, args.plot, log_time=args.log_time)
+        except (OSError, ValueError, RuntimeError) as exc:
+            print(f"s2s simulate: stopped: --plot={args.plot}: the results above are complete but the figure could "
+                  f"not be written ({' '.join(str(exc).split())[:160]})", file=sys.stderr)
+            code = 3
+    return code
 
 
 def _print_text(problem: Problem, reports: list[dict[str, Any]], seconds: float) -> None:
@@ -204,6 +268,9 @@ def _print_text(problem: Problem, reports: list[dict[str, Any]], seconds: float)
     for r in reports:
         print(f"seed {r['seed']}: {r['status']} at t = {r['t_final']:.6g} (loss {r['final_loss']:.6g}); "
               f"{r['gradient_evaluations']} gradient evaluations, {r['steps']} steps [{r['integrator']}]")
+        if "analysis" in r:
+            print(f"  analysis {r['analysis']}")
+            continue
         if r["status"] in BAD_STATUSES:
             print(f"  !! {r['message']} (t = {r['status_time']:.6g}, loss = {r['status_loss']:.6g})")
         print("  plateau levels: " + ", ".join(f"{v:.6g}" for v in r["plateau_levels"]))

@@ -39,7 +39,7 @@ def test_report_folder_is_written_and_replaced(tmp_path, extra_claims, capsys):
     code = cli.main(["check", "--only", "zz-*", "--report", str(out), "--jobs", "1"])
     assert code == 1  # zz-raises errors
     files = sorted(os.listdir(out))
-    assert files == ["report.md", "results.json", "zz_line.png"]
+    assert files == [".s2s-report", "report.md", "results.json", "zz_line.png"]
     res = json.loads((out / "results.json").read_text())
     assert res["summary"] == {"passed": 1, "failed": 0, "errors": 1, "skipped": 0}
     assert {"versions", "platform", "argv"} <= set(res["run"]) and "zz-draws" in res["tolerances"]
@@ -47,7 +47,7 @@ def test_report_folder_is_written_and_replaced(tmp_path, extra_claims, capsys):
     assert "kaboom in a claim" in md and "![zz-draws](zz_line.png)" in md and "1/2 E||y - f||^2" in md
     # A rerun replaces the folder: the old figure disappears when the new run draws none.
     cli.main(["check", "--only", "zz-raises", "--report", str(out), "--jobs", "1"])
-    assert sorted(os.listdir(out)) == ["report.md", "results.json"]
+    assert sorted(os.listdir(out)) == [".s2s-report", "report.md", "results.json"]
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".rep")]
 
 

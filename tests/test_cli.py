@@ -65,7 +65,7 @@ def temporary_claims():
         del REGISTRY._claims[cid]
 
 
-def test_check_exit_code_and_error_status(temporary_claims, capsys):
+def test_check_exit_code_and_error_status(temporary_claims, capsys, tmp_path):
     from proofs_check import claims  # noqa: F401 - make sure the real claims are registered first
 
     temporary_claims(Claim("zz-fails", "a claim that fails", "test", "none", "none",
@@ -83,4 +83,5 @@ def test_check_exit_code_and_error_status(temporary_claims, capsys):
     status = {c["id"]: c["status"] for c in out["claims"]}
     assert status == {"zz-fails": "fail", "zz-raises": "error", "zz-passes": "pass"}
     assert out["summary"] == {"passed": 1, "failed": 1, "errors": 1, "skipped": 0}
-    assert cli.main(["check", "--only", "zz-passes"]) == 0
+    assert cli.main(["check", "--only", "zz-passes", "--report", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "report.md").is_file()

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-import numerics
+import guards
 from proofs_check import simulate_cmd
 from proofs_check.cli import CONVENTION
 
@@ -96,7 +96,7 @@ def test_text_output_and_plot(capsys, tmp_path):
     ["linear-fc", "--plot", "out.pdf"],
 ])
 def test_bad_input_raises_input_error(argv, capsys):
-    with pytest.raises(numerics.InputError):
+    with pytest.raises(guards.InputError):
         simulate(argv, capsys)
 
 

@@ -7,8 +7,10 @@ the bound, so a caller can fall back to a numeric check instead of hanging.
 
 from __future__ import annotations
 
+import guards
 
-class InputError(ValueError):
+
+class InputError(guards.InputError):
     """Bad input to a symbolic routine: the message names the argument and the rule."""
 
 

@@ -11,6 +11,8 @@ from ..errors import InputError
 
 def check_theta0(theta0) -> np.ndarray:
     """θ₀ must be a finite real (B, n) array with B, n ≥ 1; returned as a float64 copy."""
+    if np.iscomplexobj(theta0):
+        raise InputError("theta0: must be real (got complex values; the flow of a real loss is real)")
     try:
         a = np.array(theta0, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -21,7 +23,30 @@ def check_theta0(theta0) -> np.ndarray:
         raise InputError(f"theta0: empty batch or parameter axis, shape {a.shape}")
     if not np.isfinite(a).all():
         raise InputError("theta0: contains NaN or inf")
+
     return a
+
+
+def check_memory_budget(memory_budget, B: int, n: int, working_arrays: int) -> int:
+    """The memory budget in bytes (None: :func:`guards.memory_limit`); the integrator's fixed working set,
+    ``working_arrays`` arrays of shape (B, n), must fit in it before anything is allocated."""
+    import guards
+
+    budget = guards.memory_limit() if memory_budget is None else int(check_positive("memory_budget", memory_budget))
+    need = 8.0 * B * n * working_arrays
+    if need > budget:
+        raise InputError(f"theta0: a batch of {B} x {n} parameters needs an estimated {guards.format_bytes(need)} "
+                         f"of working arrays, more than the memory budget {guards.format_bytes(budget)}",
+                         argument="theta0", value=(B, n), rule="working arrays must fit in the memory budget")
+    return budget
+
+
+def memory_stop(rec_bytes: int, budget: int) -> str:
+    """The status message of members stopped because the record outgrew the budget."""
+    import guards
+
+    return (f"memory budget {guards.format_bytes(budget)} reached by the recorded trajectory "
+            f"({guards.format_bytes(rec_bytes)}); save theta less often, or fewer steps or members")
 
 
 def check_positive(name: str, value, *, allow_none: bool = False, allow_inf: bool = False) -> float | None:

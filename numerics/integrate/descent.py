@@ -46,6 +46,7 @@ def gradient_descent(
     ftol: float = DEFAULT_FTOL,
     divergence_factor: float = 1e3,
     time_budget_s: float | None = None,
+    memory_budget: float | None = None,
 ) -> IntegrationResult:
     """Run GD with learning rate ``lr`` (scalar or (B,)) on a batch θ₀ (B, n).
 
@@ -66,6 +67,8 @@ def gradient_descent(
         Loss growth (relative to L(θ₀)) that counts as divergence.
     time_budget_s : float or None
         Wall-clock budget for the call.
+    memory_budget : float or None
+        Bytes the run may hold (None: :func:`guards.memory_limit`), as in :func:`gradient_flow`.
     """
     start = _time.perf_counter()
     y = checks.check_theta0(theta0)
@@ -97,6 +100,7 @@ def gradient_descent(
     if n_steps is not None:
         k_max = np.minimum(k_max, n_steps)
 
+    memory_budget = checks.check_memory_budget(memory_budget, B, n, working_arrays=8)
     loss, grad = evaluate(fun, y)
     n_eval = np.ones(B, dtype=np.int64)
     gn = np.linalg.norm(grad, axis=1)
@@ -127,6 +131,10 @@ def gradient_descent(
         if time_budget_s is not None and _time.perf_counter() - start > time_budget_s:
             for b in np.flatnonzero(active):
                 finish(b, "budget", f"time budget {time_budget_s:g} s exhausted", True)
+            break
+        if rec.nbytes > memory_budget:
+            for b in np.flatnonzero(active):
+                finish(b, "budget", checks.memory_stop(rec.nbytes, memory_budget), True)
             break
         ia = np.flatnonzero(active)
         y_new = y[ia] - eta[ia, None] * grad[ia]

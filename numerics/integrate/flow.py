@@ -73,6 +73,7 @@ def gradient_flow(
     max_step: float = np.inf,
     stiff_method: str | None = "Radau",
     stiff_steps: int = 15,
+    memory_budget: float | None = None,
 ) -> IntegrationResult:
     """Integrate θ̇ = −∇L(θ) for a batch θ₀ (B, n) from t = 0 to ``t_max`` (spec §0.4, §0.6).
 
@@ -101,6 +102,10 @@ def gradient_flow(
         Implicit ``solve_ivp`` method used after stiffness is detected ("Radau", "BDF" or "LSODA"); None: never.
     stiff_steps : int
         Consecutive stiff-looking accepted steps that trigger the switch.
+    memory_budget : float or None
+        Bytes the run may hold (None: :func:`guards.memory_limit`). The working arrays must fit before the start
+        (else ``InputError``); when the recorded trajectory outgrows it, the running members stop with status
+        ``"budget"``.
 
     Returns
     -------
@@ -126,6 +131,7 @@ def gradient_flow(
         raise checks.InputError(f"rtol: must be >= 100 machine epsilon (2.2e-14), got {rtol!r}")
 
     B, n = y.shape
+    memory_budget = checks.check_memory_budget(memory_budget, B, n, working_arrays=24)
     loss, grad = evaluate(fun, y)
     f = -grad
     n_eval = np.ones(B, dtype=np.int64)
@@ -176,6 +182,12 @@ def gradient_flow(
             if time_budget_s is not None and _time.perf_counter() - start > time_budget_s:
                 for b in ia:
                     status[b], message[b] = "budget", f"time budget {time_budget_s:g} s exhausted"
+                    where[b] = (t[b], loss[b], n_acc[b])
+                active[:] = False
+                break
+            if rec.nbytes > memory_budget:
+                for b in ia:
+                    status[b], message[b] = "budget", checks.memory_stop(rec.nbytes, memory_budget)
                     where[b] = (t[b], loss[b], n_acc[b])
                 active[:] = False
                 break

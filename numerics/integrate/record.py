@@ -6,10 +6,12 @@ import numpy as np
 
 
 class Recorder:
-    """Growing per-member record of (step, t, loss, ‖g‖) and of saved θ."""
+    """Growing per-member record of (step, t, loss, ‖g‖) and of saved θ; :attr:`nbytes` is its size, which the
+    integrators compare with their memory budget after every step."""
 
     def __init__(self, B: int, cap: int = 256):
         self.cap = cap
+        self.theta_bytes = 0
         self.count = np.zeros(B, dtype=np.int64)
         self.t = np.empty((B, cap))
         self.loss = np.empty((B, cap))
@@ -41,6 +43,12 @@ class Recorder:
             return
         self.theta_t[b].append(t)
         self.theta[b].append(np.array(theta, dtype=np.float64))
+        self.theta_bytes += 8 * (np.size(theta) + 1)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the four scalar records (grown by doubling) and the saved θ."""
+        return 32 * self.count.size * self.cap + self.theta_bytes
 
     def arrays(self, b: int):
         c = self.count[b]

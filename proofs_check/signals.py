@@ -1,0 +1,45 @@
+"""SIGINT and SIGTERM as an exception the commands can answer with partial results.
+
+:func:`interruptible` turns both signals into :class:`Interrupted` (a ``BaseException``, so no ``except
+Exception`` inside a claim swallows it) for the duration of a command; the command catches it, reports what it
+has, keeps every earlier artefact (a previous report) intact and exits with ``128 + signal number`` (130 for
+SIGINT, 143 for SIGTERM), the shell's convention.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Interrupted(BaseException):  # noqa: N818 - reads as the event, like KeyboardInterrupt
+    """The process received ``signum``; ``results`` may carry what was finished before it."""
+
+    def __init__(self, signum: int, results=None):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+        self.results = results
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Raise :class:`Interrupted` on SIGINT/SIGTERM inside the body (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
