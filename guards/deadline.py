@@ -8,7 +8,11 @@ of work, so the whole command, not just its longest stage, stays inside the boun
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .errors import BoundExceeded, invalid
 
@@ -46,3 +50,28 @@ class Deadline:
         if self.expired():
             raise BoundExceeded(f"{self.what}={self.seconds:g} s exceeded during {stage} "
                                 f"(after {self.elapsed():.1f} s)")
+
+    @contextmanager
+    def alarm(self, stage: str) -> Iterator[None]:
+        """Raise :class:`~guards.errors.BoundExceeded` inside the body when the deadline passes, even in the middle
+        of a long library call that returns to Python (a SciPy integration, a SymPy expansion): a ``SIGALRM`` timer,
+        main thread only (elsewhere the body runs and :meth:`check` afterwards is the bound).  An outer timer that
+        is already running is left alone (SIGALRM has one slot per process)."""
+        in_main = threading.current_thread() is threading.main_thread()
+        if self.seconds is None or not in_main or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+            yield
+            self.check(stage)
+            return
+        self.check(stage)
+
+        def _raise(_signum, _frame):
+            raise BoundExceeded(f"{self.what}={self.seconds:g} s exceeded during {stage} "
+                                f"(after {self.elapsed():.1f} s)")
+
+        previous = signal.signal(signal.SIGALRM, _raise)
+        signal.setitimer(signal.ITIMER_REAL, self.remaining())
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)

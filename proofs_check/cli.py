@@ -125,8 +125,21 @@ def _stdout_for_results() -> Iterator[None]:
         os.close(saved)
 
 
+_API_NAMES = ("singular_values", "target_eigs", "target_coefs", "cov_eigs", "context", "init_scale", "d_in", "d_out",
+              "width", "kernel", "dim", "rank", "hidden", "samples", "t_max")
+
+
+def _cli_spelling(message: str) -> str:
+    """A message from the API names ``init_scale``; on the command line the user typed ``--init-scale``."""
+    for name in _API_NAMES:
+        for sep in (":", "=", " "):
+            if message.startswith(name + sep):
+                return "--" + name.replace("_", "-") + message[len(name):]
+    return message
+
+
 def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str) -> int:
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    message = _cli_spelling(" ".join(str(exc).split()) or type(exc).__name__)
     print(f"s2s{' ' + command if command else ''}: {kind}: {message}", file=sys.stderr)
     if json_out:
         err = {"exit_code": code, "kind": kind, "message": message}

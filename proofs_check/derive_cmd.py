@@ -1,21 +1,35 @@
-"""``s2s derive ARCH``: the spec, φ's properties, the loss, the flow equations and the applicable theorems."""
+"""``s2s derive ARCH``: the spec, φ's properties, the loss, the flow equations and the applicable theorems.
+
+Everything after parsing runs inside the one ``--timeout`` bound (:func:`theory.timebound.time_bound`): building
+the symbols, the task, the derivation, the fixed-point catalog, the manifolds report and the printing.  The text is
+assembled first and printed at the end; when the bound is hit, the sections finished so far are printed, then the
+one-line message, and the exit code is 3.  Sizes whose symbols and matrices could not fit in memory are refused
+before anything is built (exit 2), and so are options that the chosen task does not read and ``--fixed-points``
+where no catalog exists.
+"""
 
 from __future__ import annotations
 
+import math
+import sys
+
 import sympy as sp
 
+import guards
 import theory
+from theory.fixed_points.catalogs import catalog_kind
 from theory.spec import latex_names
+
+# Per-kind task options; any other task option given is an error, not ignored.
+TASK_OPTIONS = {"linear": ("singular_values",), "quadratic": ("target_eigs",), "icl": ("cov_eigs", "context"),
+                "dataset": ("samples",)}
+AUTO_TASK = {"linear-fc": "linear", "linear-conv": "linear", "deep-linear": "linear", "diagonal-linear": "linear",
+             "quadratic": "quadratic", "attn-s": "icl", "attn-m": "icl"}
+BYTES_PER_ENTRY = 1_000  # a SymPy symbol or matrix entry with its expression tree, as a planning figure
 
 
 def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
-    kind = args.task
-    if kind == "auto":
-        kind = {"linear-fc": "linear", "linear-conv": "linear", "deep-linear": "linear",
-                "diagonal-linear": "linear", "quadratic": "quadratic", "attn-s": "icl",
-                "attn-m": "icl"}.get(spec.name, "dataset")
-        if spec.name == "quadratic" and spec.output_dim != 1:
-            kind = "dataset"
+    kind = task_kind(spec, args)
     if kind == "linear":
         d_in, d_out = spec.input_dim, spec.output_dim
         if args.singular_values:
@@ -38,9 +52,7 @@ def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
             raise theory.InputError(f"--cov-eigs: {len(lam)} values for dimension {d}")
         n = args.context if args.context is not None else sp.Symbol("N", positive=True, integer=True)
         return theory.ICLTask(sp.diag(*lam), n), f"in-context regression, Lambda = diag({lam}), N = {n}"
-    if args.samples < 1:
-        raise theory.InputError(f"--samples={args.samples}: must be >= 1")
-    p = args.samples
+    p = guards.integer("--samples", args.samples if args.samples is not None else 2, minimum=1)
     if spec.input_kind == "icl":
         beta = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"beta^{{({m + 1})}}_{{{a + 1}}}", real=True))
         xq = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"xq^{{({m + 1})}}_{{{a + 1}}}", real=True))
@@ -51,50 +63,132 @@ def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
     return theory.Dataset(x, y), f"symbolic dataset of {p} samples"
 
 
-def run_derive(args) -> int:
-    if args.list or not args.arch:
-        for name in theory.ARCHITECTURE_NAMES:
-            spec = theory.build(name)
-            print(f"{name:16s} {spec.phi.name:20s} defaults {dict(spec.sizes)}")
-        return 0
-    from .cli import CONVENTION, SIZE_OPTIONS
+def task_kind(spec: theory.NetworkSpec, args) -> str:
+    """The task kind (``--task``, or the architecture's population task for ``auto``)."""
+    kind = args.task
+    if kind == "auto":
+        kind = AUTO_TASK.get(spec.name, "dataset")
+        if spec.name == "quadratic" and spec.output_dim != 1:
+            kind = "dataset"
+    return kind
 
-    sizes = {k: getattr(args, k) for k in SIZE_OPTIONS if getattr(args, k) is not None}
-    spec = theory.build(args.arch, **sizes)
-    task, task_text = _task_for(spec, args)
-    der = theory.derive(spec, task, timeout=args.timeout)
+
+def _validate(args) -> None:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise guards.invalid("--timeout", args.timeout, "must be a finite number of seconds > 0")
+    if args.singular_values is not None:
+        guards.real_list("--singular-values", args.singular_values, nonnegative=True)
+    if args.cov_eigs is not None:
+        guards.real_list("--cov-eigs", args.cov_eigs, positive=True)
+    if args.context is not None:
+        guards.integer("--context", args.context, minimum=1)
+
+
+def _check_options(spec: theory.NetworkSpec, kind: str, args) -> None:
+    for k, opts in TASK_OPTIONS.items():
+        for o in opts:
+            if k != kind and getattr(args, o) is not None:
+                raise guards.invalid("--" + o.replace("_", "-"), getattr(args, o),
+                                     f"does not apply to the {kind} task of {spec.name}")
+
+
+def _check_symbol_budget(args, sizes: dict[str, int]) -> None:
+    """Refuse sizes whose symbols and task matrices cannot fit in memory, before SymPy builds any of them."""
+    if not sizes:
+        return
+    big = max(sizes, key=lambda k: sizes[k])
+    d = sum(sizes.values())
+    samples = args.samples if args.samples is not None else 2
+    entries = float(d) ** 2 * 4 + samples * d + math.prod(float(v) for v in sizes.values())
+    guards.check_memory("--" + big.replace("_", "-"), sizes[big], BYTES_PER_ENTRY * entries,
+                        f"the symbols and task matrices of sizes {sizes}")
+
+
+def _render(spec, task, task_text, der, args, sections: list[str]) -> None:
+    from .cli import CONVENTION
+
     tex = args.latex
     names = latex_names()
 
     def fmt(expr):
         return sp.latex(expr, symbol_names=names) if tex else sp.sstr(expr)
 
-    print(f"# {spec.name}  sizes={dict(spec.sizes)}  ({CONVENTION})")
-    print(f"model (LaTeX): {spec.formula}")
-    print(f"g_in: {spec.g_in};  parameters ({spec.n_params}): "
-          + ", ".join(f"{b.name}{b.shape}" for b in spec.blocks))
-    print(f"phi: {spec.phi.latex if tex else spec.phi.name}: " + "; ".join(spec.phi.describe()))
-    print(f"task: {task_text}")
-    print("\n## loss")
-    print(("L = " if not tex else r"L(\theta) = ") + fmt(sp.factor_terms(der.loss)))
-    print("\n## gradient flow  (theta' = -grad L)")
+    sections.append(f"# {spec.name}  sizes={dict(spec.sizes)}  ({CONVENTION})\n"
+                    f"model (LaTeX): {spec.formula}\n"
+                    f"g_in: {spec.g_in};  parameters ({spec.n_params}): "
+                    + ", ".join(f"{b.name}{b.shape}" for b in spec.blocks) + "\n"
+                    f"phi: {spec.phi.latex if tex else spec.phi.name}: " + "; ".join(spec.phi.describe()) + "\n"
+                    f"task: {task_text}")
+    sections.append("\n## loss\n" + ("L = " if not tex else r"L(\theta) = ") + fmt(sp.factor_terms(der.loss)))
+    lines = ["\n## gradient flow  (theta' = -grad L)"]
     for p, rhs in zip(der.params, der.flow, strict=True):
         lhs = (r"\dot{" + names[p] + "}") if tex else f"d/dt {p}"
-        print(f"{lhs} = {fmt(sp.factor_terms(rhs))}")
-    print("\n## theorems")
+        lines.append(f"{lhs} = {fmt(sp.factor_terms(rhs))}")
+    sections.append("\n".join(lines))
+    lines = ["\n## theorems"]
     for c in (theory.theorem1_constructions(spec) + theory.theorem3_invariant_sets(spec)
               + theory.conservation_laws(spec)):
         mark = "applies" if c.applies else "does not apply"
-        print(f"{c.theorem} ({c.key}) {c.formula}: {mark} - {c.reason}")
-    if args.fixed_points:
-        from .fixed_points_report import fixed_points_report
+        lines.append(f"{c.theorem} ({c.key}) {c.formula}: {mark} - {c.reason}")
+    sections.append("\n".join(lines))
 
-        print("\n## fixed points")
-        print(fixed_points_report(spec, task, latex=tex))
-    if args.manifolds:
-        from .manifolds_report import manifolds_report
 
-        print("\n## invariant manifolds and reduced dynamics")
-        print(manifolds_report(spec, task, latex=tex))
-    print(f"\n(derived in {der.seconds:.2f} s)")
+def run_derive(args) -> int:
+    if args.list or not args.arch:
+        for name in theory.ARCHITECTURE_NAMES:
+            spec = theory.build(name)
+            print(f"{name:16s} {spec.phi.name:20s} defaults {dict(spec.sizes)}")
+        return 0
+    from .cli import SIZE_OPTIONS
+
+    _validate(args)
+    sizes = {k: getattr(args, k) for k in SIZE_OPTIONS if getattr(args, k) is not None}
+    for k, v in sizes.items():
+        guards.integer("--" + k.replace("_", "-"), v, minimum=1)
+    # A task list fixes the dimensions it describes unless they are given (as in `s2s simulate`).
+    for opt, archs, keys in (("singular_values", ("linear-fc", "deep-linear"), ("d_in", "d_out")),
+                             ("target_eigs", ("quadratic",), ("d_in",)), ("cov_eigs", ("attn-s", "attn-m"), ("dim",))):
+        values = getattr(args, opt)
+        if values is not None and args.arch in archs:
+            for key in keys:
+                sizes.setdefault(key, len(values))
+    _check_symbol_budget(args, sizes)
+    sections: list[str] = []
+    start = __import__("time").perf_counter()
+    try:
+        with theory.time_bound(args.timeout, f"s2s derive {args.arch} (--timeout)"):
+            spec = theory.build(args.arch, **sizes)
+            kind = task_kind(spec, args)
+            _check_options(spec, kind, args)
+            task, task_text = _task_for(spec, args)
+            if args.fixed_points:
+                try:
+                    catalog_kind(spec, task)
+                except theory.InputError as exc:
+                    raise guards.invalid("--fixed-points", True, str(exc)) from None
+            try:
+                der = theory.derive(spec, task, timeout=None)
+            except theory.InputError as exc:
+                if "not polynomial" not in str(exc):
+                    raise
+                raise guards.invalid("--task", kind, f"{spec.name}'s output is not polynomial in x (phi = "
+                                     f"{spec.phi.name}), so its population loss has no closed form; use --task "
+                                     "dataset") from None
+            _render(spec, task, task_text, der, args, sections)
+            if args.fixed_points:
+                from .fixed_points_report import fixed_points_report
+
+                sections.append("\n## fixed points\n" + fixed_points_report(spec, task, latex=args.latex))
+            if args.manifolds:
+                from .manifolds_report import manifolds_report
+
+                sections.append("\n## invariant manifolds and reduced dynamics\n"
+                                + manifolds_report(spec, task, latex=args.latex, timeout=args.timeout))
+    except TimeoutError:
+        if sections:
+            print("\n".join(sections), flush=True)
+            print("s2s derive: the sections above are complete; the rest did not finish in time", file=sys.stderr)
+        raise
+    print("\n".join(sections))
+    print(f"\n(derived in {__import__('time').perf_counter() - start:.2f} s)")
     return 0

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import numerics
+from guards import InputError
 from theory.closed_forms import (
     attention,
     deep_chain,
@@ -121,6 +122,23 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
     return pred
 
 
+def merge(first: Prediction, later: Prediction) -> Prediction:
+    """One prediction for the seeds of ``first`` then ``later`` (the same problem predicted in seed chunks)."""
+    first.seeds = (*first.seeds, *later.seeds)
+    first.plateau_levels += later.plateau_levels
+    first.drop_times += later.drop_times
+    first.kinds += later.kinds
+    first.formulas.update({k: v for k, v in later.formulas.items() if k not in first.formulas})
+    for name in ("assumptions", "violations", "notes"):
+        mine = getattr(first, name)
+        mine += [x for x in getattr(later, name) if x not in mine]
+    if "reduced" in later.extra:
+        first.extra.setdefault("reduced", []).extend(later.extra["reduced"])
+    if "reduced_horizon" in later.extra:
+        first.extra["reduced_horizon"] = max(first.extra.get("reduced_horizon", 0.0), later.extra["reduced_horizon"])
+    return first
+
+
 # ------------------------------------------------------------------------------------------------ reduced dynamics
 def reduced_horizon(problem: Problem) -> float:
     """Default horizon of a reduced prediction: 40·ln(1/ε)/c for p = 1, 40/(c·ε^{p−1}) for p ≥ 2, with c the
@@ -128,7 +146,16 @@ def reduced_horizon(problem: Problem) -> float:
     p = REDUCED_ARCHS[problem.arch.name]
     c = numerics.target_scale(problem.arch, problem.task)
     eps = problem.init_scale
-    return 40.0 * max(math.log(1.0 / eps), 1.0) / c if p == 1 else 40.0 / (c * eps ** (p - 1))
+    if not c > 0:
+        raise InputError("task: all targets are zero, so nothing is learned and no horizon follows; pass --t-max")
+    if p == 1:
+        return 40.0 * max(-math.log(eps), 1.0) / c
+    log_t = math.log(40.0 / c) - (p - 1) * math.log(eps)  # in logs: eps**(p-1) may underflow
+    if log_t > math.log(1e300):
+        raise InputError(f"--init-scale={eps:g}: the reduced horizon 40/(c eps^{p - 1}) overflows float64; pass "
+                         "--t-max or use a larger scale", argument="--init-scale", value=eps,
+                         rule="the default horizon must be a finite float64")
+    return math.exp(log_t)
 
 
 def stepped_like_gd(arch) -> bool:

@@ -5,17 +5,24 @@ of spec §6, with the same problem options and seed semantics as ``s2s simulate`
 ``formulas`` (LaTeX), ``assumptions`` (and ``violations``, ``notes``, ``drop_kinds``); ``--compare`` also simulates
 (batched DOP853 gradient flow) and prints predicted vs simulated levels and drop times with relative errors.
 
-Exit codes: 0 success; 2 bad input.
+``--time-budget`` bounds the whole command: seeds are predicted in chunks (1, 2, 4, … up to :data:`CHUNK`) under one
+:class:`guards.Deadline`; when it passes, the seeds predicted so far are printed (``"stopped"`` says why) and the
+exit code is 3.  ``--compare`` runs in what is left of the budget.
+
+Exit codes: 0 success; 2 bad input; 3 the time budget ran out (partial results printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
+import sys
 from typing import Any
 
 import numpy as np
 
+import guards
 import numerics
 
 from .problem import add_problem_arguments, build_problem
@@ -29,9 +36,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--t-max", type=float, default=None,
                         help="horizon of reduced-dynamics predictions (architectures without a closed form) and "
                              "--compare simulation end time (default: 1.3 x the last predicted drop)")
+    parser.add_argument("--time-budget", type=float, default=300.0, metavar="SECONDS",
+                        help="wall-clock bound of the whole command (default 300); partial results, exit 3")
 
 
-def compare(problem, pred, t_max: float | None = None) -> list[dict[str, Any]]:
+CHUNK = 64  # most seeds per prediction call: the granularity of the time budget
+
+
+def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline | None = None
+            ) -> list[dict[str, Any]]:
     """Simulate every seed (one batched gradient_flow) and pair predicted with simulated levels and drop times.
 
     Simulated drop k = first crossing of the midpoint of the *predicted* levels k−1, k (spec §0.7), refined on the
@@ -45,13 +58,19 @@ def compare(problem, pred, t_max: float | None = None) -> list[dict[str, Any]]:
         t_max = 1.3 * max(finite) + 5.0 if finite else 100.0 / problem.init_scale
     from .predict import RELU_STEP, stepped_like_gd
 
+    budget = None if deadline is None or deadline.seconds is None else deadline.remaining()
     if stepped_like_gd(problem.arch):  # gradient descent at the step the reduced prediction uses, every step kept
-        res = numerics.gradient_descent(fun, problem.theta0, RELU_STEP, t_max=t_max, record_every=1, save_every=20)
+        res = numerics.gradient_descent(fun, problem.theta0, RELU_STEP, t_max=t_max, record_every=1, save_every=20,
+                                        time_budget_s=budget)
     else:
-        res = numerics.gradient_flow(fun, problem.theta0, t_max, gtol=0, stiff_method="LSODA")
+        res = numerics.gradient_flow(fun, problem.theta0, t_max, gtol=0, stiff_method="LSODA", time_budget_s=budget)
     rows = []
     for b in range(len(problem.seeds)):
         m = res[b]
+        if m.t.size < 3:
+            rows.append({"seed": problem.seeds[b], "status": m.status, "levels": [], "drop_times": [],
+                         "error": f"the simulation stopped after {m.t.size} recorded point(s): {m.message}"})
+            continue
         levels = np.asarray(pred.plateau_levels[b], float)
         if levels.size > 1 and np.all(np.diff(levels) < 0):
             st = numerics.staircase_from_result(res, b, fun=fun, levels=levels)
@@ -94,25 +113,54 @@ def _pairs(pred_vals, sim_vals, scale: float | None = None) -> list[dict[str, fl
     return out
 
 
+def predict_within(problem, t_max: float | None, deadline: guards.Deadline):
+    """Predict growing seed chunks until done or the deadline passes; (prediction, reason or None)."""
+    from .predict import merge, predict
+
+    pred, stopped, i, size = None, None, 0, 1
+    while i < len(problem.seeds):
+        part = dataclasses.replace(problem, theta0=problem.theta0[i:i + size], seeds=problem.seeds[i:i + size])
+        i, size = i + size, min(2 * size, CHUNK)
+        try:
+            with deadline.alarm(f"the prediction of seeds {part.seeds[0]}-{part.seeds[-1]}"):
+                got = predict(part, t_max=t_max)
+        except guards.BoundExceeded as exc:
+            stopped = str(exc)
+            break
+        pred = got if pred is None else merge(pred, got)
+    return pred, stopped
+
+
 def run(args) -> int:
-    """Run ``s2s predict``; returns the exit code (2 on bad input)."""
-    import sys
-
+    """Run ``s2s predict``; returns the exit code (2 bad input, 3 time budget exhausted)."""
     from .cli import CONVENTION, dumps
-    from .predict import predict
 
-    try:
-        problem = build_problem(args)
-        pred = predict(problem, t_max=args.t_max)
-    except (numerics.InputError, ValueError) as exc:
-        print(f"s2s predict: error: {exc}", file=sys.stderr)
-        return 2
+    if not (math.isfinite(args.time_budget) and args.time_budget > 0):
+        raise guards.invalid("--time-budget", args.time_budget, "must be a finite number of seconds > 0")
+    if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
+        raise guards.invalid("--t-max", args.t_max, "must be finite and > 0")
+    deadline = guards.Deadline(args.time_budget, "--time-budget")
+    problem = build_problem(args)
+    pred, stopped = predict_within(problem, args.t_max, deadline)
+    if pred is None:
+        raise guards.BoundExceeded(f"{stopped}; no seed was predicted")
     out = {"convention": CONVENTION, **pred.as_json()}
-    if args.compare:
-        out["comparison"] = compare(problem, pred, args.t_max)
+    if args.compare and stopped is None:
+        done = dataclasses.replace(problem, theta0=problem.theta0[:len(pred.seeds)], seeds=pred.seeds)
+        try:
+            with deadline.alarm("the --compare simulation"):
+                out["comparison"] = compare(done, pred, args.t_max, deadline)
+        except guards.BoundExceeded as exc:
+            stopped = str(exc)
+    if stopped is not None:
+        out["stopped"] = {"reason": stopped, "exit_code": 3, "seeds_predicted": len(pred.seeds),
+                          "seeds_asked": len(problem.seeds)}
+        print(f"s2s predict: stopped: {stopped}; printing the {len(pred.seeds)} seed(s) predicted"
+              + (" without the comparison" if args.compare else ""), file=sys.stderr)
+    code = 3 if stopped is not None else 0
     if args.json:
         print(dumps(out))
-        return 0
+        return code
     print(f"s2s predict {pred.architecture}: {pred.description}; eps = {pred.init_scale:g}, seeds {list(pred.seeds)}")
     print(f"convention: {CONVENTION}")
     for b, seed in enumerate(pred.seeds):
@@ -120,9 +168,12 @@ def run(args) -> int:
         print("  plateau levels: " + ", ".join(f"{x:.6g}" for x in pred.plateau_levels[b]))
         print("  drop times:     " + ", ".join(f"{x:.6g} ({k})" for x, k in zip(pred.drop_times[b], pred.kinds[b],
                                                                              strict=False)))
-        if args.compare:
+        if "comparison" in out:
             row = out["comparison"][b]
             print(f"  simulated ({row['status']}):")
+            if "error" in row:
+                print(f"    no comparison: {row['error']}")
+                continue
             print(f"    {'':8}{'predicted':>14}{'simulated':>14}{'rel. error':>12}")
             if "detected" in row:
                 det = row["detected"]
@@ -141,4 +192,4 @@ def run(args) -> int:
         print(f"VIOLATED ASSUMPTION: {v}")
     for n in pred.notes:
         print(f"note: {n}")
-    return 0
+    return code

@@ -31,7 +31,7 @@ def test_derive_latex():
 @pytest.mark.parametrize("args,fragment", [
     (("derive", "resnet"), "architecture 'resnet': unknown"),
     (("derive", "linear-fc", "--width", "0"), "width=0"),
-    (("derive", "quadratic", "--target-eigs", "1,2,3"), "--target-eigs"),
+    (("derive", "quadratic", "--d-in", "2", "--target-eigs", "1,2,3"), "--target-eigs"),
     (("derive", "linear-fc", "--kernel", "2"), "unknown size"),
     (("check", "--only", "no-such-claim*"), "matches no claim"),
 ])

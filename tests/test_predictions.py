@@ -153,5 +153,7 @@ def test_violations_are_flagged_not_silent(capsys):
 
 
 def test_bad_input_exit_code(capsys):
-    code, out = _run(["no-such-arch"], capsys)
-    assert code == 2 and "error" in out.err
+    from proofs_check import cli
+
+    code = cli.main(["predict", "no-such-arch"])
+    assert code == 2 and "error" in capsys.readouterr().err

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .errors import InputError
 from .spec import NetworkSpec, latex_names
 from .tasks import Task
 from .timebound import DEFAULT_SECONDS, time_bound
@@ -65,6 +66,11 @@ class Derivation:
 def derive(spec: NetworkSpec, task: Task, *, hessian: bool = False,
            timeout: float | None = DEFAULT_SECONDS) -> Derivation:
     """Derive L, ∇L (and ∇²L when ``hessian``) for ``spec`` on ``task`` within ``timeout`` seconds."""
+    if not isinstance(spec, NetworkSpec):
+        raise InputError(f"spec={type(spec).__name__}: must be a NetworkSpec (from theory.build)")
+    if not callable(getattr(task, "loss", None)):
+        raise InputError(f"task={type(task).__name__}: must be a theory task (LinearRegressionTask, "
+                         "QuadraticGaussianTask, ICLTask, Dataset, ICLDataset)")
     start = time.perf_counter()
     with time_bound(timeout, f"derivation of {spec.name} on {type(task).__name__}"):
         loss = task.loss(spec)
