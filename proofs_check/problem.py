@@ -230,9 +230,9 @@ def _check_size(name: str, sizes: dict[str, int], task_bytes: float, args, per_s
     arch = numerics.build_architecture(name, **sizes)
     est = _estimate_bytes(arch, task_bytes, args.seeds, per_sample)
     what = f"{name} with sizes {sizes} ({arch.n_params} parameters) and {args.seeds} seed(s)"
-    if est - task_bytes >= task_bytes:  # the per-seed part dominates: seeds, or the network's own sizes
-        if args.seeds > 1:
-            guards.check_memory("--seeds", args.seeds, est, what, hint="run fewer seeds at a time")
+    if args.seeds > 1 and _estimate_bytes(arch, task_bytes, 1, per_sample) <= guards.memory_limit():
+        guards.check_memory("--seeds", args.seeds, est, what, hint="run fewer seeds at a time")
+    if 26.0 * arch.n_params > max(per_sample, task_bytes / 8.0):  # the network's own size dominates
         key = max(sizes, key=lambda k: sizes[k])
         guards.check_memory(_option(key), sizes[key], est, what)
     value = {"--singular-values": getattr(args, "singular_values", None), "--target-coefs": args.target_coefs,
