@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from guards import BoundExceeded, Deadline, ResourceError, invalid
+from guards import BoundExceeded, Deadline, invalid
 
 from . import report
 from .executor import run_claims
@@ -91,10 +91,11 @@ def run_check(args) -> int:
         try:
             where = report.finish(tmp, args.report, results, CONVENTION, argv=sys.argv,
                                   seconds=time.perf_counter() - start, dumps=dumps)
-        except OSError as exc:
+        except OSError as exc:  # the results are printed already: one message, exit 3, no second JSON document
             report.discard(tmp)
-            raise ResourceError(f"--report={args.report}: the results above are complete but the report could not "
-                                f"be written ({exc.strerror or exc}); a previous report there is intact") from None
+            print(f"s2s check: stopped: --report={args.report}: the results above are complete but the report could "
+                  f"not be written ({exc.strerror or exc}); a previous report there is intact", file=sys.stderr)
+            return 3
         except BaseException:
             report.discard(tmp)
             raise

@@ -49,6 +49,15 @@ def _run_by_id(claim_id: str, figure_dir: str | None) -> ClaimResult:
     return run_claim(claim, figure_dir)
 
 
+def _worker_init() -> None:
+    """Workers leave signals to the parent: SIGINT (a terminal's Ctrl-C reaches the whole group) is ignored, SIGTERM
+    (the parent ending them) ends them quietly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def default_jobs() -> int:
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
 
@@ -122,7 +131,7 @@ def _end(pool: ProcessPoolExecutor) -> None:
 def _pool_round(ids: Sequence[str], workers: int, figure_dir, done, deadline: Deadline) -> list[str]:
     """Run ``ids`` on one pool; return the ids whose results were lost because a worker died."""
     ctx = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(ids)), mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(ids)), mp_context=ctx, initializer=_worker_init)
     lost: list[str] = []
     try:
         pending = {pool.submit(_run_by_id, i, figure_dir): i for i in ids}

@@ -219,9 +219,10 @@ def check_png_target(path: str) -> None:
 def _skipped_report(problem: Problem, args, res, b: int, status: str, t_max: float, why: str) -> dict[str, Any]:
     m = res[b]
     return {"architecture": problem.arch.name, "seed": problem.seeds[b], "init_scale": problem.init_scale,
-            "integrator": m.method, "t_max": t_max, "status": status, "message": m.message, "status_time": m.status_time,
-            "status_loss": m.status_loss, "t_final": m.t_final, "final_loss": m.loss_final,
-            "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted, "seconds": res.seconds,
+            "integrator": m.method, "t_max": t_max, "status": status, "message": m.message,
+            "status_time": m.status_time, "status_loss": m.status_loss, "t_final": m.t_final,
+            "final_loss": m.loss_final, "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted,
+            "seconds": res.seconds,
             "analysis": f"skipped: {why}"}
 
 
