@@ -144,8 +144,7 @@ CLI_CASES = [
     (["check", "--executor", "foo"], 2, "--executor"),
     (["check", "--time-budget", "0"], 2, "--time-budget"),
     (["check", "--report", "r", "--no-report"], 2, "--report"),
-    (["check", "--only", "grad-consistency:*", "--jobs", "1", "--time-budget", "0.5", "--report", "new-report"],
-     3, "--time-budget"),
+    (["check", "--only", "fig*", "--jobs", "2", "--time-budget", "2", "--report", "new-report"], 3, "--time-budget"),
     # ---- the command itself
     ([], 2, "command"),
     (["bogus"], 2, "bogus"),
