@@ -11,12 +11,15 @@ import os
 import tempfile
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
+# Hypothesis's own storage (.hypothesis/) would go into the working directory at import: send it to a temp folder.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "s2s-hypothesis"))
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-IGNORED = {".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache"}
+IGNORED = {".venv", "__pycache__", ".ruff_cache", "build", "s2s_workbench.egg-info"}
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
