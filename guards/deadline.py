@@ -8,12 +8,11 @@ of work, so the whole command, not just its longest stage, stays inside the boun
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from .alarm import within
 from .errors import BoundExceeded, invalid
 
 
@@ -48,30 +47,22 @@ class Deadline:
     def check(self, stage: str) -> None:
         """Raise :class:`~guards.errors.BoundExceeded` when the deadline has passed, naming ``stage``."""
         if self.expired():
-            raise BoundExceeded(f"{self.what}={self.seconds:g} s exceeded during {stage} "
-                                f"(after {self.elapsed():.1f} s)")
+            raise self._exceeded(stage)
+
+    def _exceeded(self, stage: str) -> BoundExceeded:
+        return BoundExceeded(f"{self.what}={self.seconds:g} s exceeded during {stage} (after {self.elapsed():.1f} s)")
 
     @contextmanager
     def alarm(self, stage: str) -> Iterator[None]:
         """Raise :class:`~guards.errors.BoundExceeded` inside the body when the deadline passes, even in the middle
-        of a long library call that returns to Python (a SciPy integration, a SymPy expansion): a ``SIGALRM`` timer,
-        main thread only (elsewhere the body runs and :meth:`check` afterwards is the bound).  An outer timer that
-        is already running is left alone (SIGALRM has one slot per process)."""
-        in_main = threading.current_thread() is threading.main_thread()
-        if self.seconds is None or not in_main or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        of a long library call that returns to Python (a SciPy integration, a SymPy expansion): the process-wide
+        timer of :mod:`guards.alarm`, so it nests with any bound inside the body.  Where no timer can be set (off
+        the main thread, under a foreign timer) the body runs and :meth:`check` afterwards is the bound."""
+        if self.seconds is None:
             yield
-            self.check(stage)
             return
         self.check(stage)
-
-        def _raise(_signum, _frame):
-            raise BoundExceeded(f"{self.what}={self.seconds:g} s exceeded during {stage} "
-                                f"(after {self.elapsed():.1f} s)")
-
-        previous = signal.signal(signal.SIGALRM, _raise)
-        signal.setitimer(signal.ITIMER_REAL, self.remaining())
-        try:
+        with within(self.remaining(), lambda: self._exceeded(stage)) as enforced:
             yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+        if not enforced:
+            self.check(stage)

@@ -1,10 +1,9 @@
 """Time bounds for symbolic work that can explode (expansion, differentiation, Groebner bases).
 
-SymPy offers no cancellation hook, so the bound is a ``SIGALRM`` timer that raises inside the computation.  Bounds
-nest: each :func:`time_bound` pushes its deadline, the timer is armed for the earliest one, and when a deadline
-passes the signal raises an internal ``BaseException`` that only the bound owning that deadline turns into
-:class:`SymbolicTimeout`.  So an inner bound that runs out raises where its caller expects it (and may be caught,
-e.g. to report a set as undecided), while an outer bound that runs out first passes through every inner ``except
+SymPy offers no cancellation hook, so the bound is a ``SIGALRM`` timer that raises :class:`SymbolicTimeout` inside
+the computation.  The timer is the process-wide one of :mod:`guards.alarm`, so bounds nest with each other and with
+a command's deadline: an inner bound that runs out raises where its caller expects it (and may be caught, e.g. to
+report a set as undecided), while an outer bound that runs out first passes through every inner ``except
 SymbolicTimeout`` and stops the whole outer computation: a command-wide ``--timeout`` cannot be swallowed by a
 routine that tolerates its own time-outs.
 
@@ -15,12 +14,11 @@ already running (not one of ours) is left alone, and the body then runs under it
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from guards import alarm
 
 from .errors import InputError, SymbolicTimeout
 
@@ -35,30 +33,6 @@ class BoundInfo:
     enforced: bool
 
 
-class _Expired(BaseException):  # noqa: N818 - internal signal, never seen outside this module's owners
-    def __init__(self, token: object):
-        super().__init__("time bound expired")
-        self.token = token
-
-
-_STACK: list[tuple[float, object]] = []  # (monotonic deadline, owner token), outermost first
-_PREVIOUS: list = []
-
-
-def _arm() -> None:
-    left = min(d for d, _ in _STACK) - time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4))
-
-
-def _on_alarm(_signum, _frame) -> None:
-    now = time.monotonic()
-    expired = [tok for d, tok in _STACK if d <= now + 1e-4]
-    if not expired:
-        _arm()
-        return
-    raise _Expired(expired[0])  # the outermost expired bound owns the stop
-
-
 @contextmanager
 def time_bound(seconds: float | None, what: str = "symbolic derivation") -> Iterator[BoundInfo]:
     """Run the body with a wall-clock bound; raise :class:`SymbolicTimeout` naming ``what`` when it is exceeded.
@@ -70,27 +44,8 @@ def time_bound(seconds: float | None, what: str = "symbolic derivation") -> Iter
     """
     if seconds is not None and not seconds > 0:
         raise InputError(f"time bound seconds={seconds!r}: must be positive or None")
-    in_main = threading.current_thread() is threading.main_thread()
-    foreign = in_main and not _STACK and signal.getitimer(signal.ITIMER_REAL)[0] > 0
-    if seconds is None or not in_main or foreign:
-        yield BoundInfo(seconds, enforced=bool(_STACK) or foreign)
+    if seconds is None:
+        yield BoundInfo(seconds, enforced=alarm.enforcing())
         return
-    token = object()
-    entry = (time.monotonic() + seconds, token)
-    if not _STACK:
-        _PREVIOUS.append(signal.signal(signal.SIGALRM, _on_alarm))
-    _STACK.append(entry)
-    _arm()
-    try:
-        yield BoundInfo(seconds, enforced=True)
-    except _Expired as exc:
-        if exc.token is token:
-            raise SymbolicTimeout(f"{what} exceeded its time bound of {seconds:g} s") from None
-        raise
-    finally:
-        _STACK.remove(entry)
-        if _STACK:
-            _arm()
-        else:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, _PREVIOUS.pop())
+    with alarm.within(seconds, lambda: SymbolicTimeout(f"{what} exceeded its time bound of {seconds:g} s")) as own:
+        yield BoundInfo(seconds, enforced=own or alarm.enforcing())
