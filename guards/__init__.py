@@ -6,7 +6,7 @@ through this package: it holds no mathematics.
 from .deadline import Deadline
 from .errors import BoundExceeded, InputError, ResourceError, invalid, show
 from .memory import check_memory, format_bytes, memory_limit
-from .rules import integer, real, real_list
+from .rules import integer, real_list
 
 __all__ = ["BoundExceeded", "Deadline", "InputError", "check_memory", "format_bytes", "integer", "invalid",
-           "memory_limit", "real", "real_list", "ResourceError", "show"]
+           "memory_limit", "real_list", "ResourceError", "show"]

@@ -44,11 +44,7 @@ def invalid(argument: str, value: Any, rule: str, cls: type[InputError] = InputE
 
 
 class BoundExceeded(TimeoutError):
-    """A run exhausted a bound it was given (wall-clock time or memory); the caller reports partial results."""
-
-    def __init__(self, message: str, *, bound: str = "time"):
-        super().__init__(message)
-        self.bound = bound
+    """A run exhausted its wall-clock bound; the caller reports partial results."""
 
 
 class ResourceError(RuntimeError):

@@ -30,28 +30,11 @@ def integer(argument: str, value: Any, *, minimum: int | None = None, maximum: i
     return v
 
 
-def real(argument: str, value: Any, *, positive: bool = False, nonnegative: bool = False,
-         finite: bool = True) -> float:
-    """A real number (finite unless ``finite=False``), > 0 or >= 0 if asked."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise invalid(argument, value, "must be a real number")
-    v = float(value)
-    if math.isnan(v) or (finite and math.isinf(v)):
-        raise invalid(argument, value, "must be a finite number")
-    if positive and not v > 0:
-        raise invalid(argument, value, "must be > 0")
-    if nonnegative and not v >= 0:
-        raise invalid(argument, value, "must be >= 0")
-    return v
-
-
-def real_list(argument: str, values: Sequence[Any] | None, *, positive: bool = False, nonnegative: bool = False,
-              nonzero: bool = False, max_len: int | None = None) -> list[float]:
-    """A non-empty list of finite reals (each > 0 / >= 0 / != 0 if asked), at most ``max_len`` long."""
+def real_list(argument: str, values: Sequence[Any] | None, *, positive: bool = False,
+              nonnegative: bool = False) -> list[float]:
+    """A non-empty list of finite reals (each > 0 / >= 0 if asked)."""
     if values is None or len(values) == 0:
         raise invalid(argument, "" if values is None else values, "must list at least one number")
-    if max_len is not None and len(values) > max_len:
-        raise invalid(argument, f"{len(values)} values", f"must list at most {max_len} numbers")
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
@@ -61,6 +44,4 @@ def real_list(argument: str, values: Sequence[Any] | None, *, positive: bool = F
         raise invalid(argument, list(values), "every value must be > 0")
     if nonnegative and min(out) < 0:
         raise invalid(argument, list(values), "every value must be >= 0")
-    if nonzero and not any(out):
-        raise invalid(argument, list(values), "must have a nonzero value")
     return out

@@ -125,8 +125,8 @@ def _stdout_for_results() -> Iterator[None]:
         os.close(saved)
 
 
-_API_NAMES = ("singular_values", "target_eigs", "target_coefs", "cov_eigs", "context", "init_scale", "d_in", "d_out",
-              "width", "kernel", "dim", "rank", "hidden", "samples", "t_max")
+_API_NAMES = (*SIZE_OPTIONS, "singular_values", "target_eigs", "target_coefs", "cov_eigs", "context", "init_scale",
+              "samples", "t_max")
 
 
 def _cli_spelling(message: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 
 import sympy as sp
 
@@ -154,7 +155,7 @@ def run_derive(args) -> int:
                 sizes.setdefault(key, len(values))
     _check_symbol_budget(args, sizes)
     sections: list[str] = []
-    start = __import__("time").perf_counter()
+    start = time.perf_counter()
     try:
         with theory.time_bound(args.timeout, f"s2s derive {args.arch} (--timeout)"):
             spec = theory.build(args.arch, **sizes)
@@ -190,5 +191,5 @@ def run_derive(args) -> int:
             print("s2s derive: the sections above are complete; the rest did not finish in time", file=sys.stderr)
         raise
     print("\n".join(sections))
-    print(f"\n(derived in {__import__('time').perf_counter() - start:.2f} s)")
+    print(f"\n(derived in {time.perf_counter() - start:.2f} s)")
     return 0

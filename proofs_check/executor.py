@@ -108,10 +108,7 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
                 done(run_claim(c, figure_dir))
         else:
             _run_local(ids, jobs, figure_dir, done, deadline)
-    except Interrupted as exc:
-        exc.results = ordered(str(exc))
-        raise
-    except BoundExceeded as exc:
+    except (Interrupted, BoundExceeded) as exc:
         exc.results = ordered(str(exc))
         raise
     return [results[i] for i in ids]

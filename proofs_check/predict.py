@@ -27,7 +27,6 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import numerics
-from guards import InputError
 from theory.closed_forms import (
     attention,
     deep_chain,
@@ -39,7 +38,7 @@ from theory.closed_forms import (
     unit_escape,
 )
 
-from .problem import Problem
+from .problem import Problem, power_law_horizon, require_target_scale
 
 # Small-init validity: ũ_k/s_k (linear) or the ratio of the O(1) midpoint lead to t* (unit separation) above this
 # is flagged, because the neglected terms are of that relative order.
@@ -146,16 +145,10 @@ def reduced_horizon(problem: Problem) -> float:
     p = REDUCED_ARCHS[problem.arch.name]
     c = numerics.target_scale(problem.arch, problem.task)
     eps = problem.init_scale
-    if not c > 0:
-        raise InputError("task: all targets are zero, so nothing is learned and no horizon follows; pass --t-max")
+    require_target_scale(problem, c)
     if p == 1:
         return 40.0 * max(-math.log(eps), 1.0) / c
-    log_t = math.log(40.0 / c) - (p - 1) * math.log(eps)  # in logs: eps**(p-1) may underflow
-    if log_t > math.log(1e300):
-        raise InputError(f"--init-scale={eps:g}: the reduced horizon 40/(c eps^{p - 1}) overflows float64; pass "
-                         "--t-max or use a larger scale", argument="--init-scale", value=eps,
-                         rule="the default horizon must be a finite float64")
-    return math.exp(log_t)
+    return power_law_horizon(problem, c, 40.0, p - 1, f"the reduced horizon 40/(c eps^{p - 1})")
 
 
 def stepped_like_gd(arch) -> bool:

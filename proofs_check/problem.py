@@ -243,6 +243,24 @@ def _check_size(name: str, sizes: dict[str, int], task_bytes: float, args, per_s
     guards.check_memory(big, shown, est, what)
 
 
+def require_target_scale(problem: Problem, c: float) -> None:
+    """A default horizon needs a target strength c > 0 (all targets zero: nothing is learned)."""
+    if not c > 0:
+        raise guards.invalid("task", problem.description, "has no target strength (all targets zero): nothing to "
+                             "learn, so no default horizon; pass --t-max")
+
+
+def power_law_horizon(problem: Problem, c: float, coef: float, power: int, formula: str) -> float:
+    """coef/(c·ε^power), computed in logs (ε^power may underflow); when it overflows float64 the message names
+    ``--init-scale`` and ``formula`` (the horizon as the caller documents it)."""
+    eps = problem.init_scale
+    log_t = math.log(coef / c) - power * math.log(eps)
+    if log_t > math.log(1e300):
+        raise guards.invalid("--init-scale", eps, f"{formula} of {problem.arch.name} overflows float64; pass --t-max "
+                             "or use a larger scale")
+    return math.exp(log_t)
+
+
 def _check_finite_start(arch, task, theta0: np.ndarray, eps: float) -> None:
     with np.errstate(all="ignore"):
         loss, grad = numerics.loss_and_grad(arch, task, theta0[:1])
@@ -253,7 +271,7 @@ def _check_finite_start(arch, task, theta0: np.ndarray, eps: float) -> None:
 
 def _dataset_task(name: str, sizes: dict[str, int], args) -> tuple[Any, str]:
     if args.data:
-        x, y = _load_npz(args.data, sizes)
+        x, y = _load_npz(args.data)
         return numerics.Dataset(x, y), f"dataset {args.data} ({x.shape[0]} samples)"
     samples = guards.integer("--samples", args.samples if args.samples is not None else DATASET_DEFAULTS["samples"],
                              minimum=1)
@@ -284,7 +302,7 @@ def _dataset_task(name: str, sizes: dict[str, int], args) -> tuple[Any, str]:
                                     f"{teacher_width}-unit {name} teacher (data seed {data_seed})")
 
 
-def _load_npz(path: str, sizes: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def _load_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
     """Arrays X (P, d_in) and Y (P, d_out) of an ``.npz`` file, refused (exit 2) when unreadable, not real, too big
     for memory, or holding pickled objects (never unpickled: a data file must not run code)."""
     import zipfile

@@ -51,7 +51,14 @@ import numerics
 from numerics.complexity import complexity_along, target_scale
 from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
 
-from .problem import DEGREE, Problem, add_problem_arguments, build_problem
+from .problem import (
+    DEGREE,
+    Problem,
+    add_problem_arguments,
+    build_problem,
+    power_law_horizon,
+    require_target_scale,
+)
 
 BAD_STATUSES = ("budget", "diverged", "nan", "step_too_small")
 WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
@@ -96,16 +103,10 @@ def default_t_max(problem: Problem) -> float:
     c, eps = _rate_scale(problem), problem.init_scale
     q = DEGREE[problem.arch.name]
     crude = 10.0 if isinstance(problem.task, numerics.Dataset | numerics.ICLDataset) else 1.0
-    if not c > 0:
-        raise guards.invalid("task", problem.description, "has no target strength (all targets zero): nothing to "
-                             "learn, so no default horizon; pass --t-max")
+    require_target_scale(problem, c)
     if q == 2:
         return crude * (1.5 * (2.0 / c) * max(-math.log(eps), 1.0) + 25.0 / c)
-    log_t = math.log(crude * 40.0 / c) - (q - 2) * math.log(eps)  # in logs: eps**(q-2) may underflow
-    if log_t > math.log(1e300):
-        raise guards.invalid("--init-scale", eps, f"the default horizon 40/(c eps^{q - 2}) of {problem.arch.name} "
-                             "overflows float64; pass --t-max or use a larger scale")
-    return math.exp(log_t)
+    return power_law_horizon(problem, c, crude * 40.0, q - 2, f"the default horizon 40/(c eps^{q - 2})")
 
 
 def default_gtol(problem: Problem) -> float:
@@ -228,9 +229,8 @@ def _skipped_report(problem: Problem, args, res, b: int, status: str, t_max: flo
 
 def run(args) -> int:
     """Run ``s2s simulate`` for parsed ``args``; returns the exit code (0, or 3 for a failed member)."""
-    deadline = guards.Deadline(None if not math.isfinite(args.time_budget) or args.time_budget <= 0
-                               else args.time_budget, "--time-budget")
     _validate(args)
+    deadline = guards.Deadline(args.time_budget, "--time-budget")
     problem = build_problem(args)
     t_max = float(args.t_max) if args.t_max is not None else default_t_max(problem)
     deadline.check("setup (building the task and the initial weights)")

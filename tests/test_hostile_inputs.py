@@ -152,12 +152,15 @@ CLI_CASES = [
 JSON_COMMANDS = ("simulate", "predict", "check")
 
 
+def _case_id(argv: list[str]) -> str:
+    return " ".join(a if len(a) < 30 else a[:27] + "..." for a in argv)
+
+
 def _cases():
     for argv, code, fragment in CLI_CASES:
-        yield pytest.param(argv, code, fragment, id=" ".join(a if len(a) < 30 else a[:27] + "..." for a in argv))
+        yield pytest.param(argv, code, fragment, id=_case_id(argv))
         if argv and argv[0] in JSON_COMMANDS:
-            yield pytest.param([*argv, "--json"], code, fragment,
-                               id=" ".join(a if len(a) < 30 else a[:27] + "..." for a in argv) + " --json")
+            yield pytest.param([*argv, "--json"], code, fragment, id=_case_id([*argv, "--json"]))
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+import guards
+
 from ..errors import InputError
 
 
@@ -23,15 +25,12 @@ def check_theta0(theta0) -> np.ndarray:
         raise InputError(f"theta0: empty batch or parameter axis, shape {a.shape}")
     if not np.isfinite(a).all():
         raise InputError("theta0: contains NaN or inf")
-
     return a
 
 
 def check_memory_budget(memory_budget, B: int, n: int, working_arrays: int) -> int:
     """The memory budget in bytes (None: :func:`guards.memory_limit`); the integrator's fixed working set,
     ``working_arrays`` arrays of shape (B, n), must fit in it before anything is allocated."""
-    import guards
-
     budget = guards.memory_limit() if memory_budget is None else int(check_positive("memory_budget", memory_budget))
     need = 8.0 * B * n * working_arrays
     if need > budget:
@@ -43,8 +42,6 @@ def check_memory_budget(memory_budget, B: int, n: int, working_arrays: int) -> i
 
 def memory_stop(rec_bytes: int, budget: int) -> str:
     """The status message of members stopped because the record outgrew the budget."""
-    import guards
-
     return (f"memory budget {guards.format_bytes(budget)} reached by the recorded trajectory "
             f"({guards.format_bytes(rec_bytes)}); save theta less often, or fewer steps or members")
 
