@@ -5,8 +5,9 @@ through this package: it holds no mathematics.
 
 from .deadline import Deadline
 from .errors import BoundExceeded, InputError, ResourceError, invalid, show
+from .expression import parse_activation
 from .memory import check_memory, format_bytes, memory_limit
 from .rules import integer, real_list
 
 __all__ = ["BoundExceeded", "Deadline", "InputError", "check_memory", "format_bytes", "integer", "invalid",
-           "memory_limit", "real_list", "ResourceError", "show"]
+           "memory_limit", "parse_activation", "real_list", "ResourceError", "show"]

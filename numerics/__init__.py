@@ -4,7 +4,16 @@ Models, tasks and the batched loss/gradient follow ``docs/conventions.md`` (loss
 documented block layout, a leading batch axis of parameter sets).
 """
 
-from .architectures import ARCHITECTURE_NAMES, Architecture, build_architecture
+from .activation import BUILTIN_ACTIVATIONS, Activation, MeasuredUnit, compile_activation, measure_unit
+from .architectures import (
+    ARCHITECTURE_NAMES,
+    REGISTRY,
+    UNIT_FAMILIES,
+    Architecture,
+    Registration,
+    UnitProperties,
+    build_architecture,
+)
 from .complexity import (
     Complexity,
     ComplexityTrace,
@@ -20,6 +29,7 @@ from .complexity import (
     unit_norms,
 )
 from .errors import InputError, SimulationError
+from .families import FAMILIES, Family
 from .fixed_points import (
     NumericSpectrum,
     Refinement,
@@ -65,6 +75,7 @@ from .tasks import (
 )
 
 __all__ = [
+    "Activation", "BUILTIN_ACTIVATIONS", "MeasuredUnit", "compile_activation", "measure_unit",
     "REDUCED_STATUSES", "ReducedStage", "ReducedStaircase", "reduced_staircase",
     "Complexity", "ComplexityTrace", "PointInfo", "Thresholds", "Visit", "complexity", "complexity_along",
     "count_rays", "describe_point", "effective_width", "function_label", "graph_to_dict", "icl_optimum",
@@ -73,7 +84,8 @@ __all__ = [
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
     "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",
-    "ARCHITECTURE_NAMES", "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
+    "ARCHITECTURE_NAMES", "FAMILIES", "Family", "REGISTRY", "Registration", "UNIT_FAMILIES", "UnitProperties",
+    "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
     "LinearRegressionTask", "MemberTrajectory", "QuadraticGaussianTask", "SimulationError", "Staircase",
     "build_architecture", "check_compatible", "detect_staircase", "finite_difference_gradient", "gradient_descent",
     "gradient_flow", "hessian", "init_params", "interpolate", "loss", "loss_and_grad", "refine_crossing",

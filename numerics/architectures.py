@@ -1,8 +1,15 @@
-"""The twelve architectures of the workbench: parameter layout, forward pass and hand-derived gradients.
+"""The architectures of the workbench: each one a registration of a family with a unit (docs/conventions.md).
 
 The layout is the contract of ``docs/conventions.md`` (spec §1.4): θ is the concatenation of named blocks, each
 flattened in row-major order; the first axis of every block except ``W1`` indexes the units i = 1..H, so row i of
 ``V`` is v_i and row i of ``U`` (``K``, ``Q``) belongs to u_i.
+
+:data:`REGISTRY` holds the built-in architectures, each a :class:`Registration` of a :class:`~numerics.families.Family`
+with its unit, its declared φ properties (docs/theory.md §1.2), its complexity measure (§1.4) and its population form
+(§1.3).  The families that take a unit (``fc``, ``conv``) also build networks of a user's unit, given as an
+expression in z (``build_architecture("fc", activation="sin(z)")``): σ, σ′, σ″ are compiled from it and φ's
+properties are *measured* numerically (:func:`numerics.activation.measure_unit`).  Everything that used to be decided
+by comparing architecture names is read off the :class:`Architecture` built here.
 
 Every method is batched: θ has shape (B, n_params), one parameter set per row, and results carry the same leading
 axis B. A 1-D θ is rejected (``InputError``) rather than silently promoted, so that shapes never change meaning.
@@ -12,109 +19,99 @@ axis B. A 1-D θ is rejected (``InputError``) rather than silently promoted, so 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
 
+from . import activation as units
 from .errors import InputError
-from .models import attention, conv, deep, linear, pointwise, quadratic
+from .families import ATTN_M, ATTN_S, CONV, DEEP_LINEAR, DIAGONAL, FAMILIES, FC, Family, n_params
 from .validation import as_float_array, check_positive_int
 
-__all__ = ["ARCHITECTURE_NAMES", "Architecture", "build_architecture"]
-
-ARCHITECTURE_NAMES: tuple[str, ...] = (
-    "linear-fc",
-    "linear-conv",
-    "relu-fc",
-    "relu-conv",
-    "quadratic",
-    "attn-s",
-    "attn-m",
-    "tanh-fc",
-    "xtanh-fc",
-    "cubic",
-    "deep-linear",
-    "diagonal-linear",
-)
-
-# Size names and defaults of docs/conventions.md.
-_DEFAULT_SIZES: dict[str, dict[str, int]] = {
-    "linear-fc": {"d_in": 2, "d_out": 2, "width": 2},
-    "linear-conv": {"d_in": 3, "kernel": 2, "width": 2},
-    "relu-fc": {"d_in": 2, "d_out": 1, "width": 2},
-    "relu-conv": {"d_in": 3, "kernel": 2, "width": 2},
-    "quadratic": {"d_in": 2, "d_out": 1, "width": 2},
-    "attn-s": {"dim": 2, "width": 2, "rank": 1},
-    "attn-m": {"dim": 2, "width": 2},
-    "tanh-fc": {"d_in": 2, "d_out": 1, "width": 2},
-    "xtanh-fc": {"d_in": 2, "d_out": 1, "width": 2},
-    "cubic": {"d_in": 2, "d_out": 1, "width": 2},
-    "deep-linear": {"d_in": 2, "hidden": 2, "width": 2, "d_out": 2},
-    "diagonal-linear": {"dim": 2},
-}
-
-# φ properties of spec §1.2 / §1.4: (linear_in_u, degree p, homogeneity field F, zero unit, even in u).
-_PHI: dict[str, tuple[bool, int | None, str | None, bool, bool]] = {
-    "linear-fc": (True, 1, "R", True, False),
-    "linear-conv": (True, 1, "R", True, False),
-    "relu-fc": (False, 1, "R>=0", True, False),
-    "relu-conv": (False, 1, "R>=0", True, False),
-    "quadratic": (False, 2, "R", True, True),
-    "attn-s": (False, 2, "R", True, True),
-    "attn-m": (True, 1, "R", True, False),
-    "tanh-fc": (False, None, None, True, False),
-    "xtanh-fc": (False, None, None, True, True),
-    "cubic": (False, 3, "R", True, False),
-    "deep-linear": (True, 1, "R", True, False),
-    "diagonal-linear": (True, 1, "R", True, False),
-}
-
-# Activation of the pointwise families (name -> (activation, has bias column)).
-_POINTWISE: dict[str, tuple[str, bool]] = {
-    "relu-fc": ("relu", True),
-    "quadratic": ("square", False),
-    "tanh-fc": ("tanh", False),
-    "xtanh-fc": ("xtanh", False),
-    "cubic": ("cube", False),
-}
+__all__ = ["ARCHITECTURE_NAMES", "Architecture", "REGISTRY", "Registration", "UNIT_FAMILIES", "UnitProperties",
+           "build_architecture"]
 
 PopulationKind = Literal["linear", "quadratic", "icl"]
+# Population forms whose effective matrix is defined only for a scalar output (f = xᵀMx).
+SCALAR_POPULATIONS = frozenset({"quadratic"})
 
 
-def _layout(name: str, s: Mapping[str, int]) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    if name in ("linear-fc", "quadratic", "tanh-fc", "xtanh-fc", "cubic"):
-        return (("V", (s["width"], s["d_out"])), ("U", (s["width"], s["d_in"])))
-    if name == "relu-fc":
-        return (("V", (s["width"], s["d_out"])), ("U", (s["width"], s["d_in"] + 1)))
-    if name in ("linear-conv", "relu-conv"):
-        n_patches = s["d_in"] - s["kernel"] + 1
-        return (("V", (s["width"], n_patches)), ("U", (s["width"], s["kernel"])))
-    if name == "attn-s":
-        shape = (s["width"], s["rank"], s["dim"])
-        return (("V", (s["width"], 1)), ("K", shape), ("Q", shape))
-    if name == "attn-m":
-        return (("V", (s["width"], 1)), ("U", (s["width"], s["dim"], s["dim"])))
-    if name == "deep-linear":
-        return (
-            ("V", (s["width"], s["d_out"])),
-            ("U", (s["width"], s["hidden"])),
-            ("W1", (s["hidden"], s["d_in"])),
-        )
-    # diagonal-linear
-    return (("V", (s["dim"], 1)), ("U", (s["dim"], 1)))
+@dataclass(frozen=True)
+class UnitProperties:
+    """φ's properties of docs/theory.md §1.2: linear in u, homogeneity degree p over ``field`` ("R" or "R>=0"),
+    zero unit, even in u, the lowest order q of φ in u at the zero unit and its coefficient a (φ ≈ a (u·x)^q)."""
+
+    linear_in_u: bool
+    degree: int | None
+    field: str | None
+    zero_unit: bool
+    even: bool
+    order: int
+    coefficient: float = 1.0
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A built-in architecture: a family, its unit (families that take one), bias, size defaults that differ from the
+    family's, the declared φ properties, the complexity measure (a key of :data:`numerics.complexity.MEASURES`) and
+    the population form (docs/theory.md §1.3), if any."""
+
+    name: str
+    family: Family
+    properties: UnitProperties
+    measure: str
+    population: PopulationKind | None = None
+    unit: units.Activation | None = None
+    bias: bool = False
+    defaults: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {**self.family.defaults, **self.defaults}
+
+
+def _props(linear=False, degree=None, field_=None, zero=True, even=False, order=1, a=1.0) -> UnitProperties:
+    return UnitProperties(linear, degree, field_, zero, even, order, a)
+
+
+_LINEAR = _props(linear=True, degree=1, field_="R")
+REGISTRY: Mapping[str, Registration] = MappingProxyType({r.name: r for r in (
+    Registration("linear-fc", FC, _LINEAR, "rank", "linear", units.IDENTITY, defaults={"d_out": 2}),
+    Registration("linear-conv", CONV, _LINEAR, "kernel_rank", "linear", units.IDENTITY),
+    Registration("relu-fc", FC, _props(degree=1, field_="R>=0"), "rays", unit=units.RELU, bias=True),
+    Registration("relu-conv", CONV, _props(degree=1, field_="R>=0"), "rays", unit=units.RELU),
+    Registration("quadratic", FC, _props(degree=2, field_="R", even=True, order=2), "active_units", "quadratic",
+                 units.SQUARE),
+    Registration("attn-s", ATTN_S, _props(degree=2, field_="R", even=True, order=2), "active_units", "icl"),
+    Registration("attn-m", ATTN_M, _LINEAR, "rank", "icl"),
+    Registration("tanh-fc", FC, _props(), "rank", unit=units.TANH),
+    Registration("xtanh-fc", FC, _props(even=True, order=2), "active_units", unit=units.XTANH),
+    Registration("cubic", FC, _props(degree=3, field_="R", order=3), "active_units", unit=units.CUBE),
+    Registration("deep-linear", DEEP_LINEAR, _LINEAR, "rank", "linear"),
+    Registration("diagonal-linear", DIAGONAL, _LINEAR, "support", "linear"),
+)})
+ARCHITECTURE_NAMES: tuple[str, ...] = tuple(REGISTRY)
+# Families that build a network of any unit σ given as an expression (``activation=``).
+UNIT_FAMILIES: tuple[str, ...] = tuple(name for name, fam in FAMILIES.items() if fam.takes_unit)
+# Complexity measure of a user unit by its order q (docs/theory.md §5: q = 1 separates directions, q >= 2 units).
+_USER_MEASURE = {("fc", True): "rank", ("conv", True): "kernel_rank"}
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """One network of spec §1.4 with fixed sizes; build it with :func:`build_architecture`.
+    """One network with fixed sizes; build it with :func:`build_architecture`.
 
-    Fields: ``name``; ``sizes`` (every size keyword, defaults filled in); ``blocks`` ((name, shape) in θ order);
-    ``n_params``; the φ properties of spec §1.2 — ``linear_in_u``, ``degree`` (homogeneity degree p in u, or None),
-    ``homogeneity_field`` ("R", "R>=0" or None), ``zero_unit``, ``even``; ``input_dim`` (d_in, or dim for
-    attention: the length of β and of x_q), ``output_dim`` and ``unit_count`` H; ``population_kind``: which
-    population task the model has a closed form for ("linear", "quadratic", "icl" or None).
+    Fields: ``name`` (the registration, or the family for a user unit); ``family``; ``activation`` (the unit σ of
+    the families that take one) and ``bias``; ``sizes`` (every size keyword, defaults filled in); ``blocks``
+    ((name, shape) in θ order); ``n_params``; the φ properties of spec §1.2 — ``linear_in_u``, ``degree``
+    (homogeneity degree p in u, or None), ``homogeneity_field`` ("R", "R>=0" or None), ``zero_unit``, ``even``,
+    ``order`` (q, the lowest order of φ in u at the zero unit) and ``coefficient`` (a); ``input_dim`` (d_in, or dim
+    for attention: the length of β and of x_q), ``output_dim`` and ``unit_count`` H; ``population_kind``: which
+    population task the model has a closed form for ("linear", "quadratic", "icl" or None); ``measure``: its
+    complexity measure (spec §1.4).
     """
 
     name: str
@@ -130,13 +127,39 @@ class Architecture:
     output_dim: int
     unit_count: int
     population_kind: PopulationKind | None
+    family: Family = field(default=FC, compare=False, hash=False, repr=False)
+    activation: units.Activation | None = field(default=None, compare=False, hash=False, repr=False)
+    bias: bool = False
+    order: int = 1
+    coefficient: float = 1.0
+    measure: str = "rank"
+    expression: str | None = None
 
-    # ----------------------------------------------------------------------------------------- layout
+    @property
+    def label(self) -> str:
+        """The name a user reads: the registration, or ``fc[sigma=sin(z)]`` for a user unit."""
+        if self.expression is None:
+            return self.name
+        return f"{self.name}[sigma={self.expression}{', bias' if self.bias else ''}]"
+
+    @property
+    def total_degree(self) -> int:
+        """Lowest total degree of f in θ at θ = 0 (v · φ ~ u^q, times W1 for the depth-3 chain): the gradient at
+        scale ε is O(ε^(total_degree − 1)) (docs/theory.md §5)."""
+        return 1 + self.order + self.family.extra_order
+
+    def resized(self, **sizes: int) -> Architecture:
+        """The same architecture (registration, or family and unit) with some sizes changed."""
+        if self.expression is None:
+            return build_architecture(self.name, **{**self.sizes, **sizes})
+        return build_architecture(self.name, activation=self.activation, bias=self.bias, **{**self.sizes, **sizes})
+
     @property
     def is_attention(self) -> bool:
-        """True for attn-s / attn-m, whose input is the pair (β, x_q)."""
-        return self.name in ("attn-s", "attn-m")
+        """True for the in-context families, whose input is the pair (β, x_q)."""
+        return self.family.input_kind == "icl"
 
+    # ----------------------------------------------------------------------------------------- layout
     def _theta(self, theta: object, name: str = "theta") -> np.ndarray:
         try:
             arr = np.asarray(theta, dtype=np.float64)
@@ -244,41 +267,11 @@ def _effective_shape(arch: Architecture) -> tuple[int, int]:
 
 
 def _effective(arch: Architecture, b: dict[str, np.ndarray]) -> np.ndarray:
-    name = arch.name
-    if name == "linear-fc":
-        return linear.fc_matrix(b["V"], b["U"])
-    if name == "linear-conv":
-        return conv.linear_conv_matrix(b["V"], b["U"], arch.input_dim)
-    if name == "deep-linear":
-        return deep.deep_matrix(b["V"], b["U"], b["W1"])
-    if name == "diagonal-linear":
-        return deep.diagonal_matrix(b["V"], b["U"])
-    if name == "quadratic":
-        return quadratic.quadratic_matrix(b["V"], b["U"])
-    if name == "attn-s":
-        return attention.separate_matrix(b["V"], b["K"], b["Q"])
-    if name == "attn-m":
-        return attention.merged_matrix(b["V"], b["U"])
-    raise InputError(f"architecture {name!r} has no population form")
+    return arch.family.effective[arch.population_kind][0](arch, b)
 
 
 def _effective_vjp(arch: Architecture, b: dict[str, np.ndarray], dM: np.ndarray) -> dict[str, np.ndarray]:
-    name = arch.name
-    if name == "linear-fc":
-        return dict(zip(("V", "U"), linear.fc_matrix_vjp(b["V"], b["U"], dM), strict=True))
-    if name == "linear-conv":
-        return dict(zip(("V", "U"), conv.linear_conv_matrix_vjp(b["V"], b["U"], dM), strict=True))
-    if name == "deep-linear":
-        return dict(zip(("V", "U", "W1"), deep.deep_matrix_vjp(b["V"], b["U"], b["W1"], dM), strict=True))
-    if name == "diagonal-linear":
-        return dict(zip(("V", "U"), deep.diagonal_matrix_vjp(b["V"], b["U"], dM), strict=True))
-    if name == "quadratic":
-        return dict(zip(("V", "U"), quadratic.quadratic_matrix_vjp(b["V"], b["U"], dM), strict=True))
-    if name == "attn-s":
-        return dict(zip(("V", "K", "Q"), attention.separate_matrix_vjp(b["V"], b["K"], b["Q"], dM), strict=True))
-    if name == "attn-m":
-        return dict(zip(("V", "U"), attention.merged_matrix_vjp(b["V"], b["U"], dM), strict=True))
-    raise InputError(f"architecture {name!r} has no population form")
+    return arch.family.effective[arch.population_kind][1](arch, b, dM)
 
 
 def _pack(arch: Architecture, blocks: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
@@ -292,39 +285,9 @@ def _pack(arch: Architecture, blocks: Mapping[str, np.ndarray], batch: int) -> n
     return out
 
 
-Pullback = Callable[[np.ndarray], dict[str, np.ndarray]]
-
-
-def _forward_pullback(
-    arch: Architecture, b: dict[str, np.ndarray], xs: tuple[np.ndarray, ...]
-) -> tuple[np.ndarray, Pullback]:
+def _forward_pullback(arch: Architecture, b: dict[str, np.ndarray], xs: tuple[np.ndarray, ...]):
     """F (B, P, d_out) and dF ↦ {block: ∂/∂block Σ dF·F}, sharing the forward intermediates."""
-    name = arch.name
-    # Models linear in x or bilinear in (β, x_q) pull dF back through their effective matrix: O(P d²), not O(P n).
-    if arch.is_attention:
-        M = _effective(arch, b)
-
-        def pull_attention(dF: np.ndarray) -> dict[str, np.ndarray]:
-            return _effective_vjp(arch, b, attention.bilinear_cotangent(xs[0], xs[1], dF))
-
-        return attention.bilinear_forward(M, xs[0], xs[1]), pull_attention
-    if arch.population_kind == "linear":
-        W = _effective(arch, b)
-
-        def pull_linear(dF: np.ndarray) -> dict[str, np.ndarray]:
-            return _effective_vjp(arch, b, linear.matrix_cotangent(xs[0], dF))
-
-        return linear.apply_matrix(W, xs[0]), pull_linear
-    if name == "relu-conv":
-        F, pull = conv.conv_forward_pullback(b["V"], b["U"], xs[0], "relu")
-    else:
-        act, bias = _POINTWISE[name]
-        F, pull = pointwise.fc_forward_pullback(b["V"], b["U"], xs[0], act, bias)
-
-    def pull_units(dF: np.ndarray) -> dict[str, np.ndarray]:
-        return dict(zip(("V", "U"), pull(dF), strict=True))
-
-    return F, pull_units
+    return arch.family.forward_pullback(arch, b, xs)
 
 
 def _forward(arch: Architecture, b: dict[str, np.ndarray], xs: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -340,18 +303,60 @@ def _vjp(
 # --------------------------------------------------------------------------------------------- builder
 
 
-def build_architecture(name: str, **sizes: int | None) -> Architecture:
-    """Build one of :data:`ARCHITECTURE_NAMES` with the sizes of docs/conventions.md (spec §1.4).
+def _user_unit(family: Family, activation: Any, bias: bool, user: Mapping[str, Any]) -> tuple[
+        units.Activation, UnitProperties, str]:
+    act = activation if isinstance(activation, units.Activation) else units.compile_activation(
+        activation, argument="activation", **{k: v for k, v in user.items() if v is not None})
+    m = units.measure_unit(act)
+    props = UnitProperties(linear_in_u=m.degree == 1, degree=m.degree, field="R" if m.degree else None,
+                           zero_unit=m.value_at_zero == 0.0, even=m.parity == "even", order=m.order,
+                           coefficient=m.coefficient)
+    if bias and not family.takes_unit:
+        raise InputError(f"bias: the {family.name} family has no bias")
+    measure = _USER_MEASURE.get((family.name, m.order == 1), "active_units")
+    return act, props, measure
 
-    Size keywords (defaults in brackets): linear-fc d_in, d_out, width [2, 2, 2]; linear-conv / relu-conv
-    d_in, kernel, width [3, 2, 2] (kernel <= d_in); relu-fc, quadratic, tanh-fc, xtanh-fc, cubic d_in, d_out, width
-    [2, 1, 2]; attn-s dim, width, rank [2, 2, 1]; attn-m dim, width [2, 2]; deep-linear d_in, hidden, width, d_out
-    [2, 2, 2, 2]; diagonal-linear dim [2]. A keyword passed as None takes its default. Unknown names or keywords,
-    sizes that are not integers >= 1, and kernel > d_in raise InputError.
+
+def build_architecture(name: str, *, activation: Any = None, bias: bool | None = None, sigma: Any = None,
+                       prime: Any = None, second: Any = None, **sizes: int | None) -> Architecture:
+    """Build a registered architecture (:data:`ARCHITECTURE_NAMES`), or a family of :data:`UNIT_FAMILIES` with a
+    user's unit, with the sizes of docs/conventions.md (spec §1.4).
+
+    Size keywords (defaults in brackets): linear-fc d_in, d_out, width [2, 2, 2]; linear-conv / relu-conv / conv
+    d_in, kernel, width [3, 2, 2] (kernel <= d_in); relu-fc, quadratic, tanh-fc, xtanh-fc, cubic, fc d_in, d_out,
+    width [2, 1, 2]; attn-s dim, width, rank [2, 2, 1]; attn-m dim, width [2, 2]; deep-linear d_in, hidden, width,
+    d_out [2, 2, 2, 2]; diagonal-linear dim [2]. A keyword passed as None takes its default.
+
+    ``activation`` (``fc`` and ``conv`` only): σ(z) as a SymPy-syntax string, a SymPy expression or an
+    :class:`~numerics.activation.Activation`; ``bias`` adds a bias to z (``fc``); ``sigma``, ``prime``, ``second``:
+    the user's own NumPy σ, σ′(z), σ″(z), checked against the expression.  Unknown names or keywords, sizes that are
+    not integers >= 1, kernel > d_in and a bad expression raise InputError.
+
+    >>> build_architecture("fc", activation="sin(z)", d_in=3).label
+    'fc[sigma=sin(z)]'
     """
-    if name not in _DEFAULT_SIZES:
-        raise InputError(f"architecture name: unknown {name!r} (known: {', '.join(ARCHITECTURE_NAMES)})")
-    defaults = _DEFAULT_SIZES[name]
+    registration = REGISTRY.get(name)
+    family = FAMILIES.get(name) if registration is None else registration.family
+    if family is None or (registration is None and not family.takes_unit):
+        known = ", ".join((*ARCHITECTURE_NAMES, *UNIT_FAMILIES))
+        raise InputError(f"architecture name: unknown {name!r} (known: {known})")
+    user = {"sigma": sigma, "prime": prime, "second": second}
+    if registration is not None:
+        if activation is not None or bias is not None or any(v is not None for v in user.values()):
+            raise InputError(f"activation: {name} has its own unit; a unit of your own goes with the families "
+                             f"{', '.join(UNIT_FAMILIES)} (e.g. fc --activation 'tanh(z)')")
+        defaults, act, use_bias = registration.sizes, registration.unit, registration.bias
+        props, measure, population = registration.properties, registration.measure, registration.population
+        expression = None
+    else:
+        if activation is None:
+            raise InputError(f"activation (not given): the {name} family needs a unit, an expression in z such as "
+                             "'tanh(z)'")
+        use_bias = bool(bias)
+        if use_bias and name != "fc":
+            raise InputError(f"bias: only the fc family takes a bias (got bias with {name})")
+        act, props, measure = _user_unit(family, activation, use_bias, user)
+        defaults, population, expression = dict(family.defaults), None, act.expression or act.name
     unknown = sorted(set(sizes) - set(defaults))
     if unknown:
         raise InputError(
@@ -359,38 +364,15 @@ def build_architecture(name: str, **sizes: int | None) -> Architecture:
         )
     s = {key: check_positive_int(key, sizes[key]) if sizes.get(key) is not None else val
          for key, val in defaults.items()}
-    if "kernel" in s and s["kernel"] > s["d_in"]:
-        raise InputError(f"kernel: must be <= d_in = {s['d_in']} (got {s['kernel']})")
-    blocks = _layout(name, s)
-    linear_in_u, degree, hom_field, zero_unit, even = _PHI[name]
-    if name in ("attn-s", "attn-m"):
-        input_dim, output_dim, population = s["dim"], 1, "icl"
-    elif name == "diagonal-linear":
-        input_dim, output_dim, population = s["dim"], 1, "linear"
-    elif name in ("linear-conv", "relu-conv"):
-        input_dim, output_dim = s["d_in"], 1
-        population = "linear" if name == "linear-conv" else None
-    else:
-        input_dim, output_dim = s["d_in"], s["d_out"]
-        if name in ("linear-fc", "deep-linear"):
-            population = "linear"
-        elif name == "quadratic" and output_dim == 1:
-            population = "quadratic"
-        else:
-            population = None
+    family.check(s)
+    blocks = family.layout(s, use_bias)
+    input_dim, output_dim, unit_count = family.dims(s)
+    if population in SCALAR_POPULATIONS and output_dim != 1:
+        population = None
     return Architecture(
-        name=name,
-        sizes=s,
-        blocks=blocks,
-        n_params=sum(math.prod(shape) for _, shape in blocks),
-        linear_in_u=linear_in_u,
-        degree=degree,
-        homogeneity_field=hom_field,
-        zero_unit=zero_unit,
-        even=even,
-        input_dim=input_dim,
-        output_dim=output_dim,
-        unit_count=s["dim"] if name == "diagonal-linear" else s["width"],
-        population_kind=population,  # type: ignore[arg-type]
+        name=name, sizes=s, blocks=blocks, n_params=n_params(blocks), linear_in_u=props.linear_in_u,
+        degree=props.degree, homogeneity_field=props.field, zero_unit=props.zero_unit, even=props.even,
+        input_dim=input_dim, output_dim=output_dim, unit_count=unit_count, population_kind=population,
+        family=family, activation=act, bias=use_bias, order=props.order, coefficient=props.coefficient,
+        measure=measure, expression=expression,
     )
-

@@ -47,7 +47,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -61,17 +61,6 @@ from .tasks import Dataset, ICLDataset, ICLTask, LinearRegressionTask, Quadratic
 REL = 0.1
 RAY_COS = 1.0 - 1e-3
 KINK_TOL = 1e-3
-
-_MEASURE = {
-    "linear-fc": "rank", "deep-linear": "rank", "tanh-fc": "rank", "attn-m": "rank",
-    "linear-conv": "kernel_rank", "diagonal-linear": "support",
-    "relu-fc": "rays", "relu-conv": "rays",
-    "quadratic": "active_units", "attn-s": "active_units", "xtanh-fc": "active_units", "cubic": "active_units",
-}
-# Lowest order p of φ in u (spec §1.2, §5.3); the unit-norm floor is rel · c^(1/(p+1)).
-_ORDER = {"relu-fc": 1, "relu-conv": 1, "tanh-fc": 1, "quadratic": 2, "attn-s": 2, "xtanh-fc": 2, "cubic": 3,
-          "linear-fc": 1, "linear-conv": 1, "attn-m": 1, "diagonal-linear": 1, "deep-linear": 2}
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -112,7 +101,7 @@ def target_scale(arch: Architecture, task: Any) -> float:
     """c_min: the smallest non-zero target strength of ``task`` as seen by ``arch`` (module docstring)."""
     if isinstance(task, LinearRegressionTask):
         w = task.optimal_matrix
-        if arch.name in ("linear-conv", "diagonal-linear") or w.shape[0] == 1:
+        if w.shape[0] == 1:
             return _min_nonzero(w)
         return _min_nonzero(np.linalg.svd(w, compute_uv=False))
     if isinstance(task, QuadraticGaussianTask):
@@ -139,8 +128,8 @@ def thresholds(arch: Architecture, task: Any = None, *, scale: float | None = No
         raise InputError(f"scale: must be finite and > 0, got {c!r}")
     if not (0 < rel < 1) or not (0 < cos < 1):
         raise InputError(f"rel={rel}, cos={cos}: both must lie in (0, 1)")
-    p = _ORDER[arch.name]
-    return Thresholds(matrix=rel * c, unit=rel * c ** (1.0 / (p + 1)), rel=rel, cos=cos, scale=c)
+    # A unit carrying strength c has norm ≈ c^(1/D), D = total degree of f in θ (v·u^q: D = q + 1; docs/theory.md §5).
+    return Thresholds(matrix=rel * c, unit=rel * c ** (1.0 / arch.total_degree), rel=rel, cos=cos, scale=c)
 
 
 # ------------------------------------------------------------------------------------------------ primitives
@@ -249,6 +238,60 @@ def _units_details(arch: Architecture, th: np.ndarray, thr: Thresholds) -> dict[
     return {"unit_norms": norms, "active_units": active.sum(axis=1), "_active": active}
 
 
+Measure = Callable[[Architecture, np.ndarray, dict[str, np.ndarray], Thresholds, np.ndarray, dict[str, Any]], None]
+
+
+def _singular(det: dict[str, Any], key: str, m: np.ndarray, thr: Thresholds) -> None:
+    det["singular_values"] = np.linalg.svd(m, compute_uv=False)
+    det[key] = (det["singular_values"] > thr.matrix).sum(axis=1)
+
+
+def _rank(arch, th, blocks, thr, active, det) -> None:
+    """Rank of the unit matrix Σ_i v_i u_iᵀ (of the effective matrix for attention and deep chains)."""
+    if arch.family.extra_order:
+        # Balanced layers of a depth-3 chain each carry ≈ c^(1/3), so the per-layer rank uses rel · c^(1/3).
+        _singular(det, "rank", arch.effective_matrix(th), thr)
+        layer_tol = thr.rel * thr.scale ** (1.0 / 3.0)
+        det["layer_ranks"] = np.stack([numerical_rank(blocks["W1"], layer_tol),
+                                       numerical_rank(blocks["U"], layer_tol),
+                                       numerical_rank(blocks["V"], layer_tol)], axis=1)
+    elif arch.is_attention:
+        _singular(det, "rank", arch.effective_matrix(th).reshape(th.shape[0], 1, -1), thr)
+    else:
+        _singular(det, "rank", np.matmul(blocks["V"].transpose(0, 2, 1), blocks["U"]), thr)
+
+
+def _kernel_rank(arch, th, blocks, thr, active, det) -> None:
+    """Rank of Σ_i v_i u_iᵀ (L × K) of a conv net."""
+    _singular(det, "kernel_rank", np.matmul(blocks["V"].transpose(0, 2, 1), blocks["U"]), thr)
+    det["rank"] = det["kernel_rank"]
+
+
+def _support(arch, th, blocks, thr, active, det) -> None:
+    beta = (blocks["U"] * blocks["V"])[..., 0]
+    det["beta"] = beta
+    det["support"] = (np.abs(beta) > thr.matrix).sum(axis=1)
+
+
+def _rays(arch, th, blocks, thr, active, det) -> None:
+    u = blocks["U"]
+    B = th.shape[0]
+    det["rays"] = np.array([count_rays(u[b][active[b]], thr.cos) for b in range(B)], dtype=np.int64)
+    if arch.bias and arch.input_dim == 1:  # kinks −b_i/w_i of a scalar-input ReLU net with biases
+        kinks = tuple(relu_kinks(u[b], active[b], thr.rel) for b in range(B))
+        det["kinks"] = kinks
+        det["n_kinks"] = np.array([k.size for k in kinks], dtype=np.int64)
+
+
+def _active_units(arch, th, blocks, thr, active, det) -> None:
+    """Unit separation: the count of active units is already in the per-unit details."""
+
+
+# Complexity measures of spec §1.4 by name; an architecture names its measure (``arch.measure``).
+MEASURES: dict[str, Measure] = {"rank": _rank, "kernel_rank": _kernel_rank, "support": _support, "rays": _rays,
+                                "active_units": _active_units}
+
+
 def complexity(arch: Architecture, theta, task: Any = None, *, thresholds_: Thresholds | None = None,
                scale: float | None = None) -> Complexity:
     """Complexity measures of spec §1.4 for each row of θ (B, n); see the module docstring for the rules.
@@ -258,45 +301,10 @@ def complexity(arch: Architecture, theta, task: Any = None, *, thresholds_: Thre
     th = arch._theta(theta)
     thr = thresholds_ or thresholds(arch, task, scale=scale)
     blocks = arch.unpack(th)
-    name = arch.name
     det: dict[str, Any] = _units_details(arch, th, thr)
     active = det.pop("_active")
-    B = th.shape[0]
-    if name in ("linear-fc", "tanh-fc"):
-        m = np.matmul(blocks["V"].transpose(0, 2, 1), blocks["U"])
-        det["singular_values"] = np.linalg.svd(m, compute_uv=False)
-        det["rank"] = (det["singular_values"] > thr.matrix).sum(axis=1)
-    elif name == "attn-m":
-        m = arch.effective_matrix(th).reshape(B, 1, -1)
-        det["singular_values"] = np.linalg.svd(m, compute_uv=False)
-        det["rank"] = (det["singular_values"] > thr.matrix).sum(axis=1)
-    elif name == "deep-linear":
-        # Balanced layers of a depth-3 chain each carry ≈ c^(1/3), so the per-layer rank uses rel · c^(1/3).
-        w = arch.effective_matrix(th)
-        det["singular_values"] = np.linalg.svd(w, compute_uv=False)
-        det["rank"] = (det["singular_values"] > thr.matrix).sum(axis=1)
-        layer_tol = thr.rel * thr.scale ** (1.0 / 3.0)
-        det["layer_ranks"] = np.stack([numerical_rank(blocks["W1"], layer_tol),
-                                       numerical_rank(blocks["U"], layer_tol),
-                                       numerical_rank(blocks["V"], layer_tol)], axis=1)
-    elif name == "linear-conv":
-        c = np.matmul(blocks["V"].transpose(0, 2, 1), blocks["U"])  # (B, L, K) = Σ_i v_i u_iᵀ
-        det["singular_values"] = np.linalg.svd(c, compute_uv=False)
-        det["kernel_rank"] = (det["singular_values"] > thr.matrix).sum(axis=1)
-        det["rank"] = det["kernel_rank"]
-    elif name == "diagonal-linear":
-        beta = (blocks["U"] * blocks["V"])[..., 0]
-        det["beta"] = beta
-        det["support"] = (np.abs(beta) > thr.matrix).sum(axis=1)
-    elif name in ("relu-fc", "relu-conv"):
-        u = blocks["U"]
-        det["rays"] = np.array([count_rays(u[b][active[b]], thr.cos) for b in range(B)], dtype=np.int64)
-        if name == "relu-fc" and arch.input_dim == 1:
-            kinks = tuple(relu_kinks(u[b], active[b], thr.rel) for b in range(B))
-            det["kinks"] = kinks
-            det["n_kinks"] = np.array([k.size for k in kinks], dtype=np.int64)
-    measure = _MEASURE[name]
-    return Complexity(measure=measure, effective_width=det[measure], details=det, thresholds=thr)
+    MEASURES[arch.measure](arch, th, blocks, thr, active, det)
+    return Complexity(measure=arch.measure, effective_width=det[arch.measure], details=det, thresholds=thr)
 
 
 def effective_width(arch: Architecture, theta, task: Any = None, **kwargs: Any) -> np.ndarray:

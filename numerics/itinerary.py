@@ -116,7 +116,7 @@ def function_label(arch: Architecture, task: Any, theta_1d: np.ndarray, loss: fl
     """Function-space key of a fixed point (spec §4.3): for linear nets with a vector output and a linear task,
     the set of learned modes (``"modes{1,2}"``); otherwise the effective width and the loss rounded to
     1e-3·``level_scale`` (``"w2|L=6.5"``), so that one saddle reached from different seeds gets one key."""
-    if isinstance(task, LinearRegressionTask) and arch.name in ("linear-fc", "deep-linear") and arch.output_dim > 1:
+    if isinstance(task, LinearRegressionTask) and arch.population_kind == "linear" and arch.output_dim > 1:
         w = arch.effective_matrix(theta_1d[None, :])[0]
         return "modes{" + ",".join(map(str, learned_modes(task, w))) + "}"
     q = LEVEL_QUANTUM * (level_scale if level_scale > 0 else 1.0)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .architectures import Architecture, build_architecture
+from .architectures import Architecture
 from .complexity import unit_params
 from .errors import InputError
 from .objective import loss_and_grad
@@ -93,7 +93,7 @@ class _Narrow:
 
     def __call__(self, width: int) -> Architecture:
         if width not in self.cache:
-            self.cache[width] = build_architecture(self.arch.name, **{**self.arch.sizes, "width": width})
+            self.cache[width] = self.arch.resized(width=width)
         return self.cache[width]
 
 

@@ -35,13 +35,18 @@ class Case:
     sizes: dict[str, int]
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+    unit: dict[str, Any] = field(default_factory=dict)  # activation= (and bias=) for the families fc, conv
 
     @property
     def label(self) -> str:
         return f"{self.arch}/{self.kind}"
 
+    def architecture(self) -> Any:
+        """The numeric architecture (no task)."""
+        return numerics.build_architecture(self.arch, **self.unit, **self.sizes)
+
     def symbolic(self) -> tuple[theory.NetworkSpec, Any]:
-        spec = theory.build(self.arch, **self.sizes)
+        spec = theory.build(self.arch, **self.unit, **self.sizes)
         d = self.data
         if self.kind == "linear":
             task = theory.LinearRegressionTask(_sym(d["sigma_xx"]), _sym(d["sigma_yx"]), _sym(d["sigma_yy"]))
@@ -56,7 +61,7 @@ class Case:
         return spec, task
 
     def numeric(self) -> tuple[Any, Any]:
-        arch = numerics.build_architecture(self.arch, **self.sizes)
+        arch = self.architecture()
         d = self.data
         if self.kind == "linear":
             task = numerics.LinearRegressionTask(d["sigma_xx"], d["sigma_yx"], d["sigma_yy"])
@@ -124,13 +129,13 @@ def reference_cases(seed: int = 0) -> dict[str, list[Case]]:
 def relu_kink_margin(case: Case, theta: np.ndarray) -> float:
     """Smallest |preactivation| over the dataset for ReLU cases (inf otherwise): finite differences of the
     gradient are only valid when every preactivation stays farther than the step from its kink."""
-    if not case.arch.startswith("relu"):
+    arch = case.architecture()
+    if arch.homogeneity_field != "R>=0":  # only kinked (positively homogeneous) units have a kink
         return float("inf")
-    arch = numerics.build_architecture(case.arch, **case.sizes)
     blocks = arch.unpack(theta.reshape(1, -1))
     x = case.data["x"]
     u = blocks["U"][0]
-    if case.arch == "relu-fc":
+    if arch.bias:
         pre = x @ u[:, :-1].T + u[:, -1]
     else:
         k = u.shape[1]

@@ -50,8 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("derive", help="print a network spec, its loss, gradient flow and applicable theorems")
-    d.add_argument("arch", help="architecture name (see `s2s derive --list`)", nargs="?")
+    d.add_argument("arch", help="architecture name, or a family (fc, conv) with --activation (see `s2s derive --list`)",
+                   nargs="?")
     d.add_argument("--list", action="store_true", help="list the architectures and exit")
+    d.add_argument("--activation", default=None, metavar="EXPR",
+                   help="fc/conv: the unit sigma(z) in SymPy syntax, e.g. 'sin(z)' or 'z + z**2/2'")
+    d.add_argument("--bias", action="store_true", default=False, help="fc: add a bias to the pre-activation z")
     for name in SIZE_OPTIONS:
         d.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None)
     d.add_argument("--task", choices=["auto", "linear", "quadratic", "icl", "dataset"], default="auto",

@@ -98,7 +98,7 @@ def check_case(case: Case, thetas: np.ndarray) -> CrossCheck:
 
 def random_points(case: Case, count: int, seed: int = 1, scale: float = 0.7) -> np.ndarray:
     """``count`` points θ ~ N(0, scale²) away from ReLU kinks (margin > 1e-3), deterministic in ``seed``."""
-    arch = numerics.build_architecture(case.arch, **case.sizes)
+    arch = case.architecture()
     rng = np.random.default_rng(seed)
     out = []
     while len(out) < count:

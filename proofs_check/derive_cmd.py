@@ -21,11 +21,13 @@ import theory
 from theory.fixed_points.catalogs import catalog_kind
 from theory.spec import latex_names
 
-# Per-kind task options; any other task option given is an error, not ignored.
+# Per-kind task options; any other task option given is an error, not ignored.  The kinds are the population forms
+# of docs/theory.md §1.3 (a spec's ``population``) and "dataset".
 TASK_OPTIONS = {"linear": ("singular_values",), "quadratic": ("target_eigs",), "icl": ("cov_eigs", "context"),
                 "dataset": ("samples",)}
-AUTO_TASK = {"linear-fc": "linear", "linear-conv": "linear", "deep-linear": "linear", "diagonal-linear": "linear",
-             "quadratic": "quadratic", "attn-s": "icl", "attn-m": "icl"}
+# The dimensions a task list fixes unless they are given, by population form (as in `s2s simulate`).
+LIST_DIMS = {"singular_values": ("linear", ("d_in", "d_out")), "target_eigs": ("quadratic", ("d_in",)),
+             "cov_eigs": ("icl", ("dim",))}
 BYTES_PER_ENTRY = 1_000  # a SymPy symbol or matrix entry with its expression tree, as a planning figure
 
 
@@ -66,12 +68,7 @@ def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
 
 def task_kind(spec: theory.NetworkSpec, args) -> str:
     """The task kind (``--task``, or the architecture's population task for ``auto``)."""
-    kind = args.task
-    if kind == "auto":
-        kind = AUTO_TASK.get(spec.name, "dataset")
-        if spec.name == "quadratic" and spec.output_dim != 1:
-            kind = "dataset"
-    return kind
+    return (spec.population or "dataset") if args.task == "auto" else args.task
 
 
 def _validate(args) -> None:
@@ -90,7 +87,7 @@ def _check_options(spec: theory.NetworkSpec, kind: str, args) -> None:
         for o in opts:
             if k != kind and getattr(args, o) is not None:
                 raise guards.invalid("--" + o.replace("_", "-"), getattr(args, o),
-                                     f"does not apply to the {kind} task of {spec.name}")
+                                     f"does not apply to the {kind} task of {spec.label}")
 
 
 def _check_symbol_budget(args, sizes: dict[str, int]) -> None:
@@ -114,11 +111,13 @@ def _render(spec, task, task_text, der, args, sections: list[str]) -> None:
     def fmt(expr):
         return sp.latex(expr, symbol_names=names) if tex else sp.sstr(expr)
 
-    sections.append(f"# {spec.name}  sizes={dict(spec.sizes)}  ({CONVENTION})\n"
+    sections.append(f"# {spec.label}  sizes={dict(spec.sizes)}  ({CONVENTION})\n"
                     f"model (LaTeX): {spec.formula}\n"
                     f"g_in: {spec.g_in};  parameters ({spec.n_params}): "
                     + ", ".join(f"{b.name}{b.shape}" for b in spec.blocks) + "\n"
                     f"phi: {spec.phi.latex if tex else spec.phi.name}: " + "; ".join(spec.phi.describe()) + "\n"
+                    + ("".join(f"unit: {line}\n" for line in spec.unit.describe()) if spec.unit is not None else "")
+                    +
                     f"task: {task_text}")
     sections.append("\n## loss\n" + ("L = " if not tex else r"L(\theta) = ") + fmt(sp.factor_terms(der.loss)))
     lines = ["\n## gradient flow  (theta' = -grad L)"]
@@ -134,11 +133,28 @@ def _render(spec, task, task_text, der, args, sections: list[str]) -> None:
     sections.append("\n".join(lines))
 
 
+def build_spec(args, sizes: dict[str, int]) -> theory.NetworkSpec:
+    """The spec the options describe: a registered architecture, or a family with ``--activation`` [``--bias``]."""
+    unit = {}
+    if getattr(args, "activation", None) is not None:
+        unit["activation"] = args.activation
+    if getattr(args, "bias", False):
+        unit["bias"] = True
+    try:
+        return theory.build(args.arch, timeout=None, **unit, **sizes) if unit else theory.build(args.arch, **sizes)
+    except guards.InputError as exc:
+        if exc.argument in ("activation", "bias"):
+            raise guards.invalid("--" + exc.argument, exc.value, exc.rule) from None
+        raise
+
+
 def run_derive(args) -> int:
     if args.list or not args.arch:
         for name in theory.ARCHITECTURE_NAMES:
             spec = theory.build(name)
             print(f"{name:16s} {spec.phi.name:20s} defaults {dict(spec.sizes)}")
+        for name in theory.UNIT_FAMILIES:
+            print(f"{name:16s} {'--activation EXPR':20s} defaults {dict(theory.FAMILIES[name].defaults)}")
         return 0
     from .cli import SIZE_OPTIONS
 
@@ -147,18 +163,21 @@ def run_derive(args) -> int:
     for k, v in sizes.items():
         guards.integer("--" + k.replace("_", "-"), v, minimum=1)
     # A task list fixes the dimensions it describes unless they are given (as in `s2s simulate`).
-    for opt, archs, keys in (("singular_values", ("linear-fc", "deep-linear"), ("d_in", "d_out")),
-                             ("target_eigs", ("quadratic",), ("d_in",)), ("cov_eigs", ("attn-s", "attn-m"), ("dim",))):
+    registration = theory.REGISTRY.get(args.arch)
+    defaults = registration.sizes if registration is not None else {}
+    population = registration.unit.population if registration is not None else None
+    for opt, (form, keys) in LIST_DIMS.items():
         values = getattr(args, opt)
-        if values is not None and args.arch in archs:
+        if values is not None and population == form:
             for key in keys:
-                sizes.setdefault(key, len(values))
+                if key in defaults:
+                    sizes.setdefault(key, len(values))
     _check_symbol_budget(args, sizes)
     sections: list[str] = []
     start = time.perf_counter()
     try:
         with theory.time_bound(args.timeout, f"s2s derive {args.arch} (--timeout)"):
-            spec = theory.build(args.arch, **sizes)
+            spec = build_spec(args, sizes)
             kind = task_kind(spec, args)
             _check_options(spec, kind, args)
             task, task_text = _task_for(spec, args)
@@ -172,7 +191,7 @@ def run_derive(args) -> int:
             except theory.InputError as exc:
                 if "not polynomial" not in str(exc):
                     raise
-                raise guards.invalid("--task", kind, f"{spec.name}'s output is not polynomial in x (phi = "
+                raise guards.invalid("--task", kind, f"{spec.label}'s output is not polynomial in x (phi = "
                                      f"{spec.phi.name}), so its population loss has no closed form; use --task "
                                      "dataset") from None
             _render(spec, task, task_text, der, args, sections)

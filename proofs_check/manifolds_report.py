@@ -16,20 +16,8 @@ import theory
 from theory.conservation import prove_conservation
 from theory.errors import SymbolicTimeout
 from theory.invariants import prove_theorem3
-from theory.reduced import ReducedDynamics, attention_reduced, quadratic_one_unit, saxe_mode, toy_solution
+from theory.reduced import reduced_models
 from theory.verify import Certificate, Counterexample
-
-
-def _reduced_for(name: str) -> list[ReducedDynamics]:
-    if name in ("linear-fc", "linear-conv", "deep-linear", "attn-m"):
-        return [saxe_mode()]
-    if name == "quadratic":
-        return [quadratic_one_unit(), toy_solution()]
-    if name == "attn-s":
-        return [attention_reduced(m=0), attention_reduced(m=1)]
-    if name in ("xtanh-fc", "cubic"):
-        return [toy_solution()]
-    return []
 
 
 def _tex(text: str) -> str:
@@ -52,7 +40,7 @@ def manifolds_report(spec: theory.NetworkSpec, task: Any, latex: bool = False, *
     ``timeout`` reports every set as undecided instead of failing.
     """
     lines: list[str] = []
-    head = f"# invariant manifolds of {spec.name} (sizes {dict(spec.sizes)}), task {type(task).__name__}"
+    head = f"# invariant manifolds of {spec.label} (sizes {dict(spec.sizes)}), task {type(task).__name__}"
     lines.append(_tex(head) if latex else head)
     try:
         der = theory.derive(spec, task, timeout=timeout)
@@ -91,7 +79,7 @@ def manifolds_report(spec: theory.NetworkSpec, task: Any, latex: bool = False, *
             lines.append(rf"\item {_tex(r.law.name)}: ${_math(r.law.formula)}$ -- {status}{extra}")
         else:
             lines.append(r.line())
-    reduced = _reduced_for(spec.name)
+    reduced = reduced_models(spec)
     if reduced:
         lines.append("\n## reduced equations (derived from the flow restricted to an invariant ansatz)")
         for red in reduced:

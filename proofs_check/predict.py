@@ -20,6 +20,7 @@ assumed, init too large for a small-init formula) are listed in ``violations``; 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +46,6 @@ from .problem import Problem, power_law_horizon, require_target_scale
 SMALL_INIT_RATIO = 1e-2
 # Relative tolerance for "equal" singular values / eigenvalues.
 EQUAL_RTOL = 1e-9
-# Architectures (and tasks without a closed form) predicted by the reduced escape-and-join dynamics, with the
-# lowest order p of φ in u (the escape time scale is ln(1/ε) for p = 1 and ε^{1−p} for p ≥ 2, spec §3.3).
-REDUCED_ARCHS = {"relu-fc": 1, "relu-conv": 1, "tanh-fc": 1, "linear-conv": 1, "attn-m": 1, "xtanh-fc": 2,
-                 "quadratic": 2, "attn-s": 2, "cubic": 3}
 # ReLU nets: the reduced system is stepped like gradient descent (discontinuous field), with this step.
 RELU_STEP = 0.01
 
@@ -101,23 +98,13 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
     without a closed form; default :func:`reduced_horizon`).
     """
     arch, task = problem.arch, problem.task
-    pred = Prediction(arch.name, problem.description, problem.seeds, problem.init_scale)
+    pred = Prediction(arch.label, problem.description, problem.seeds, problem.init_scale)
     pred.extra["max_drops"] = max_drops
-    name = arch.name
-    if name == "linear-fc":
-        _linear_fc(problem, pred)
-    elif name == "deep-linear":
-        _deep_linear(problem, pred)
-    elif name == "diagonal-linear":
-        _diagonal(problem, pred)
-    elif name == "quadratic" and isinstance(task, numerics.QuadraticGaussianTask):
-        _quadratic(problem, pred)
-    elif name == "attn-s" and isinstance(task, numerics.ICLTask):
-        _attention_separate(problem, pred)
-    elif name == "attn-m" and isinstance(task, numerics.ICLTask):
-        _attention_merged(problem, pred)
-    else:  # every other architecture / task pair (REDUCED_ARCHS)
+    predictor = predictor_for(arch, task)
+    if predictor is None:
         _reduced(problem, pred, t_max)
+    else:
+        predictor(problem, pred)
     return pred
 
 
@@ -142,7 +129,7 @@ def merge(first: Prediction, later: Prediction) -> Prediction:
 def reduced_horizon(problem: Problem) -> float:
     """Default horizon of a reduced prediction: 40·ln(1/ε)/c for p = 1, 40/(c·ε^{p−1}) for p ≥ 2, with c the
     task's target scale (numerics.target_scale), i.e. a few times the slowest escape time scale."""
-    p = REDUCED_ARCHS[problem.arch.name]
+    p = problem.arch.total_degree - 1  # escape time ~ ln(1/ε) for p = 1, ε^{1−p} for p ≥ 2 (docs/theory.md §5)
     c = numerics.target_scale(problem.arch, problem.task)
     eps = problem.init_scale
     require_target_scale(problem, c)
@@ -154,7 +141,7 @@ def reduced_horizon(problem: Problem) -> float:
 def stepped_like_gd(arch) -> bool:
     """ReLU nets: their flow's field is discontinuous at kinks, so the reduced system (and ``--compare``'s
     simulation) are stepped like gradient descent with step :data:`RELU_STEP`."""
-    return arch.name.startswith("relu")
+    return arch.homogeneity_field == "R>=0"  # positively homogeneous: a kinked unit (docs/theory.md §1.2)
 
 
 def _reduced(problem: Problem, pred: Prediction, t_max: float | None) -> None:
@@ -180,7 +167,7 @@ def _reduced_runs(problem: Problem, pred: Prediction, t_max: float | None) -> li
               "small init: L(theta_0) within 1e-2 of L(0)"):
         if a not in pred.assumptions:
             pred.assumptions.append(a)
-    pred.notes.append(f"{arch.name} with this task: no closed form (spec §6 covers linear-FC, quadratic, attention, "
+    pred.notes.append(f"{arch.label} with this task: no closed form (spec §6 covers linear-FC, quadratic, attention, "
                       "diagonal and deep-linear nets on their population tasks). Levels and drop times are "
                       "SEMI-ANALYTIC: the integrated reduced ODE of escape-and-join (numerics.reduced_staircase): "
                       "escaped units N follow their own flow, each dormant unit follows the flow it would have "
@@ -634,3 +621,24 @@ def _attention_merged(problem: Problem, pred: Prediction) -> None:
         pred.kinds.append(["closed-form" if iso else "semi-analytic"])
     pred.notes.append("attn-m: one abrupt drop (fully expressive with one unit, spec §5.4); Eq. 10 sigmoid with "
                       "s = λ²√D, c = λ³(1 + (1 + D)/N), u_0 = ¼‖p‖², p_i = v_i + ⟨U_i, I⟩/√D.")
+
+
+# Closed-form predictors registered against (family, population form, task type) (docs/theory.md §6); every other
+# architecture and task pair falls back on the reduced escape-and-join dynamics (:func:`_reduced`).
+PREDICTORS: tuple[tuple[Any, str, type, Callable[[Problem, Prediction], None]], ...] = (
+    # Linear nets read the task's second moments, so a dataset is predicted as well as the population task.
+    (numerics.FAMILIES["fc"], "linear", object, _linear_fc),
+    (numerics.FAMILIES["deep-linear"], "linear", object, _deep_linear),
+    (numerics.FAMILIES["diagonal-linear"], "linear", object, _diagonal),
+    (numerics.FAMILIES["fc"], "quadratic", numerics.QuadraticGaussianTask, _quadratic),
+    (numerics.FAMILIES["attn-s"], "icl", numerics.ICLTask, _attention_separate),
+    (numerics.FAMILIES["attn-m"], "icl", numerics.ICLTask, _attention_merged),
+)
+
+
+def predictor_for(arch, task) -> Callable[[Problem, Prediction], None] | None:
+    """The closed-form predictor registered for ``arch``'s family and population form on ``task`` (None: reduced)."""
+    for family, population, task_type, fn in PREDICTORS:
+        if arch.family is family and arch.population_kind == population and isinstance(task, task_type):
+            return fn
+    return None

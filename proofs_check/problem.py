@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,16 +34,7 @@ import numpy as np
 import guards
 import numerics
 
-LINEAR_ARCHS = ("linear-fc", "deep-linear")
-COEF_ARCHS = ("linear-conv", "diagonal-linear")
-ATTENTION_ARCHS = ("attn-s", "attn-m")
 SIZE_OPTIONS = ("d_in", "d_out", "width", "kernel", "dim", "rank", "hidden")
-# Total degree q of f in θ (f ~ v·u^p, q = p + 1); the gradient at scale ε is O(ε^{q−1}).
-DEGREE = {"linear-fc": 2, "linear-conv": 2, "relu-fc": 2, "relu-conv": 2, "tanh-fc": 2, "attn-m": 2,
-          "diagonal-linear": 2, "quadratic": 3, "xtanh-fc": 3, "attn-s": 3, "deep-linear": 3, "cubic": 4}
-# Which population-task option each architecture family reads (the others are errors, not ignored).
-TASK_OPTIONS = {"singular_values": LINEAR_ARCHS, "target_coefs": COEF_ARCHS, "target_eigs": ("quadratic",),
-                "cov_eigs": ATTENTION_ARCHS, "context": ATTENTION_ARCHS}
 DATASET_OPTIONS = ("samples", "teacher_width", "data_seed", "data")
 DATASET_DEFAULTS = {"samples": 64, "teacher_width": 2, "data_seed": 12345}
 CONTEXT_DEFAULT = 32
@@ -68,7 +60,10 @@ def floats(text: str) -> list[float]:
 
 def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     """The options shared by ``simulate`` and ``predict``."""
-    p.add_argument("arch", help="architecture name (see `s2s derive --list`)")
+    p.add_argument("arch", help="architecture name, or a family (fc, conv) with --activation (see `s2s derive --list`)")
+    p.add_argument("--activation", default=None, metavar="EXPR",
+                   help="fc/conv: the unit sigma(z) in SymPy syntax, e.g. 'sin(z)' or 'z + z**2/2'")
+    p.add_argument("--bias", action="store_true", default=False, help="fc: add a bias to the pre-activation z")
     for name in SIZE_OPTIONS:
         if name != "width":
             p.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None)
@@ -86,6 +81,51 @@ def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher-width", type=int, default=None, help="dataset task: teacher units (default 2)")
     p.add_argument("--data-seed", type=int, default=None, help="dataset task: seed of inputs and teacher (12345)")
     p.add_argument("--data", help="dataset task: .npz file with arrays X (P, d_in) and Y (P, d_out)")
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """A population task (docs/theory.md §1.3, §7.2): the options it reads and which architectures it fits, decided
+    from the architecture's population form and sizes, never from its name."""
+
+    key: str
+    options: tuple[str, ...]
+    fits: Callable[[Any], bool]
+
+
+# The task an architecture trains on by default; the first form that fits wins, else a teacher dataset.
+TASK_FORMS: tuple[TaskForm, ...] = (
+    TaskForm("singular-values", ("singular_values",), lambda a: a.population_kind == "linear" and "d_out" in a.sizes),
+    TaskForm("target-coefs", ("target_coefs",), lambda a: a.population_kind == "linear" and "d_out" not in a.sizes),
+    TaskForm("quadratic", ("target_eigs",), lambda a: a.population_kind == "quadratic"),
+    TaskForm("in-context", ("cov_eigs", "context"), lambda a: a.population_kind == "icl"),
+)
+TASK_OPTIONS = tuple(dict.fromkeys(o for form in TASK_FORMS for o in form.options))
+
+
+def task_form(arch) -> TaskForm | None:
+    """The population task form that fits ``arch`` (an architecture at its default sizes), or None (a dataset)."""
+    return next((form for form in TASK_FORMS if form.fits(arch)), None)
+
+
+def unit_options(args) -> dict[str, Any]:
+    """``activation`` and ``bias`` for :func:`numerics.build_architecture` from ``--activation``/``--bias``."""
+    out: dict[str, Any] = {}
+    if getattr(args, "activation", None) is not None:
+        out["activation"] = args.activation
+    if getattr(args, "bias", False):
+        out["bias"] = True
+    return out
+
+
+def architecture(args, **sizes: int):
+    """The architecture the options describe (registered name, or a family with ``--activation``)."""
+    try:
+        return numerics.build_architecture(args.arch, **unit_options(args), **sizes)
+    except guards.InputError as exc:
+        if exc.argument in ("activation", "bias"):
+            raise guards.invalid("--" + exc.argument, exc.value, exc.rule) from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -108,19 +148,26 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _check_options(name: str, use_dataset: bool, args) -> None:
+def _users(option: str) -> str:
+    """The registered architectures whose population task reads ``option``, for error messages."""
+    forms = [f for f in TASK_FORMS if option in f.options]
+    names = [n for n in numerics.ARCHITECTURE_NAMES if task_form(numerics.build_architecture(n)) in forms]
+    return ", ".join(names)
+
+
+def _check_options(label: str, form: TaskForm | None, use_dataset: bool, args) -> None:
     """Task options the chosen task does not read are errors (module docstring)."""
     given = [k for k in (*TASK_OPTIONS, *DATASET_OPTIONS) if getattr(args, k, None) is not None]
+    in_context = form is not None and "context" in form.options
     for k in given:
         if k in DATASET_OPTIONS:
             if not use_dataset:
-                raise guards.invalid(_option(k), getattr(args, k), f"applies only to a dataset task; {name} uses "
+                raise guards.invalid(_option(k), getattr(args, k), f"applies only to a dataset task; {label} uses "
                                      "its population task here (add --task dataset)")
-        elif use_dataset and not (k in ("cov_eigs", "context") and name in ATTENTION_ARCHS):
-            raise guards.invalid(_option(k), getattr(args, k), f"does not apply to the dataset task of {name}")
-        elif not use_dataset and name not in TASK_OPTIONS[k]:
-            users = ", ".join(TASK_OPTIONS[k])
-            raise guards.invalid(_option(k), getattr(args, k), f"does not apply to {name} (only to {users})")
+        elif use_dataset and not (in_context and k in form.options):
+            raise guards.invalid(_option(k), getattr(args, k), f"does not apply to the dataset task of {label}")
+        elif not use_dataset and k not in form.options:
+            raise guards.invalid(_option(k), getattr(args, k), f"does not apply to {label} (only to {_users(k)})")
     if args.data is not None:
         extra = [k for k in ("samples", "teacher_width", "data_seed") if getattr(args, k) is not None]
         if extra:
@@ -128,11 +175,11 @@ def _check_options(name: str, use_dataset: bool, args) -> None:
                                  "gives the samples)")
 
 
-def _check_scale(name: str, eps: float) -> None:
-    q = DEGREE[name]
+def _check_scale(arch, eps: float) -> None:
+    q = arch.total_degree  # f ~ ε^q at θ = ε θ̂, so the plateau gradient is O(ε^(q−1)) (docs/theory.md §5)
     smallest = float(np.finfo(float).tiny) ** (1.0 / (q - 1))
     if eps < smallest:
-        raise guards.invalid("--init-scale", eps, f"the plateau gradient of {name} is about eps^{q - 1}, which "
+        raise guards.invalid("--init-scale", eps, f"the plateau gradient of {arch.label} is about eps^{q - 1}, which "
                              f"underflows float64 below eps = {smallest:.2g}")
 
 
@@ -146,78 +193,30 @@ def build_problem(args) -> Problem:
     """Architecture, task and initial weights from parsed options; bad values raise ``guards.InputError``
     (module docstring: the rules)."""
     name = args.arch
-    if name not in numerics.ARCHITECTURE_NAMES:
-        raise guards.invalid("architecture", name, "unknown; choose one of " + ", ".join(numerics.ARCHITECTURE_NAMES))
+    known = (*numerics.ARCHITECTURE_NAMES, *numerics.UNIT_FAMILIES)
+    if name not in known:
+        raise guards.invalid("architecture", name, "unknown; choose one of " + ", ".join(known))
     if not np.isfinite(args.init_scale) or args.init_scale <= 0:
         raise guards.invalid("--init-scale", args.init_scale, "must be finite and > 0")
     if args.seed < 0:
         raise guards.invalid("--seed", args.seed, "must be >= 0")
     if args.seeds < 1:
         raise guards.invalid("--seeds", args.seeds, "must be >= 1")
-    _check_scale(name, float(args.init_scale))
+    probe = architecture(args)  # default sizes: the unit, the population form and the total degree
+    _check_scale(probe, float(args.init_scale))
     sizes = _sizes(args)
     for k, v in sizes.items():
         if v < 1:
             raise guards.invalid(_option(k), v, "must be an integer >= 1")
-    use_dataset = args.task == "dataset" or name not in LINEAR_ARCHS + COEF_ARCHS + ATTENTION_ARCHS + ("quadratic",)
-    _check_options(name, use_dataset, args)
-    if name in LINEAR_ARCHS and not use_dataset:
-        s = guards.real_list("--singular-values", args.singular_values or [5.0, 4.0, 3.0, 2.0, 1.0],
-                             nonnegative=True)
-        sizes.setdefault("d_in", len(s))
-        sizes.setdefault("d_out", len(s))
-        if name == "deep-linear":
-            sizes.setdefault("hidden", max(sizes.get("width", 8), len(s)))
+    form = task_form(probe)
+    use_dataset = args.task == "dataset" or form is None
+    _check_options(probe.label, form, use_dataset, args)
+    if use_dataset:
         sizes.setdefault("width", 8)
-        d = sizes["d_in"] + sizes["d_out"]
-        task_bytes, per_sample = 8.0 * 4 * d * d, 4.0 * sizes["d_in"] * sizes["d_out"]
-        big = "--singular-values" if len(s) >= max(sizes["d_in"], sizes["d_out"]) else (
-            "--d-in" if sizes["d_in"] >= sizes["d_out"] else "--d-out")
-        _check_size(name, sizes, task_bytes, args, per_sample, big)
-        if len(s) > min(sizes["d_in"], sizes["d_out"]):
-            raise guards.invalid("--singular-values", s, f"at most min(d_in, d_out) = "
-                                 f"{min(sizes['d_in'], sizes['d_out'])} values")
-        task = numerics.whitened(s, sizes["d_in"], sizes["d_out"])
-        text = f"whitened linear regression, Sigma_yx = diag({', '.join(f'{v:g}' for v in s)})"
-    elif name in COEF_ARCHS and not use_dataset:
-        b = np.asarray(guards.real_list("--target-coefs", args.target_coefs or [3.0, 2.0, 1.0]), dtype=float)
-        key = "dim" if name == "diagonal-linear" else "d_in"
-        sizes.setdefault(key, b.size)
-        if sizes[key] != b.size:
-            raise guards.invalid("--target-coefs", b.tolist(), f"needs one value per input dimension "
-                                 f"({_option(key)} = {sizes[key]}, got {b.size})")
-        if name == "linear-conv":
-            sizes.setdefault("kernel", min(2, b.size))
-            sizes.setdefault("width", 4)
-        _check_size(name, sizes, 8.0 * 3 * b.size * b.size, args, 4.0 * b.size, "--target-coefs")
-        task = numerics.LinearRegressionTask(np.eye(b.size), b[None, :], b[None, :] @ b[:, None])
-        text = f"linear regression x ~ N(0, I), y = beta*^T x, beta* = ({', '.join(f'{v:g}' for v in b)})"
-    elif name == "quadratic" and not use_dataset:
-        a = np.asarray(guards.real_list("--target-eigs", args.target_eigs or [2.0, 1.0, -1.0, -2.0]), dtype=float)
-        sizes.setdefault("d_in", a.size)
-        sizes.setdefault("width", 8)
-        if sizes["d_in"] != a.size:
-            raise guards.invalid("--target-eigs", a.tolist(), f"needs one value per input dimension (--d-in = "
-                                 f"{sizes['d_in']}, got {a.size})")
-        _check_size(name, sizes, 8.0 * 4 * a.size * a.size, args, 4.0 * a.size * a.size, "--target-eigs")
-        task = numerics.QuadraticGaussianTask(np.diag(a))
-        text = f"x ~ N(0, I), y = x^T diag({', '.join(f'{v:g}' for v in a)}) x"
-    elif name in ATTENTION_ARCHS and not use_dataset:
-        lam = np.asarray(guards.real_list("--cov-eigs", args.cov_eigs or [1.0, 0.5, 0.25], positive=True))
-        context = guards.integer("--context", args.context if args.context is not None else CONTEXT_DEFAULT,
-                                 minimum=1)
-        sizes.setdefault("dim", lam.size)
-        sizes.setdefault("width", 5)
-        if sizes["dim"] != lam.size:
-            raise guards.invalid("--cov-eigs", lam.tolist(), f"needs one value per dimension (--dim = "
-                                 f"{sizes['dim']}, got {lam.size})")
-        _check_size(name, sizes, 8.0 * 6 * lam.size ** 2, args, 6.0 * lam.size ** 2, "--cov-eigs")
-        task = numerics.ICLTask(np.diag(lam), context)
-        text = f"in-context regression, Lambda = diag({', '.join(f'{v:g}' for v in lam)}), N = {context}"
+        task, text = _dataset_task(probe, sizes, args)
     else:
-        sizes.setdefault("width", 8)
-        task, text = _dataset_task(name, sizes, args)
-    arch = numerics.build_architecture(name, **sizes)
+        task, text = POPULATION_TASKS[form.key](probe, sizes, args)
+    arch = architecture(args, **sizes)
     numerics.check_compatible(arch, task)
     theta0 = numerics.init_params(arch, args.init_scale, seed=args.seed, n_seeds=args.seeds)
     seeds = tuple(range(args.seed, args.seed + args.seeds))
@@ -225,11 +224,77 @@ def build_problem(args) -> Problem:
     return Problem(arch, task, theta0, seeds, float(args.init_scale), text)
 
 
-def _check_size(name: str, sizes: dict[str, int], task_bytes: float, args, per_sample: float, big: str) -> None:
+def _linear_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
+    s = guards.real_list("--singular-values", args.singular_values or [5.0, 4.0, 3.0, 2.0, 1.0], nonnegative=True)
+    sizes.setdefault("d_in", len(s))
+    sizes.setdefault("d_out", len(s))
+    if "hidden" in probe.sizes:  # a deep chain's hidden layer holds every mode
+        sizes.setdefault("hidden", max(sizes.get("width", 8), len(s)))
+    sizes.setdefault("width", 8)
+    d = sizes["d_in"] + sizes["d_out"]
+    task_bytes, per_sample = 8.0 * 4 * d * d, 4.0 * sizes["d_in"] * sizes["d_out"]
+    big = "--singular-values" if len(s) >= max(sizes["d_in"], sizes["d_out"]) else (
+        "--d-in" if sizes["d_in"] >= sizes["d_out"] else "--d-out")
+    _check_size(args, sizes, task_bytes, per_sample, big)
+    if len(s) > min(sizes["d_in"], sizes["d_out"]):
+        raise guards.invalid("--singular-values", s, f"at most min(d_in, d_out) = "
+                             f"{min(sizes['d_in'], sizes['d_out'])} values")
+    task = numerics.whitened(s, sizes["d_in"], sizes["d_out"])
+    return task, f"whitened linear regression, Sigma_yx = diag({', '.join(f'{v:g}' for v in s)})"
+
+
+def _coef_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
+    b = np.asarray(guards.real_list("--target-coefs", args.target_coefs or [3.0, 2.0, 1.0]), dtype=float)
+    key = "d_in" if "d_in" in probe.sizes else "dim"
+    sizes.setdefault(key, b.size)
+    if sizes[key] != b.size:
+        raise guards.invalid("--target-coefs", b.tolist(), f"needs one value per input dimension "
+                             f"({_option(key)} = {sizes[key]}, got {b.size})")
+    if "kernel" in probe.sizes:
+        sizes.setdefault("kernel", min(2, b.size))
+    if "width" in probe.sizes:
+        sizes.setdefault("width", 4)
+    _check_size(args, sizes, 8.0 * 3 * b.size * b.size, 4.0 * b.size, "--target-coefs")
+    task = numerics.LinearRegressionTask(np.eye(b.size), b[None, :], b[None, :] @ b[:, None])
+    return task, f"linear regression x ~ N(0, I), y = beta*^T x, beta* = ({', '.join(f'{v:g}' for v in b)})"
+
+
+def _quadratic_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
+    a = np.asarray(guards.real_list("--target-eigs", args.target_eigs or [2.0, 1.0, -1.0, -2.0]), dtype=float)
+    sizes.setdefault("d_in", a.size)
+    sizes.setdefault("width", 8)
+    if sizes["d_in"] != a.size:
+        raise guards.invalid("--target-eigs", a.tolist(), f"needs one value per input dimension (--d-in = "
+                             f"{sizes['d_in']}, got {a.size})")
+    _check_size(args, sizes, 8.0 * 4 * a.size * a.size, 4.0 * a.size * a.size, "--target-eigs")
+    task = numerics.QuadraticGaussianTask(np.diag(a))
+    return task, f"x ~ N(0, I), y = x^T diag({', '.join(f'{v:g}' for v in a)}) x"
+
+
+def _icl_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
+    lam = np.asarray(guards.real_list("--cov-eigs", args.cov_eigs or [1.0, 0.5, 0.25], positive=True))
+    context = guards.integer("--context", args.context if args.context is not None else CONTEXT_DEFAULT, minimum=1)
+    sizes.setdefault("dim", lam.size)
+    sizes.setdefault("width", 5)
+    if sizes["dim"] != lam.size:
+        raise guards.invalid("--cov-eigs", lam.tolist(), f"needs one value per dimension (--dim = "
+                             f"{sizes['dim']}, got {lam.size})")
+    _check_size(args, sizes, 8.0 * 6 * lam.size ** 2, 6.0 * lam.size ** 2, "--cov-eigs")
+    task = numerics.ICLTask(np.diag(lam), context)
+    return task, f"in-context regression, Lambda = diag({', '.join(f'{v:g}' for v in lam)}), N = {context}"
+
+
+POPULATION_TASKS: dict[str, Callable[[Any, dict[str, int], Any], tuple[Any, str]]] = {
+    "singular-values": _linear_task, "target-coefs": _coef_task, "quadratic": _quadratic_task,
+    "in-context": _icl_task,
+}
+
+
+def _check_size(args, sizes: dict[str, int], task_bytes: float, per_sample: float, big: str) -> None:
     """Refuse (exit 2) a run whose estimated memory exceeds the machine's limit, naming the option that drives it."""
-    arch = numerics.build_architecture(name, **sizes)
+    arch = architecture(args, **sizes)
     est = _estimate_bytes(arch, task_bytes, args.seeds, per_sample)
-    what = f"{name} with sizes {sizes} ({arch.n_params} parameters) and {args.seeds} seed(s)"
+    what = f"{arch.label} with sizes {sizes} ({arch.n_params} parameters) and {args.seeds} seed(s)"
     if args.seeds > 1 and _estimate_bytes(arch, task_bytes, 1, per_sample) <= guards.memory_limit():
         guards.check_memory("--seeds", args.seeds, est, what, hint="run fewer seeds at a time")
     if 26.0 * arch.n_params > max(per_sample, task_bytes / 8.0):  # the network's own size dominates
@@ -256,7 +321,7 @@ def power_law_horizon(problem: Problem, c: float, coef: float, power: int, formu
     eps = problem.init_scale
     log_t = math.log(coef / c) - power * math.log(eps)
     if log_t > math.log(1e300):
-        raise guards.invalid("--init-scale", eps, f"{formula} of {problem.arch.name} overflows float64; pass --t-max "
+        raise guards.invalid("--init-scale", eps, f"{formula} of {problem.arch.label} overflows float64; pass --t-max "
                              "or use a larger scale")
     return math.exp(log_t)
 
@@ -265,11 +330,11 @@ def _check_finite_start(arch, task, theta0: np.ndarray, eps: float) -> None:
     with np.errstate(all="ignore"):
         loss, grad = numerics.loss_and_grad(arch, task, theta0[:1])
     if not (np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))):
-        raise guards.invalid("--init-scale", eps, f"the initial loss or gradient of {arch.name} is not finite in "
+        raise guards.invalid("--init-scale", eps, f"the initial loss or gradient of {arch.label} is not finite in "
                              "float64 (overflow); use a smaller scale")
 
 
-def _dataset_task(name: str, sizes: dict[str, int], args) -> tuple[Any, str]:
+def _dataset_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
     if args.data:
         x, y = _load_npz(args.data)
         return numerics.Dataset(x, y), f"dataset {args.data} ({x.shape[0]} samples)"
@@ -280,15 +345,13 @@ def _dataset_task(name: str, sizes: dict[str, int], args) -> tuple[Any, str]:
     data_seed = guards.integer("--data-seed", args.data_seed if args.data_seed is not None
                                else DATASET_DEFAULTS["data_seed"], minimum=0)
     context = guards.integer("--context", args.context if args.context is not None else CONTEXT_DEFAULT, minimum=1)
-    probe = numerics.build_architecture(name, **dict(sizes, width=max(sizes.get("width", 1), teacher_width)))
+    probe = architecture(args, **dict(sizes, width=max(sizes.get("width", 1), teacher_width)))
     width = probe.sizes.get("width", 1)
     dims = probe.input_dim + probe.output_dim
     per = samples * (dims + 4 * width) * (context if probe.is_attention else 1)
-    _check_size(name, sizes, 8.0 * 2 * samples * dims * (context if probe.is_attention else 1), args, per,
-                "--samples")
+    _check_size(args, sizes, 8.0 * 2 * samples * dims * (context if probe.is_attention else 1), per, "--samples")
     rng = np.random.default_rng(data_seed)
-    teacher_sizes = dict(sizes, width=teacher_width)
-    teacher = numerics.build_architecture(name, **teacher_sizes)
+    teacher = probe.resized(width=teacher_width, **{k: v for k, v in sizes.items() if k != "width"})
     if teacher.is_attention:
         lam = np.asarray(args.cov_eigs or [1.0] * teacher.input_dim, dtype=float)
         if lam.size != teacher.input_dim or not np.all(lam > 0):
@@ -299,7 +362,7 @@ def _dataset_task(name: str, sizes: dict[str, int], args) -> tuple[Any, str]:
     theta_t = rng.standard_normal((1, teacher.n_params))
     y = teacher.forward(theta_t, x)[0]
     return numerics.Dataset(x, y), (f"teacher dataset: {samples} samples x ~ N(0, I), labels from a "
-                                    f"{teacher_width}-unit {name} teacher (data seed {data_seed})")
+                                    f"{teacher_width}-unit {probe.label} teacher (data seed {data_seed})")
 
 
 def _load_npz(path: str) -> tuple[np.ndarray, np.ndarray]:

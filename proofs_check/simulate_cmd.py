@@ -52,7 +52,6 @@ from numerics.complexity import complexity_along, target_scale
 from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
 
 from .problem import (
-    DEGREE,
     Problem,
     add_problem_arguments,
     build_problem,
@@ -93,7 +92,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def _rate_scale(problem: Problem) -> float:
     arch, task = problem.arch, problem.task
-    if arch.name in ("attn-s", "attn-m") and isinstance(task, numerics.ICLTask):
+    if arch.is_attention and isinstance(task, numerics.ICLTask):
         return float(np.linalg.eigvalsh(task.lam).min() ** 2)
     return target_scale(arch, task)
 
@@ -101,7 +100,7 @@ def _rate_scale(problem: Problem) -> float:
 def default_t_max(problem: Problem) -> float:
     """Horizon long enough for the slowest predicted escape (module docstring)."""
     c, eps = _rate_scale(problem), problem.init_scale
-    q = DEGREE[problem.arch.name]
+    q = problem.arch.total_degree
     crude = 10.0 if isinstance(problem.task, numerics.Dataset | numerics.ICLDataset) else 1.0
     require_target_scale(problem, c)
     if q == 2:
@@ -111,7 +110,7 @@ def default_t_max(problem: Problem) -> float:
 
 def default_gtol(problem: Problem) -> float:
     """min(1e-10, 1e-3·ε^{q−1}): below the plateau gradient ≈ ε^{q−1} (module docstring)."""
-    return min(numerics.integrate.DEFAULT_GTOL, 1e-3 * problem.init_scale ** (DEGREE[problem.arch.name] - 1))
+    return min(numerics.integrate.DEFAULT_GTOL, 1e-3 * problem.init_scale ** (problem.arch.total_degree - 1))
 
 
 # ------------------------------------------------------------------------------------------------ run

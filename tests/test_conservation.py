@@ -21,13 +21,13 @@ from theory.errors import InputError
     ("quadratic", {"width": 2}, {"unit": "conserved", "matrix": "not conserved"}),
     ("cubic", {"width": 2}, {"unit": "conserved", "matrix": "not conserved"}),
     ("attn-m", {"width": 2}, {"unit": "conserved", "matrix": "conserved"}),
-    ("attn-s", {"width": 2}, {"unit": "conserved", "matrix": "not conserved", "attn-K": "conserved",
-                              "attn-Q": "conserved"}),
+    ("attn-s", {"width": 2}, {"unit": "conserved", "matrix": "not conserved", "group-K": "conserved",
+                              "group-Q": "conserved"}),
     ("tanh-fc", {"width": 2}, {"unit": "not conserved", "matrix": "not conserved"}),
     ("xtanh-fc", {"width": 2}, {"unit": "not conserved", "matrix": "not conserved"}),
     ("diagonal-linear", {"dim": 2}, {"unit": "conserved", "matrix": "not conserved"}),
-    ("deep-linear", {}, {"unit": "conserved", "matrix": "conserved", "deep-1": "conserved",
-                         "deep-2": "conserved"}),
+    ("deep-linear", {}, {"unit": "conserved", "matrix": "conserved", "chain-1": "conserved",
+                         "chain-2": "conserved"}),
 ])
 def test_laws(name, sizes, expected):
     results = prove_conservation(theory.build(name, **sizes), timeout=30)

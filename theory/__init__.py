@@ -4,8 +4,9 @@ Describe a network once (:func:`build`), pick a task, then derive its loss, grad
 (:func:`derive`), in the way ``sympy.physics.mechanics`` derives equations of motion from a system description.
 """
 
+from .activation import UnitFunction, analyse_activation
 from .applicability import Construction, conservation_laws, theorem1_constructions, theorem3_invariant_sets
-from .architectures import ARCHITECTURE_NAMES, BUILDERS, build
+from .architectures import ARCHITECTURE_NAMES, BUILDERS, FAMILIES, REGISTRY, UNIT_FAMILIES, Family, Registration, build
 from .conservation import ConservationLaw, ConservationResult, candidate_laws, prove_conservation
 from .derive import Derivation, derive, gradient_flow, hessian, loss
 from .errors import InputError, SymbolicTimeout
@@ -41,13 +42,15 @@ from .verify import (
 )
 
 __all__ = [
+    "UnitFunction", "analyse_activation",
     "CandidateSet", "Certificate", "ConservationLaw", "ConservationResult", "Counterexample", "InvariantSet",
     "PropertyCheck", "ReducedDynamics", "Undecided", "attention_reduced", "candidate_laws", "check_completeness",
     "check_phi_properties", "classify_catalog", "classify_point", "default_task", "embed", "enumerate_fixed_points",
     "fixed_point_catalog", "linear_morse_index", "linear_saddle_spectrum", "measure_drift", "prove_conservation",
     "prove_embedding", "prove_theorem3", "quadratic_one_unit", "restrict", "saxe_mode", "theorem1_families",
     "theorem3_candidates", "toy_solution", "verify_equations", "verify_parametrisation", "verify_set",
-    "ARCHITECTURE_NAMES", "BUILDERS", "Block", "Construction", "Dataset", "Derivation", "GaussianGroup",
+    "ARCHITECTURE_NAMES", "BUILDERS", "FAMILIES", "Family", "REGISTRY", "Registration", "UNIT_FAMILIES",
+    "Block", "Construction", "Dataset", "Derivation", "GaussianGroup",
     "ICLDataset", "ICLTask", "InputError", "LinearRegressionTask", "NetworkSpec", "NumericDerivation", "Phi",
     "QuadraticGaussianTask", "SampleCovarianceGroup", "SymbolicTimeout", "Task", "Unit", "build",
     "conservation_laws", "derive", "expectation", "gradient_flow", "hessian", "input_symbols", "isserlis",

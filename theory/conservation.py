@@ -100,28 +100,23 @@ def candidate_laws(spec: NetworkSpec) -> list[ConservationLaw]:
                                    "phi linear in u: d(U^T U)/dt = d(V^T V)/dt = V^T G U + U^T G^T V" if lin else
                                    ("phi differs between units" if phi.unit_specific else "phi is not linear in u"),
                                    entries))
-    if spec.name == "attn-s":
-        # f is trilinear in (v_i, K_i, Q_i): rescaling K_i by α and v_i by 1/α leaves f unchanged, so each pair is
-        # balanced separately; Q_i below is their sum (the p = 2 law).
-        half = len(spec.units[0].u) // 2
-        out.append(ConservationLaw("attn-K", "key/value balance", "|K_i|^2 - v_i^2", True,
-                                   "f invariant under K_i -> a K_i, v_i -> v_i / a",
-                                   tuple(_sq(u.u[:half]) - _sq(u.v) for u in spec.units)))
-        out.append(ConservationLaw("attn-Q", "query/value balance", "|Q_i|^2 - v_i^2", True,
-                                   "f invariant under Q_i -> a Q_i, v_i -> v_i / a",
-                                   tuple(_sq(u.u[half:]) - _sq(u.v) for u in spec.units)))
-    if spec.name == "deep-linear":
-        W1 = spec.block("W1").matrix()
-        W2 = spec.block("U").matrix()
-        W3 = spec.block("V").matrix().T
-        D = W2.T * W2 - W1 * W1.T
-        out.append(ConservationLaw("deep-1", "deep balance, layer 1|2", "W2^T W2 - W1 W1^T", True,
-                                   "f = W3 W2 W1 x is invariant under W1 -> A W1, W2 -> W2 A^-1",
+    groups = [spec.unit_groups(i) for i in range(spec.width)]
+    if len(groups[0]) > 1:
+        # f is 1-homogeneous in each group (attention's K_i and Q_i): rescaling one group by α and v_i by 1/α leaves
+        # f unchanged, so each group is balanced against v_i on its own; Q_i above is their sum (docs/theory.md §4.5).
+        for g, block in enumerate(spec.family.u_groups):
+            out.append(ConservationLaw(f"group-{block}", f"{block}/v balance", f"|{block}_i|^2 - v_i^2", True,
+                                       f"f invariant under {block}_i -> a {block}_i, v_i -> v_i / a",
+                                       tuple(_sq(groups[i][g]) - _sq(unit.v) for i, unit in enumerate(spec.units))))
+    layers = spec.chain_matrices()
+    names = spec.family.chain if layers else ()
+    for k in range(len(layers) - 1):
+        # f = M_L ⋯ M_1 x is invariant under M_k -> A M_k, M_{k+1} -> M_{k+1} A^-1 (docs/theory.md §4.5).
+        D = layers[k + 1].T * layers[k + 1] - layers[k] * layers[k].T
+        out.append(ConservationLaw(f"chain-{k + 1}", f"layer balance {names[k]}|{names[k + 1]}",
+                                   f"M_{k + 2}^T M_{k + 2} - M_{k + 1} M_{k + 1}^T", True,
+                                   f"f invariant under M_{k + 1} -> A M_{k + 1}, M_{k + 2} -> M_{k + 2} A^-1",
                                    tuple(D[r, c] for r in range(D.rows) for c in range(r, D.cols))))
-        D2 = W3.T * W3 - W2 * W2.T
-        out.append(ConservationLaw("deep-2", "deep balance, layer 2|3", "W3^T W3 - W2 W2^T", True,
-                                   "f invariant under W2 -> A W2, W3 -> W3 A^-1 (the matrix law of the units)",
-                                   tuple(D2[r, c] for r in range(D2.rows) for c in range(r, D2.cols))))
     return out
 
 

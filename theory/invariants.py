@@ -85,12 +85,11 @@ class InvariantSet:
 # ------------------------------------------------------------------------------------------- default tasks
 def default_task(spec: NetworkSpec, samples: int = 2) -> Any:
     """A symbolic task of the family that fits ``spec`` (see the module docstring)."""
-    name = spec.name
-    if name in ("linear-fc", "linear-conv", "deep-linear", "diagonal-linear"):
+    if spec.population == "linear":
         d_out, d_in = spec.output_dim, spec.input_dim
         syx = sp.Matrix(d_out, d_in, lambda o, a: sp.Symbol(f"S_{o + 1}_{a + 1}", real=True))
         return LinearRegressionTask(sp.eye(d_in), syx, syx * syx.T)
-    if name == "quadratic" and spec.output_dim == 1:
+    if spec.population == "quadratic":
         d = spec.input_dim
         a = sp.Matrix(d, d, lambda r, c: sp.Symbol(f"A_{min(r, c) + 1}_{max(r, c) + 1}", real=True))
         return QuadraticGaussianTask(a)

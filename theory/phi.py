@@ -9,7 +9,11 @@ constructions of Theorems 1 and 3 apply:
 * ``zero_unit``       — some u_zero has φ(z; u_zero) = 0 for every z (Thm 1 (ii), Thm 3 (ii), Type III);
 * ``even``            — φ(z; −u) = φ(z; u) (quadratic, x·tanh x: the sign-flip invariant set of §4.4);
 * ``unit_specific``   — φ differs from unit to unit (diagonal linear nets), so relations *between* units
-  (Thm 1 (i), (iii), (iv)) are not defined.
+  (Thm 1 (i), (iii), (iv)) are not defined;
+* ``order``           — q, the lowest order of φ(z; u) in u at the zero unit (φ ~ a (u·z)^q): it sets the escape
+  law, ln(1/ε) for q = 1 and ε^{−(q−1)} for q ≥ 2 (docs/theory.md §5.3, §6.12);
+* ``coefficient``     — a, the coefficient of that lowest-order term (σ(z) = a z^q + … for pointwise units);
+* ``expression``      — σ(z) for pointwise units (a SymPy expression in the real symbol z), else None.
 
 The properties are declarations; :mod:`theory.properties` proves them symbolically for each builder.
 """
@@ -17,6 +21,8 @@ The properties are declarations; :mod:`theory.properties` proves them symbolical
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class Phi:
     zero_unit: bool = False
     even: bool = False
     unit_specific: bool = False
+    order: int | None = None
+    coefficient: Any = None
+    expression: Any = dataclass_field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if (self.degree is None) != (self.field is None):

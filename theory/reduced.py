@@ -22,7 +22,7 @@ equation, which is stored next to it as ``expected`` with ``matches`` = (differe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,3 +253,25 @@ def attention_reduced(*, m: int = 0, dim: int = 2, timeout: float | None = DEFAU
              "L_ICL = 2L, so the equation is the same with t = t_ICL / tau",)
     return ReducedDynamics(red.name, red.ansatz, red.variables, red.equations, red.verdict, derived, exp, matches,
                            notes)
+
+
+# Reduced models registered against a family and population form (docs/theory.md §6); :func:`reduced_models` falls
+# back on φ's properties: the Saxe mode for nets linear in u, the toy blow-up for units of order q >= 2.
+REDUCED_MODELS: tuple[tuple[str, str | None, Callable[[], list[ReducedDynamics]]], ...] = (
+    ("fc", "quadratic", lambda: [quadratic_one_unit(), toy_solution()]),
+    ("attn-s", "icl", lambda: [attention_reduced(m=0), attention_reduced(m=1)]),
+)
+
+
+def reduced_models(spec) -> list[ReducedDynamics]:
+    """The reduced dynamics that describe ``spec``'s plateaus (registered, else from φ's properties)."""
+    family = spec.family.name if spec.family is not None else None
+    for fam, population, models in REDUCED_MODELS:
+        if family == fam and spec.population == population:
+            return models()
+    phi = spec.phi
+    if phi.linear_in_u and not phi.unit_specific:
+        return [saxe_mode()]
+    if phi.order is not None and phi.order >= 2:
+        return [toy_solution()]
+    return []

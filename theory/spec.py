@@ -82,6 +82,9 @@ class NetworkSpec:
 
     ``output(inputs)`` returns f as a column matrix of length ``output_dim``.  ``inputs`` is a column matrix x
     (``input_kind == "vector"``) or a pair (β, x_q) of column matrices (``input_kind == "icl"``, attention).
+    ``family`` is the :class:`~theory.architectures.Family` it was built from, ``population`` its population form
+    (docs/theory.md §1.3: "linear", "quadratic", "icl" or None), ``unit`` the analysed user unit
+    (:class:`~theory.activation.UnitFunction`) when it was built from an expression.
     """
 
     name: str
@@ -95,6 +98,34 @@ class NetworkSpec:
     formula: str
     g_in: str
     _output: Callable[[Any], sp.Matrix] = field(repr=False)
+    family: Any = field(default=None, repr=False)
+    population: str | None = None
+    bias: bool = False
+    unit: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The name a user reads: the registration, or ``fc[sigma=sin(z)]`` for a user's unit."""
+        if self.unit is None:
+            return self.name
+        return f"{self.name}[sigma={self.unit.text}{', bias' if self.bias else ''}]"
+
+    def resized(self, **sizes: int) -> NetworkSpec:
+        """The same architecture (registration, or family and unit) with some sizes changed."""
+        from .architectures import build  # the builders import this module
+
+        merged = {**self.sizes, **sizes}
+        if self.unit is None:
+            return build(self.name, **merged)
+        return build(self.name, activation=self.unit.expr, bias=self.bias, **merged)
+
+    @property
+    def total_degree(self) -> int | None:
+        """Lowest total degree of f in θ at θ = 0 (v · φ ~ u^q, times the chain's extra layers), or None when φ's
+        order is not known: the gradient at scale ε is O(ε^(total_degree − 1)) (docs/theory.md §5)."""
+        if self.phi.order is None:
+            return None
+        return 1 + self.phi.order + (self.family.extra_order if self.family is not None else 0)
 
     @property
     def params(self) -> tuple[sp.Symbol, ...]:
@@ -118,6 +149,23 @@ class NetworkSpec:
     def output(self, inputs: Any) -> sp.Matrix:
         """f(inputs) as a ``(output_dim, 1)`` matrix, polynomial in θ except for ReLU/tanh φ."""
         return self._output(inputs)
+
+    def unit_groups(self, i: int) -> list[tuple[sp.Symbol, ...]]:
+        """u_i split by the blocks the family composes it of (``family.u_groups``): one group for most families, the
+        key and the query of a separate-attention head (f is 1-homogeneous in each; docs/theory.md §4.5)."""
+        names = self.family.u_groups if self.family is not None else ()
+        groups = []
+        for name in names:
+            block = self.block(name)
+            n = len(block.symbols) // self.width
+            groups.append(block.symbols[i * n:(i + 1) * n])
+        return groups if len(groups) > 1 else [self.units[i].u]
+
+    def chain_matrices(self) -> list[sp.Matrix]:
+        """The layers M_1, …, M_L of a deep linear chain f = M_L ⋯ M_1 x (``family.chain``), input side first.  The
+        read-out block V is stored unit-major (row i = v_i), so its layer is Vᵀ."""
+        names = self.family.chain if self.family is not None else ()
+        return [self.block(n).matrix().T if n == "V" else self.block(n).matrix() for n in names]
 
     def unit_slices(self) -> list[tuple[list[int], list[int]]]:
         """Positions in θ of (v_i, u_i) for each unit, for building constructions and invariant sets."""

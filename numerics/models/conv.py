@@ -1,16 +1,15 @@
 """1-D convolutional nets with a dense read-out (spec §1.4 rows 2 and 4).
 
 Patches are x[p:p+K], p = 0..L-1, L = d_in - K + 1 (stride 1, valid padding). Blocks: V (B, H, L), U (B, H, K).
-f(x) = Σ_i Σ_p V[i, p] σ(U[i]·x[p:p+K]) with σ = identity (linear conv) or relu (ReLU conv).
+f(x) = Σ_i Σ_p V[i, p] σ(U[i]·x[p:p+K]) for any unit σ (an :class:`~numerics.activation.Activation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-
-from .pointwise import ACTIVATIONS
 
 
 def patch_index(d_in: int, kernel: int) -> np.ndarray:
@@ -20,11 +19,11 @@ def patch_index(d_in: int, kernel: int) -> np.ndarray:
 
 
 def conv_forward_pullback(
-    V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: str
+    V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: Any
 ) -> tuple[np.ndarray, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
     """f[b, μ] = Σ_{i,p} V[i,p] σ(z_μip), z_μip = U[i]·x_μ[p:p+K] (shape (B, P, 1)), and its pull-back
     dF ↦ (dV, dU): dV[i,p] = Σ_μ dF_μ σ(z_μip), dU[i] = Σ_{μ,p} dF_μ V[i,p] σ'(z_μip) x_μ[p:p+K]."""
-    sigma, sigma_prime = ACTIVATIONS[activation]
+    sigma, sigma_prime = activation.sigma, activation.prime
     B, H, K = U.shape
     Xp = X[:, patch_index(X.shape[1], K)]
     P, L, _ = Xp.shape
@@ -45,13 +44,13 @@ def conv_forward_pullback(
     return F, pullback
 
 
-def conv_forward(V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: str) -> np.ndarray:
+def conv_forward(V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: Any) -> np.ndarray:
     """f[b, μ] = Σ_{i,p} V[i,p] σ(U[i]·x_μ[p:p+K]): shape (B, P, 1)."""
     return conv_forward_pullback(V, U, X, activation)[0]
 
 
 def conv_vjp(
-    V: np.ndarray, U: np.ndarray, X: np.ndarray, dF: np.ndarray, activation: str
+    V: np.ndarray, U: np.ndarray, X: np.ndarray, dF: np.ndarray, activation: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """(∂/∂V, ∂/∂U) of Σ dF·f (see :func:`conv_forward_pullback`)."""
     return conv_forward_pullback(V, U, X, activation)[1](dF)

@@ -1,4 +1,7 @@
-"""Fully connected two-layer nets f(x) = Σ_i v_i σ(u_i·x [+ b_i]) (spec §1.4 rows 1, 3, 5, 8, 9, 10).
+"""Fully connected two-layer nets f(x) = Σ_i v_i σ(u_i·x [+ b_i]) for any unit σ (spec §1.4 rows 1, 3, 5, 8–10).
+
+The unit is an :class:`~numerics.activation.Activation`: ``sigma(z)`` and ``prime(z, a)`` with a = σ(z) (so
+tanh′ = 1 − a² needs no second tanh); ``prime`` is None for the identity, whose multiplication by 1 is skipped.
 
 Blocks: V (B, H, d_out), U (B, H, d_in) or (B, H, d_in + 1) when the last column of U is the bias b_i.
 """
@@ -6,45 +9,11 @@ Blocks: V (B, H, d_out), U (B, H, d_in) or (B, H, d_in + 1) when the last column
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 Array = np.ndarray
-# (σ, σ'): σ'(z, a) gets a = σ(z) too, so tanh' = 1 − a² needs no second tanh; σ' is None for the identity,
-# whose derivative multiplies by 1 and is skipped.
-Activation = tuple[Callable[[Array], Array], Callable[[Array, Array], Array] | None]
-
-
-def _relu(z: Array) -> Array:
-    return np.maximum(z, 0.0)
-
-
-def _relu_prime(z: Array, a: Array) -> Array:
-    # The project's subgradient convention relu'(0) = 0, i.e. 1[z > 0]; a bool mask multiplies as 0/1.
-    return z > 0.0
-
-
-def _xtanh(z: Array) -> Array:
-    return z * np.tanh(z)
-
-
-def _xtanh_prime(z: Array, a: Array) -> Array:
-    t = np.tanh(z)
-    return t + z * (1.0 - t * t)
-
-
-def _tanh_prime(z: Array, a: Array) -> Array:
-    return 1.0 - a * a
-
-
-ACTIVATIONS: dict[str, Activation] = {
-    "identity": (lambda z: z, None),
-    "relu": (_relu, _relu_prime),
-    "square": (np.square, lambda z, a: 2.0 * z),
-    "cube": (lambda z: z * z * z, lambda z, a: 3.0 * z * z),
-    "tanh": (np.tanh, _tanh_prime),
-    "xtanh": (_xtanh, _xtanh_prime),
-}
 
 
 def augment(X: Array, bias: bool) -> Array:
@@ -63,11 +32,11 @@ def scale_by_readout(dF: Array, V: Array) -> Array:
 
 
 def fc_forward_pullback(
-    V: Array, U: Array, X: Array, activation: str, bias: bool
+    V: Array, U: Array, X: Array, activation: Any, bias: bool
 ) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:
     """f[b, μ] = Σ_i v_i σ(u_i·x̃_μ) (shape (B, P, d_out)) and its pull-back dF ↦ (dV, dU), reusing the
     pre-activations: dv_i = Σ_μ σ(z_μi) dF_μ, du_i = Σ_μ (dF_μ·v_i) σ'(z_μi) x̃_μ, with x̃ = [x; 1] if bias."""
-    sigma, sigma_prime = ACTIVATIONS[activation]
+    sigma, sigma_prime = activation.sigma, activation.prime
     Xa = augment(X, bias)
     z = np.matmul(Xa, U.transpose(0, 2, 1))
     a = sigma(z)
@@ -83,11 +52,11 @@ def fc_forward_pullback(
     return F, pullback
 
 
-def fc_forward(V: Array, U: Array, X: Array, activation: str, bias: bool) -> Array:
+def fc_forward(V: Array, U: Array, X: Array, activation: Any, bias: bool) -> Array:
     """f[b, μ] = Σ_i v_i σ(u_i·x_μ [+ b_i]): shape (B, P, d_out)."""
     return fc_forward_pullback(V, U, X, activation, bias)[0]
 
 
-def fc_vjp(V: Array, U: Array, X: Array, dF: Array, activation: str, bias: bool) -> tuple[Array, Array]:
+def fc_vjp(V: Array, U: Array, X: Array, dF: Array, activation: Any, bias: bool) -> tuple[Array, Array]:
     """(∂/∂V, ∂/∂U) of Σ dF·f (see :func:`fc_forward_pullback`)."""
     return fc_forward_pullback(V, U, X, activation, bias)[1](dF)

@@ -171,7 +171,7 @@ def _c1() -> Measurement:
             measured["numeric"][f"{name} ({k})"] = {"grad_narrow": gn_norm, "grad_wide": gw_norm, "map_change": dmap,
                                                     "pass": bool(passed)}
             ok = ok and passed
-        if name == "relu-fc":
+        if narrow.homogeneity_field == "R>=0":  # positive homogeneity only: gamma_u < 0 must break (iii)
             tw = _embed_numeric(narrow, wide, theta, "iii", -0.7, 0.4)
             gw_norm = float(np.linalg.norm(nm.loss_and_grad(wide, task, tw[None])[1]))
             measured["numeric"]["relu-fc (iii) gamma_u=-0.7 (control)"] = gw_norm

@@ -161,7 +161,8 @@ def check_c2() -> Measurement:
 def check_c2_all() -> Measurement:
     measured, ok = {}, True
     for name in theory.ARCHITECTURE_NAMES:
-        spec = theory.build(name, **({"dim": 3} if name == "diagonal-linear" else {"width": 3}))
+        width_key = "width" if "width" in theory.REGISTRY[name].sizes else "dim"  # diagonal nets: one unit per input
+        spec = theory.build(name, **{width_key: 3})
         good, summary = _symbolic_summary(prove_theorem3(spec, timeout=30))
         measured[name] = summary
         ok &= good
@@ -343,9 +344,9 @@ def _c28_run(name: str, t_max: float, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((100, 2))
-    phi = np.tanh if name == "tanh-fc" else (lambda z: z * np.tanh(z))
-    Y = (2 * phi(X[:, 0]) + phi(X[:, 1]))[:, None]
     arch = numerics.build_architecture(name, d_in=2, d_out=1, width=4)
+    phi = arch.activation.sigma
+    Y = (2 * phi(X[:, 0]) + phi(X[:, 1]))[:, None]
     task = numerics.Dataset(X, Y)
 
     def fun(th):

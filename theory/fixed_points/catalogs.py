@@ -27,11 +27,13 @@ by :mod:`theory.fixed_points.enumerate`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
+from ..architectures import FAMILIES, Family
 from ..derive import Derivation, derive
 from ..errors import InputError
 from ..spec import NetworkSpec
@@ -142,8 +144,6 @@ def _theta_from_units(spec: NetworkSpec, assign: dict[int, tuple[Sequence[sp.Exp
 
 
 def _linear(spec: NetworkSpec, task: LinearRegressionTask):
-    if spec.name != "linear-fc":
-        raise InputError(f"linear catalog: implemented for linear-fc (got {spec.name})")
     if task.sigma_xx != sp.eye(task.sigma_xx.rows):
         raise InputError("linear catalog: needs a whitened task (sigma_xx = I); reparametrise U' = Σ^{1/2}U (§2.5)")
     s = _diag_values(task.sigma_yx, "sigma_yx")
@@ -169,8 +169,6 @@ def _linear(spec: NetworkSpec, task: LinearRegressionTask):
 
 
 def _quadratic(spec: NetworkSpec, task: QuadraticGaussianTask):
-    if spec.name != "quadratic" or spec.output_dim != 1:
-        raise InputError(f"quadratic catalog: needs the quadratic net with d_out = 1 (got {spec.name})")
     if task.sigma != sp.eye(task.a.rows):
         raise InputError("quadratic catalog: needs x ~ N(0, I) (sigma = I)")
     a = _diag_values(task.a, "A")
@@ -204,8 +202,6 @@ def _quadratic(spec: NetworkSpec, task: QuadraticGaussianTask):
 
 
 def _icl(spec: NetworkSpec, task: ICLTask):
-    if spec.name != "attn-s":
-        raise InputError(f"ICL catalog: implemented for attn-s (got {spec.name})")
     lam = _diag_values(task.lam, "Lambda")
     _distinct(lam, "eigenvalues of Lambda", positive=True)
     H, D, N = spec.width, len(lam), task.context
@@ -234,8 +230,6 @@ def _icl(spec: NetworkSpec, task: ICLTask):
 
 
 def _diagonal(spec: NetworkSpec, task: LinearRegressionTask):
-    if spec.name != "diagonal-linear":
-        raise InputError(f"diagonal catalog: needs diagonal-linear (got {spec.name})")
     sxx, c = task.sigma_xx, task.sigma_yx.T
     D = spec.width
     base = sp.Rational(1, 2) * task.sigma_yy[0, 0]
@@ -260,19 +254,41 @@ def _diagonal(spec: NetworkSpec, task: LinearRegressionTask):
     return entries, formula
 
 
+@dataclass(frozen=True)
+class CatalogRule:
+    """A closed-form catalog registered against a family, a population form and a task type."""
+
+    kind: str
+    family: Family
+    population: str
+    task: type
+    build: Callable[[NetworkSpec, Any], tuple[list[CatalogEntry], str]]
+    described: str
+
+
+CATALOGS: tuple[CatalogRule, ...] = (
+    CatalogRule("linear", FAMILIES["fc"], "linear", LinearRegressionTask, _linear, "linear FC + linear regression"),
+    CatalogRule("quadratic", FAMILIES["fc"], "quadratic", QuadraticGaussianTask, _quadratic,
+                "quadratic net (d_out = 1) + quadratic Gaussian"),
+    CatalogRule("icl", FAMILIES["attn-s"], "icl", ICLTask, _icl, "attn-s + in-context regression"),
+    CatalogRule("diagonal", FAMILIES["diagonal-linear"], "linear", LinearRegressionTask, _diagonal,
+                "diagonal-linear + linear regression"),
+)
+
+
+def catalog_rule(spec: NetworkSpec, task: Task) -> CatalogRule:
+    """The closed-form catalog registered for ``spec``'s family and population form on ``task``, or InputError
+    naming why none applies."""
+    for rule in CATALOGS:
+        if spec.family is rule.family and spec.population == rule.population and isinstance(task, rule.task):
+            return rule
+    raise InputError(f"no closed-form fixed-point catalog for {spec.label} on {type(task).__name__}; available: "
+                     + ", ".join(r.described for r in CATALOGS))
+
+
 def catalog_kind(spec: NetworkSpec, task: Task) -> str:
-    """Which closed-form catalog applies, or InputError naming why none does."""
-    if spec.name == "linear-fc" and isinstance(task, LinearRegressionTask):
-        return "linear"
-    if spec.name == "quadratic" and isinstance(task, QuadraticGaussianTask):
-        return "quadratic"
-    if spec.name == "attn-s" and isinstance(task, ICLTask):
-        return "icl"
-    if spec.name == "diagonal-linear" and isinstance(task, LinearRegressionTask):
-        return "diagonal"
-    raise InputError(f"no closed-form fixed-point catalog for {spec.name} on {type(task).__name__}; available: "
-                     "linear-fc + linear regression, quadratic + quadratic Gaussian, attn-s + in-context "
-                     "regression, diagonal-linear + linear regression")
+    """Which closed-form catalog applies (:data:`CATALOGS`), or InputError naming why none does."""
+    return catalog_rule(spec, task).kind
 
 
 def is_zero(expr: sp.Expr) -> bool:
@@ -289,9 +305,9 @@ def fixed_point_catalog(spec: NetworkSpec, task: Task, *, certify: bool = True,
 
     ``derivation`` reuses an existing derivation of the same spec and task (it must match; it is not re-checked).
     """
-    kind = catalog_kind(spec, task)
-    entries, formula = {"linear": _linear, "quadratic": _quadratic, "icl": _icl, "diagonal": _diagonal}[kind](
-        spec, task)
+    rule = catalog_rule(spec, task)
+    kind = rule.kind
+    entries, formula = rule.build(spec, task)
     der = None
     if certify:
         der = derivation if derivation is not None else derive(spec, task, timeout=timeout)

@@ -181,16 +181,14 @@ def _orbit_generators(spec: NetworkSpec, theta: np.ndarray) -> np.ndarray:
             gens.append(t)
     elif spec.phi.degree is not None:
         p = spec.phi.degree
-        for unit in units:
-            groups = [unit.u]
-            if spec.name == "attn-s":
-                half = len(unit.u) // 2
-                groups = [unit.u[:half], unit.u[half:]]
-                p = 1
+        for i, unit in enumerate(units):
+            groups = spec.unit_groups(i)
+            # Several groups (attention's K, Q): f is 1-homogeneous in each, so each rescales against v alone.
+            p_group = 1 if len(groups) > 1 else p
             for group in groups:
                 t = np.zeros(n)
                 for sv in unit.v:
-                    t[pos[sv]] = -p * theta[pos[sv]]
+                    t[pos[sv]] = -p_group * theta[pos[sv]]
                 for su in group:
                     t[pos[su]] = theta[pos[su]]
                 gens.append(t)

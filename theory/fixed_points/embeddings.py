@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..applicability import theorem1_constructions
-from ..architectures import build
 from ..derive import derive
 from ..errors import InputError, SymbolicTimeout
 from ..functions import Relu
@@ -87,9 +86,7 @@ def wide_spec(narrow: NetworkSpec) -> NetworkSpec:
     if "width" not in narrow.sizes:
         raise InputError(f"{narrow.name}: has one unit per input coordinate, its width cannot grow (Thm 1 does not "
                          "apply)")
-    sizes = dict(narrow.sizes)
-    sizes["width"] = narrow.width + 1
-    return build(narrow.name, **sizes)
+    return narrow.resized(width=narrow.width + 1)
 
 
 def _non_unit(spec: NetworkSpec) -> list[sp.Symbol]:
