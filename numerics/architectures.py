@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+import guards
+
 from . import activation as units
 from .errors import InputError
 from .families import ATTN_M, ATTN_S, CONV, DEEP_LINEAR, DIAGONAL, FAMILIES, FC, Family, n_params
@@ -343,18 +345,20 @@ def build_architecture(name: str, *, activation: Any = None, bias: bool | None =
     user = {"sigma": sigma, "prime": prime, "second": second}
     if registration is not None:
         if activation is not None or bias is not None or any(v is not None for v in user.values()):
-            raise InputError(f"activation: {name} has its own unit; a unit of your own goes with the families "
-                             f"{', '.join(UNIT_FAMILIES)} (e.g. fc --activation 'tanh(z)')")
+            which, value = ("activation", activation) if activation is not None else ("bias", bias)
+            raise guards.invalid(which, value, f"{name} has its own unit; a unit of your own goes with "
+                                 f"the families {', '.join(UNIT_FAMILIES)} (e.g. fc --activation 'tanh(z)')",
+                                 cls=InputError)
         defaults, act, use_bias = registration.sizes, registration.unit, registration.bias
         props, measure, population = registration.properties, registration.measure, registration.population
         expression = None
     else:
         if activation is None:
-            raise InputError(f"activation (not given): the {name} family needs a unit, an expression in z such as "
-                             "'tanh(z)'")
+            raise guards.invalid("activation", None, f"the {name} family needs a unit, an expression in z such as "
+                                 "'tanh(z)'", cls=InputError)
         use_bias = bool(bias)
         if use_bias and name != "fc":
-            raise InputError(f"bias: only the fc family takes a bias (got bias with {name})")
+            raise guards.invalid("bias", True, f"only the fc family takes a bias (not {name})", cls=InputError)
         act, props, measure = _user_unit(family, activation, use_bias, user)
         defaults, population, expression = dict(family.defaults), None, act.expression or act.name
     unknown = sorted(set(sizes) - set(defaults))

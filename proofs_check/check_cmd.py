@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
+import guards
 from guards import BoundExceeded, Deadline, invalid
 
 from . import report
@@ -28,13 +29,51 @@ def _validate(args) -> None:
         raise invalid("--report", args.report, "contradicts --no-report")
 
 
+UNIT_OPTIONS = ("architecture", "bias", "d_in", "d_out", "width", "kernel", "samples", "teacher_width", "data_seed")
+
+
+def _unit_registry(args):
+    """The registry of claims to run: the workbench's, or the model-generic claims on ``--activation``'s network."""
+    given = [k for k in UNIT_OPTIONS if getattr(args, k, None) not in (None, False)]
+    if args.activation is None:
+        if given:
+            raise invalid("--" + given[0].replace("_", "-"), getattr(args, given[0]), "applies only with --activation")
+        return REGISTRY
+    if args.executor == "dask":
+        raise invalid("--executor", "dask", "the claims of --activation are built for this run; Dask workers only "
+                      "know the workbench's claims (use the local executor)")
+    if args.full:
+        raise invalid("--full", True, "does not apply with --activation (its claims have one profile)")
+    from .claims.unit import UnitNetwork, unit_claims
+
+    family = args.architecture or "fc"
+    sizes = {k: guards.integer("--" + k.replace("_", "-"), getattr(args, k), minimum=1)
+             for k in ("d_in", "d_out", "width", "kernel") if getattr(args, k) is not None}
+    net = UnitNetwork(args.activation, family, bool(args.bias), sizes,
+                      samples=guards.integer("--samples", args.samples if args.samples is not None else 64, minimum=2),
+                      teacher_width=guards.integer("--teacher-width", args.teacher_width if args.teacher_width
+                                                   is not None else 2, minimum=1),
+                      data_seed=guards.integer("--data-seed", args.data_seed if args.data_seed is not None
+                                               else 12345, minimum=0))
+    try:
+        net.architecture()
+        net.spec()
+    except guards.InputError as exc:
+        arg = exc.argument if exc.argument in ("activation", "bias") else None
+        if arg is None:
+            raise invalid("--architecture", family, str(exc)) from None
+        raise invalid("--" + arg, exc.value, exc.rule) from None
+    return unit_claims(net)
+
+
 def run_check(args) -> int:
     from . import claims  # noqa: F401 - registers the workbench's claims
     from .cli import CONVENTION, dumps
 
     _validate(args)
     deadline = Deadline(args.time_budget, "--time-budget")
-    selected = REGISTRY.select(args.only, full=args.full)
+    registry = _unit_registry(args)
+    selected = registry.select(args.only, full=args.full)
     if args.only and not selected:
         raise invalid("--only", " ".join(args.only), "matches no claim (see `s2s check --list`)")
     if args.list:

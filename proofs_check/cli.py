@@ -93,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a new LocalCluster)")
     c.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                    help="wall-clock bound of the run: unfinished claims are reported as skipped, exit 3")
+    u = c.add_argument_group("your own unit", "run the model-generic claims on a network of your unit instead")
+    u.add_argument("--activation", default=None, metavar="EXPR",
+                   help="the unit sigma(z) in SymPy syntax, e.g. 'sin(z)'")
+    u.add_argument("--architecture", choices=["fc", "conv"], default=None, help="family of the network (default fc)")
+    u.add_argument("--bias", action="store_true", default=False, help="fc: add a bias to the pre-activation z")
+    for name in ("d_in", "d_out", "width", "kernel"):
+        u.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None)
+    u.add_argument("--samples", type=int, default=None, help="teacher dataset: samples P (default 64)")
+    u.add_argument("--teacher-width", type=int, default=None, help="teacher dataset: teacher units (default 2)")
+    u.add_argument("--data-seed", type=int, default=None, help="teacher dataset: seed (default 12345)")
     return p
 
 

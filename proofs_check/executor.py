@@ -37,11 +37,16 @@ EXECUTORS = ("local", "dask")
 CONNECT_TIMEOUT = 10.0
 
 
+# Claims handed to run_claims that live outside REGISTRY (e.g. those built for a user's unit): forked local workers
+# inherit this table, so they can run them by id too.
+_SUBMITTED: dict[str, Claim] = {}
+
+
 def _run_by_id(claim_id: str, figure_dir: str | None) -> ClaimResult:
     from . import claims  # noqa: F401 - registers the workbench's claims in a fresh worker
 
     try:
-        claim = REGISTRY[claim_id]
+        claim = _SUBMITTED.get(claim_id) or REGISTRY[claim_id]
     except KeyError:
         return ClaimResult(claim_id, "", "", "error", {}, "", "", 0.0,
                            f"claim {claim_id!r} is not registered on this worker (register it in an importable "
@@ -63,7 +68,7 @@ def default_jobs() -> int:
 
 
 def _placeholder(cid: str, status: str, details: str) -> ClaimResult:
-    c = REGISTRY._claims.get(cid)
+    c = _SUBMITTED.get(cid) or REGISTRY._claims.get(cid)
     return ClaimResult(cid, c.statement if c else "", c.source if c else "", status, {},
                        c.tolerance if c else "", c.justification if c else "", 0.0, details)
 
@@ -89,6 +94,7 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
         raise invalid("jobs", jobs, "must be an integer >= 1")
     deadline = deadline or Deadline(None)
     ids = [c.id for c in claims]
+    _SUBMITTED.update({c.id: c for c in claims if REGISTRY._claims.get(c.id) is not c})
     results: dict[str, ClaimResult] = {}
 
     def done(r: ClaimResult) -> None:

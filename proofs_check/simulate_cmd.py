@@ -143,7 +143,7 @@ def _member_report(problem: Problem, args, fun, res, b: int, status: str, t_max:
     arch, task = problem.arch, problem.task
     m = res[b]
     out: dict[str, Any] = {
-        "architecture": arch.name, "sizes": dict(arch.sizes), "task": problem.description,
+        "architecture": arch.label, "sizes": dict(arch.sizes), "task": problem.description,
         "convention": _convention(), "seed": problem.seeds[b], "init_scale": problem.init_scale,
         "method": "gradient_flow" if res.kind == "gradient_flow" else "gradient_descent",
         "integrator": m.method, "lr": args.lr if args.method == "gd" else None, "t_max": t_max,
@@ -218,7 +218,7 @@ def check_png_target(path: str) -> None:
 
 def _skipped_report(problem: Problem, args, res, b: int, status: str, t_max: float, why: str) -> dict[str, Any]:
     m = res[b]
-    return {"architecture": problem.arch.name, "seed": problem.seeds[b], "init_scale": problem.init_scale,
+    return {"architecture": problem.arch.label, "seed": problem.seeds[b], "init_scale": problem.init_scale,
             "integrator": m.method, "t_max": t_max, "status": status, "message": m.message,
             "status_time": m.status_time, "status_loss": m.status_loss, "t_final": m.t_final,
             "final_loss": m.loss_final, "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted,

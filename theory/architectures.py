@@ -25,6 +25,8 @@ from typing import Any
 
 import sympy as sp
 
+import guards
+
 from .errors import InputError
 from .functions import Relu
 from .phi import Phi
@@ -314,15 +316,17 @@ def build(name: str, *, activation: Any = None, bias: bool | None = None, timeou
                          f"{', '.join((*ARCHITECTURE_NAMES, *UNIT_FAMILIES))}")
     if registration is not None:
         if activation is not None or bias is not None:
-            raise InputError(f"activation: {name} has its own unit; a unit of your own goes with the families "
-                             f"{', '.join(UNIT_FAMILIES)} (e.g. fc --activation 'tanh(z)')")
+            which, value = ("activation", activation) if activation is not None else ("bias", bias)
+            raise guards.invalid(which, value, f"{name} has its own unit; a unit of your own goes with "
+                                 f"the families {', '.join(UNIT_FAMILIES)} (e.g. fc --activation 'tanh(z)')",
+                                 cls=InputError)
         unit, defaults = registration.unit, registration.sizes
     else:
         if activation is None:
-            raise InputError(f"activation (not given): the {name} family needs a unit, an expression in z such as "
-                             "'tanh(z)'")
+            raise guards.invalid("activation", None, f"the {name} family needs a unit, an expression in z such as "
+                                 "'tanh(z)'", cls=InputError)
         if bias and name != "fc":
-            raise InputError(f"bias: only the fc family takes a bias (got bias with {name})")
+            raise guards.invalid("bias", True, f"only the fc family takes a bias (not {name})", cls=InputError)
         unit, defaults = _user_unit(name, activation, bool(bias), timeout), dict(family.defaults)
     unknown = set(sizes) - set(defaults)
     if unknown:
