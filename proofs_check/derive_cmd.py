@@ -181,7 +181,13 @@ def run_derive(args) -> int:
             kind = task_kind(spec, args)
             _check_options(spec, kind, args)
             task, task_text = _task_for(spec, args)
-            if args.fixed_points:
+            if args.fixed_points and spec.unit is not None and not spec.unit.polynomial:
+                raise guards.invalid("--activation", args.activation, "is not a polynomial, so the loss is not "
+                                     "polynomial and the exact fixed-point methods (closed-form catalogs, Groebner "
+                                     "enumeration) do not apply; what remains: numeric fixed points "
+                                     "(numerics.refine_fixed_point), the Theorem 1 embeddings and the claims of "
+                                     "`s2s check --activation`")
+            if args.fixed_points and spec.unit is None:
                 try:
                     catalog_kind(spec, task)
                 except theory.InputError as exc:
@@ -195,7 +201,12 @@ def run_derive(args) -> int:
                                      f"{spec.phi.name}), so its population loss has no closed form; use --task "
                                      "dataset") from None
             _render(spec, task, task_text, der, args, sections)
-            if args.fixed_points:
+            if args.fixed_points and spec.unit is not None:
+                from .fixed_points_report import enumeration_report
+
+                samples = args.samples if args.samples is not None else 2
+                sections.append("\n## fixed points\n" + enumeration_report(spec, samples, timeout=None))
+            elif args.fixed_points:
                 from .fixed_points_report import fixed_points_report
 
                 sections.append("\n## fixed points\n" + fixed_points_report(spec, task, latex=args.latex))

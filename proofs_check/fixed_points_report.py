@@ -70,3 +70,24 @@ def fixed_points_report(spec: theory.NetworkSpec, task: object, latex: bool = Fa
     for key, reason in refused:
         lines.append(f"  ({key}) refused: {reason}")
     return "\n".join(lines)
+
+
+def enumeration_report(spec: theory.NetworkSpec, samples: int, timeout: float | None) -> str:
+    """All fixed points of a polynomial user unit's tiny net by Groebner enumeration (docs/theory.md §2.8) on a
+    rational dataset: x_m with entries in {-2, ..., 2} and y_m in {-2, ..., 2} from a fixed seed (printed), since
+    no closed-form catalog is registered for a user's unit."""
+    import numpy as np
+
+    from theory.fixed_points.enumerate import enumerate_fixed_points
+
+    rng = np.random.default_rng(0)
+    x = sp.Matrix(rng.integers(-2, 3, size=(samples, spec.input_dim)).tolist())
+    y = sp.Matrix(rng.integers(-2, 3, size=(samples, spec.output_dim)).tolist())
+    e = enumerate_fixed_points(spec, theory.Dataset(x, y), timeout=timeout)
+    lines = [f"## fixed points of {spec.label} {dict(spec.sizes)} (Groebner enumeration, docs/theory.md §2.8)",
+             f"data: x = {x.tolist()}, y = {y.tolist()} (rational, seed 0)", e.summary()]
+    if e.real_points is not None:
+        for k, row in enumerate(e.real_points):
+            pairs = ", ".join(f"{p}={v:.6g}" for p, v in zip(e.variables, row, strict=False))
+            lines.append(f"  real solution {k + 1}: {pairs}")
+    return "\n".join(lines)
