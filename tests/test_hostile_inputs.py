@@ -145,6 +145,22 @@ CLI_CASES = [
     (["check", "--time-budget", "0"], 2, "--time-budget"),
     (["check", "--report", "r", "--no-report"], 2, "--report"),
     (["check", "--only", "fig*", "--jobs", "2", "--time-budget", "2", "--report", "new-report"], 3, "--time-budget"),
+    # ---- a user's unit (--activation), on every command
+    *[([cmd, *pre, "--activation", expr, *post], 2, "--activation")
+      for cmd, pre, post in (("derive", ["fc"], []), ("simulate", ["fc"], []), ("predict", ["fc"], []),
+                             ("check", [], ["--no-report"]))
+      for expr in ("log(z)", "x + z", "abs(z)", "1/z", "sqrt(z)", "", "z <", "__import__('os')", "z.real",
+                   "I*z", "7", "foo(z)", "exp(-1/z**2)")],
+    (["simulate", "tanh-fc", "--activation", "z"], 2, "--activation"),
+    (["simulate", "fc"], 2, "--activation"),
+    (["derive", "fc"], 2, "--activation"),
+    (["simulate", "conv", "--activation", "z", "--bias"], 2, "--bias"),
+    (["check", "--activation", "sin(z)", "--bias", "--architecture", "conv", "--no-report"], 2, "--bias"),
+    (["check", "--width", "3", "--no-report"], 2, "--width"),
+    (["check", "--activation", "sin(z)", "--executor", "dask", "--no-report"], 2, "--executor"),
+    (["derive", "fc", "--activation", "sin(z)", "--fixed-points"], 2, "--activation"),
+    (["derive", "fc", "--activation", "z + z**2", "--width", "4", "--d-in", "4", "--fixed-points", "--timeout",
+      "3"], 3, "--timeout"),
     # ---- the command itself
     ([], 2, "command"),
     (["bogus"], 2, "bogus"),
