@@ -307,8 +307,13 @@ def _vjp(
 
 def _user_unit(family: Family, activation: Any, bias: bool, user: Mapping[str, Any]) -> tuple[
         units.Activation, UnitProperties, str]:
-    act = activation if isinstance(activation, units.Activation) else units.compile_activation(
-        activation, argument="activation", **{k: v for k, v in user.items() if v is not None})
+    try:
+        act = activation if isinstance(activation, units.Activation) else units.compile_activation(
+            activation, argument="activation", **{k: v for k, v in user.items() if v is not None})
+    except guards.InputError as exc:  # the shared parser's refusal, in this package's error class
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(str(exc), argument=exc.argument, value=exc.value, rule=exc.rule) from None
     m = units.measure_unit(act)
     props = UnitProperties(linear_in_u=m.degree == 1, degree=m.degree, field="R" if m.degree else None,
                            zero_unit=m.value_at_zero == 0.0, even=m.parity == "even", order=m.order,

@@ -103,6 +103,8 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
     predictor = predictor_for(arch, task)
     if predictor is None:
         _reduced(problem, pred, t_max)
+        if arch.expression is not None:
+            _taylor_first_drop(problem, pred)
     else:
         predictor(problem, pred)
     return pred
@@ -195,6 +197,53 @@ def _reduced_runs(problem: Problem, pred: Prediction, t_max: float | None) -> li
     # --compare simulates to where the reduced curves end (t_max, or earlier once the fit is complete)
     pred.extra["reduced_horizon"] = max((r.t_end for r in runs), default=horizon)
     return runs
+
+
+# ------------------------------------------------------------------------------------------------ user units
+def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
+    """A user's unit: the first drop time from the closed-form escape law of its Taylor order (docs/theory.md §6.12),
+    with q and a proved from the expression; the later drops and every level stay the reduced dynamics'."""
+    from theory import analyse_activation
+    from theory.closed_forms import taylor_escape
+
+    arch, task = problem.arch, problem.task
+    unit = analyse_activation(arch.expression, argument="--activation")
+    if not unit.zero_unit:
+        pred.notes.append(f"sigma(0) = {unit.value_at_zero} != 0: u = 0 is not a zero unit, so the escape law of "
+                          "the Taylor order (docs/theory.md §6.12) does not apply; every drop is from the reduced "
+                          "dynamics.")
+        return
+    if not isinstance(task, numerics.Dataset):
+        pred.notes.append("the escape law of the Taylor order is evaluated on samples; this task has none")
+        return
+    q, a = unit.order, float(unit.coefficient)
+    act = arch.activation
+    sigma_prime = ((lambda z: np.ones_like(z)) if act.prime is None
+                   else (lambda z: np.asarray(act.prime(z, act.sigma(z)), dtype=float)))
+    X = np.concatenate([task.x, np.ones((task.x.shape[0], 1))], axis=1) if arch.bias else task.x
+    _add(pred, taylor_escape.ESCAPE_LINEAR_ORDER if q == 1 else taylor_escape.ESCAPE_POWER_LAW)
+    pred.notes.append(f"first drop: CLOSED FORM, the escape law of the Taylor order q = {q}, a = {unit.coefficient} "
+                      "(docs/theory.md §6.12, " + ("t* = ln(1/eps)/(a s_1) + b, b from the aligned-mode reduced model"
+                                                   if q == 1 else "t* = tau/(a eps^(q-1))") + "); later drops and the "
+                      "levels: the reduced dynamics (semi-analytic), as labelled per drop.")
+    escapes = []
+    for b in range(len(problem.seeds)):
+        blocks = arch.unpack(problem.theta0[b:b + 1])
+        law = taylor_escape.first_escape(q, a, act.sigma, sigma_prime, blocks["V"][0], blocks["U"][0], X, task.y,
+                                         problem.init_scale)
+        escapes.append({"t_escape": law.t_escape, "q": q, "a": a, "rate": law.rate, "slope": law.slope,
+                        "intercept": law.intercept, "tau": law.tau, "unit": law.unit})
+        if not np.isfinite(law.t_escape):
+            _flag(pred, f"seed {problem.seeds[b]}: the escape law predicts no escape (every unit's blow-up time is "
+                        "infinite); the first drop is left to the reduced dynamics.")
+            continue
+        if pred.drop_times[b]:
+            pred.drop_times[b][0] = law.t_escape
+            pred.kinds[b][0] = "closed-form"
+        else:
+            _flag(pred, f"seed {problem.seeds[b]}: the reduced dynamics show no drop; the escape law's time "
+                        f"{law.t_escape:.6g} has no level to go with it.")
+    pred.extra["taylor_escape"] = escapes
 
 
 # ------------------------------------------------------------------------------------------------ helpers

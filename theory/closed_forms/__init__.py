@@ -3,13 +3,25 @@ its assumptions and a ``symbolic_checks()`` that re-verifies its derivation (ODE
 
 Modules: :mod:`.saxe` (§0.7, §6.1), :mod:`.riccati` (§6.2), :mod:`.linear_modes` (§6.3–§6.6), :mod:`.theorem4`
 (§5.1), :mod:`.unit_escape` (§6.7, Eqs. 15–16), :mod:`.quadratic_levels` (§2.6, §6.5), :mod:`.attention` (§6.8),
-:mod:`.diagonal` (§6.10), :mod:`.deep_chain` (§6.9).
+:mod:`.diagonal` (§6.10), :mod:`.deep_chain` (§6.9), :mod:`.taylor_escape` (§6.12).
 """
 
-from . import attention, deep_chain, diagonal, linear_modes, quadratic_levels, riccati, saxe, theorem4, unit_escape
+from . import (
+    attention,
+    deep_chain,
+    diagonal,
+    linear_modes,
+    quadratic_levels,
+    riccati,
+    saxe,
+    taylor_escape,
+    theorem4,
+    unit_escape,
+)
 from ._common import ClosedForm
 
-MODULES = (saxe, riccati, linear_modes, theorem4, unit_escape, quadratic_levels, attention, diagonal, deep_chain)
+MODULES = (saxe, riccati, linear_modes, theorem4, unit_escape, quadratic_levels, attention, diagonal, deep_chain,
+           taylor_escape)
 
 
 def symbolic_checks() -> dict[str, dict[str, bool]]:
@@ -18,4 +30,4 @@ def symbolic_checks() -> dict[str, dict[str, bool]]:
 
 
 __all__ = ["ClosedForm", "MODULES", "attention", "deep_chain", "diagonal", "linear_modes", "quadratic_levels",
-           "riccati", "saxe", "symbolic_checks", "theorem4", "unit_escape"]
+           "riccati", "saxe", "symbolic_checks", "taylor_escape", "theorem4", "unit_escape"]

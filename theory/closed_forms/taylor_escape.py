@@ -11,6 +11,11 @@ the residual still ≈ y (f(θ_0) = O(ε^{q+1})), every unit follows the frozen-
 * q ≥ 2: homogeneous of degree q; (v, u, t) → (εv, εu, ε^{−(q−1)} t/a) maps normalised solutions (a = 1) to
   solutions, so unit i blows up at t*_i = τ_i/(|a| ε^{q−1}), τ_i the blow-up time of the normalised ODE from θ̂_i.
 
+Accuracy (docs/theory.md §6.12): q ≥ 2, relative O(ε^{q−1}) (times ln(1/ε) when the next Taylor term has relative
+order q − 1); q = 1, O(ε² ln(1/ε)) when the aligned subspace is invariant under the full flow. Otherwise the q = 1
+slope is still exact but b carries an O(1) error: the reduced model settles at the best fit inside the aligned
+subspace, which need not be a plateau of the full network (σ = sin, generic data: 0.151 at every ε).
+
 >>> round(blowup_time(lambda z: z**3, [0.5], 3), 10)      # toy v̇ = v³: v_0^{−2}/2
 2.0
 >>> import numpy as np
@@ -51,9 +56,9 @@ ASSUMPTIONS_LINEAR = ASSUMPTIONS_COMMON + (
     "is invariant)",
 )
 ASSUMPTIONS_POWER = ASSUMPTIONS_COMMON + (
-    "q >= 2: first drop = first blow-up min_i t*_i; the O(1) blow-up-to-midpoint offset is neglected "
-    "(relative error O(eps^{q-1}), times ln(1/eps) when the next Taylor term is z^{2q-1} or its relative "
-    "order m < q - 1 gives O(eps^m))",
+    "q >= 2: first drop = first blow-up min_i t*_i; the O(1) blow-up-to-midpoint offset is neglected: relative "
+    "error O(eps^{q-1}), times ln(1/eps) if the next Taylor term has relative order m = q - 1 (e.g. z^{2q-1}), "
+    "O(eps^m) if m < q - 1",
     "q >= 2: a unit whose normalised ODE never blows up gets t* = inf",
 )
 
@@ -255,9 +260,12 @@ def blowup_time(field: Callable[[np.ndarray], np.ndarray], x0, q: int, *, rtol: 
         g = float(n @ np.asarray(field(n), dtype=np.float64).reshape(-1))
         return math.exp(-p * y[D]) / (p * g) if g > 0 else math.inf
 
-    def done(_s, y):  # > 0 once the remaining time is below tail_tol · t
-        tl = tail(y)
-        return 1.0 if tl <= tail_tol * max(y[D + 1], 1e-300) else -1.0
+    def done(_s, y):  # ln(tail_tol · t) − ln(tail bound): crosses 0 upwards once the remaining time is negligible
+        n = y[:D] / np.linalg.norm(y[:D])
+        g = float(n @ np.asarray(field(n), dtype=np.float64).reshape(-1))
+        if g <= 0:
+            return -1e3
+        return math.log(tail_tol * max(y[D + 1], 1e-300)) + p * y[D] + math.log(p * g)
 
     done.terminal = True
     done.direction = 1.0
@@ -268,8 +276,13 @@ def blowup_time(field: Callable[[np.ndarray], np.ndarray], x0, q: int, *, rtol: 
 
     shrunk.terminal = True
     shrunk.direction = -1.0
-    F0 = np.asarray(field(x0 / r0), dtype=np.float64).reshape(-1)
-    scale = 1.0 / max(float(np.linalg.norm(F0)), 1e-300)  # s-time unit
+    # Size of the field on the unit sphere (at the start, the axes and a few fixed directions): sets the s-time unit
+    # and the "direction has settled" threshold.
+    probes = np.vstack([x0 / r0, np.eye(D), np.random.default_rng(0).standard_normal((4, D))])
+    f_ref = max(float(np.linalg.norm(np.asarray(field(w / np.linalg.norm(w)), dtype=np.float64))) for w in probes)
+    if f_ref == 0.0:
+        return math.inf
+    scale = 1.0 / f_ref  # s-time unit
     y = np.concatenate([x0 / r0, [rho0, 0.0]])
     for _ in range(max_chunks):
         sol = solve_ivp(rhs, (0.0, 50.0 * scale), y, method="DOP853", rtol=rtol, atol=1e-14,
@@ -282,9 +295,8 @@ def blowup_time(field: Callable[[np.ndarray], np.ndarray], x0, q: int, *, rtol: 
         if sol.t_events[1].size:
             return math.inf
         d = rhs(0.0, y)
-        F = np.asarray(field(y[:D] / np.linalg.norm(y[:D])), dtype=np.float64)
-        if d[D] <= 0 and np.linalg.norm(d[:D]) <= 1e-10 * max(float(np.linalg.norm(F)), 1e-300):
-            return math.inf  # direction settled where ρ' ≤ 0: the state never grows
+        if d[D] <= 0 and np.linalg.norm(d[:D]) <= 1e-10 * f_ref:
+            return math.inf  # direction settled where ρ' ≤ 0 (Φ cannot rise any more): the state never grows
         y[:D] /= np.linalg.norm(y[:D])
     warnings.warn("blowup_time: no blow-up within the integration cap; returning inf", RuntimeWarning, stacklevel=2)
     return math.inf
@@ -293,7 +305,18 @@ def blowup_time(field: Callable[[np.ndarray], np.ndarray], x0, q: int, *, rtol: 
 def unit_field(q: int, X: np.ndarray, Y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The normalised (a = 1) frozen-residual unit field θ = (v, u) ↦ (E[y (u·x̃)^q], q E[(v·y)(u·x̃)^{q−1} x̃]).
 
-    It is ∇Φ with Φ(v, u) = E[(v·y)(u·x̃)^q] (docs/theory.md §6.12), homogeneous of degree q.
+    Parameters
+    ----------
+    q : int
+        Taylor order.
+    X, Y : arrays (P, d_in'), (P, d_out)
+        The task as samples (X with its bias column, if any).
+
+    Returns
+    -------
+    callable
+        θ (d_out + d_in',) ↦ θ̇; it is ∇Φ with Φ(v, u) = E[(v·y)(u·x̃)^q] (docs/theory.md §6.12), homogeneous of
+        degree q.
     """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
@@ -312,7 +335,28 @@ def unit_field(q: int, X: np.ndarray, Y: np.ndarray) -> Callable[[np.ndarray], n
 def unit_tau(q: int, v_hat, u_hat, X, Y, **kwargs) -> float:
     """Blow-up time τ of the normalised unit ODE (a = 1) from (v̂, û); inf if it never blows up.
 
-    For coefficient a and scale ε the unit blows up at τ/(|a| ε^{q−1}) (with v̂ → sign(a) v̂ when a < 0).
+    Parameters
+    ----------
+    q : int
+        Taylor order, q ≥ 2.
+    v_hat, u_hat : arrays (d_out,), (d_in')
+        The unit's normalised initial weights θ̂_i = θ_i(0)/ε.
+    X, Y : arrays (P, d_in'), (P, d_out)
+        The task as samples.
+    **kwargs
+        Passed to :func:`blowup_time`.
+
+    Returns
+    -------
+    float
+        τ; with coefficient a and scale ε the unit blows up at τ/(|a| ε^{q−1}) (docs/theory.md §6.12), after
+        v̂ → sign(a) v̂ when a < 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(unit_tau(3, [0.5], [np.sqrt(3) * 0.5], [[1.0]], [[1.0]]), 10)   # balanced: v̇ = 3^{3/2} v³
+    0.3849001795
     """
     X, Y = _check_data(X, Y)
     theta = np.concatenate([np.asarray(v_hat, float).reshape(-1), np.asarray(u_hat, float).reshape(-1)])
@@ -326,8 +370,7 @@ def unit_tau(q: int, v_hat, u_hat, X, Y, **kwargs) -> float:
 class _LinearLaw:
     rate: float
     intercept: float
-    e_v: np.ndarray
-    e_u: np.ndarray
+    levels: tuple[float, float]
 
 
 def _first_drop(t: np.ndarray, L: np.ndarray, rate: np.ndarray) -> tuple[float, float, int] | None:
@@ -351,27 +394,33 @@ def _first_drop(t: np.ndarray, L: np.ndarray, rate: np.ndarray) -> tuple[float, 
 
 
 def _reduced_model(sigma, sigma_prime, z: np.ndarray, yv: np.ndarray, const: float):
-    """Loss ℓ(ν, μ) and gradient flow of the aligned-mode model f = e_v Σ_i ν_i σ(μ_i z), z = e_u·x̃, yv = e_v·y."""
+    """Loss ℓ(ν, μ), its rate |dℓ/dt| = ‖∇ℓ‖² and the gradient flow of the aligned-mode model
+    f = e_v Σ_i ν_i σ(μ_i z), z = e_u·x̃, yv = e_v·y; ``curve`` evaluates ℓ and the rate on states (2H, G)."""
+    P = z.size
 
-    def parts(th):
+    def grad(th: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        H = th.shape[0] // 2
+        nu, mu = th[:H], th[H:]
+        zz = z.reshape((P,) + (1,) * th.ndim) * mu  # (P, H[, G])
+        s = sigma(zz)
+        r = yv.reshape((P,) + (1,) * (th.ndim - 1)) - np.einsum("ph...,h...->p...", s, nu)
+        gnu = np.einsum("ph...,p...->h...", s, r) / P
+        gmu = nu * np.einsum("ph...,p,p...->h...", sigma_prime(zz), z, r) / P
+        return r, gnu, gmu
+
+    def flow(_t: float, th: np.ndarray) -> np.ndarray:  # one state: plain matrix products (fast path of grad)
         H = th.size // 2
         nu, mu = th[:H], th[H:]
-        zz = np.multiply.outer(z, mu)  # (P, H)
+        zz = np.multiply.outer(z, mu)
         s = sigma(zz)
         r = yv - s @ nu
-        return nu, zz, s, r
+        return np.concatenate([s.T @ r, nu * ((sigma_prime(zz) * z[:, None]).T @ r)]) / P
 
-    def loss(th):
-        _, _, _, r = parts(th)
-        return 0.5 * float(np.mean(r * r)) + const
+    def curve(TH: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r, gnu, gmu = grad(TH)
+        return 0.5 * np.mean(r * r, axis=0) + const, np.sum(gnu**2, axis=0) + np.sum(gmu**2, axis=0)
 
-    def flow(_t, th):
-        nu, zz, s, r = parts(th)
-        gnu = s.T @ r / z.size
-        gmu = nu * ((sigma_prime(zz) * z[:, None]).T @ r) / z.size
-        return np.concatenate([gnu, gmu])
-
-    return loss, flow
+    return curve, flow
 
 
 def _linear_law(a: float, sigma, sigma_prime, V_hat, U_hat, X, Y, delta: float) -> _LinearLaw:
@@ -399,41 +448,51 @@ def _linear_law(a: float, sigma, sigma_prime, V_hat, U_hat, X, Y, delta: float) 
     z = X @ e_u
     yv = Y @ e_v
     const = 0.5 * float(np.mean(np.sum(Y * Y, axis=1) - yv * yv))
-    loss, flow = _reduced_model(sigma, sigma_prime, z, yv, const)
+    curve, flow = _reduced_model(sigma, sigma_prime, z, yv, const)
     # Linear phase from ε to the reduced model's start: ν = ε e^{λt} p̂/2 reaches amp·p̂/2 after ln(amp/ε)/λ; so
     # t*(ε) = ln(amp/ε)/λ + T_mid, i.e. b = T_mid + ln(amp)/λ.
-    T_mid = _reduced_drop_time(loss, flow, th0, lam)
-    return _LinearLaw(rate=lam, intercept=T_mid + math.log(amp) / lam, e_v=e_v, e_u=e_u)
+    T_mid, L0, L1 = _reduced_drop_time(curve, flow, th0, lam)
+    return _LinearLaw(rate=lam, intercept=T_mid + math.log(amp) / lam, levels=(L0, L1))
 
 
-def _reduced_drop_time(loss, flow, th0: np.ndarray, lam: float) -> float:
-    """First midpoint crossing (docs/theory.md §0.7) of the reduced model's loss curve from th0."""
+def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int = 60) -> tuple[float, float, float]:
+    """First midpoint crossing (docs/theory.md §0.7) of the reduced model's loss curve from th0, and its levels
+    (time, L_0, L_1).
+
+    The flow is integrated in chunks (DOP853, rtol 1e-10, docs/theory.md §0.6) until the first drop is over: the
+    rate |dℓ/dt| has fallen below 1e-9 of its peak (the next plateau is reached), or it has risen tenfold from a
+    valley at least tenfold below the peak (the next drop has begun), or a second drop is complete. The levels
+    follow ``_first_drop``; the crossing is refined on the dense output.
+    """
     chunk = (math.log(1.0 / max(float(np.max(np.abs(th0))), 1e-300)) + 20.0) / lam
     t0, y0 = 0.0, th0
     ts, Ls, rs, sols = [], [], [], []
-    for k in range(200):
-        sol = solve_ivp(flow, (t0, t0 + chunk), y0, method="DOP853", rtol=1e-10, atol=1e-14 * max(1.0, lam),
-                        dense_output=True)
+    for k in range(max_chunks):
+        # Chunks grow geometrically after the first two: later plateaus can be long.
+        sol = solve_ivp(flow, (t0, t0 + chunk * 1.5 ** max(k - 1, 0)), y0, method="DOP853", rtol=1e-10,
+                        atol=1e-14 * max(1.0, lam), dense_output=True)
         if not sol.success:
             raise RuntimeError(f"first_escape: reduced-model integration failed: {sol.message}")
-        grid = np.unique(np.concatenate([sol.t, np.linspace(t0, sol.t[-1], 4001)]))
-        if k > 0:
-            grid = grid[1:]
-        Y = sol.sol(grid)
+        # Solver steps plus three points inside each step (the dense output is accurate there).
+        grid = (sol.t[:-1, None] + np.diff(sol.t)[:, None] * np.array([0.0, 0.25, 0.5, 0.75])).ravel()
+        grid = np.append(grid, sol.t[-1])[(1 if k else 0):]
+        Lg, rg = curve(sol.sol(grid))
         ts.append(grid)
-        Ls.append(np.array([loss(Y[:, j]) for j in range(grid.size)]))
-        rs.append(np.array([float(np.sum(flow(0.0, Y[:, j]) ** 2)) for j in range(grid.size)]))  # |dℓ/dt|
+        Ls.append(Lg)
+        rs.append(rg)
         sols.append(sol)
         t0, y0 = float(sol.t[-1]), sol.y[:, -1]
         t_all, L_all, r_all = np.concatenate(ts), np.concatenate(Ls), np.concatenate(rs)
         ipk = int(np.argmax(r_all))
-        # Stop once the first drop is over: the rate has fallen far below its peak (the next plateau is reached),
-        # or a second drop has been seen.
         if ipk < r_all.size - 1 and r_all[-1] < 1e-9 * r_all[ipk]:
             break
-        fd = _first_drop(t_all, L_all, r_all)
-        if fd is not None and len(find_peaks(np.log(np.maximum(r_all, r_all.max() * 1e-250)),
-                                             prominence=math.log(10.0))[0]) >= 2:
+        # A valley after the first drop (rate ≥ 10× below the peak, then ≥ 10× up again): the next drop has begun
+        # and the level L_1 (the valley floor) is fixed.
+        jm = ipk + int(np.argmin(r_all[ipk:]))
+        if r_all[jm] <= 0.1 * r_all[ipk] and r_all[-1] >= 10.0 * r_all[jm]:
+            break
+        logr = np.log(np.maximum(r_all, r_all.max() * 1e-250))
+        if len(find_peaks(logr, prominence=math.log(10.0))[0]) >= 2 and _first_drop(t_all, L_all, r_all):
             break
     fd = _first_drop(t_all, L_all, r_all)
     if fd is None:
@@ -442,8 +501,9 @@ def _reduced_drop_time(loss, flow, th0: np.ndarray, lam: float) -> float:
     mid = 0.5 * (L0 + L1)
     j = i0 + int(np.flatnonzero(L_all[i0:] <= mid)[0])
     lo, hi = float(t_all[j - 1]), float(t_all[j])
-    sol = next(s for s in sols if s.t[0] <= lo and hi <= s.t[-1] + 1e-12 * max(1.0, hi))
-    return float(brentq(lambda tt: loss(sol.sol(tt)) - mid, lo, min(hi, sol.t[-1]), xtol=1e-13, rtol=1e-14))
+    sol = next(s for s in sols if s.t[0] <= lo and hi <= s.t[-1])
+    t_mid = brentq(lambda tt: curve(sol.sol(tt)[:, None])[0][0] - mid, lo, hi, xtol=1e-13, rtol=1e-14)
+    return float(t_mid), L0, L1
 
 
 # --- public API -----------------------------------------------------------------------------------------------------
@@ -470,6 +530,9 @@ class TaylorEscape:
     unit : int
         Index of the unit that escapes first (q ≥ 2), −1 for the collective q = 1 mode (or when none escapes).
     assumptions : tuple of str
+    levels : tuple of float or None
+        (L_0, L_1), the plateau levels on either side of the first drop of the q = 1 reduced model, whose midpoint
+        defines its drop time (docs/theory.md §0.7); None for q ≥ 2.
     """
 
     q: int
@@ -482,6 +545,7 @@ class TaylorEscape:
     t_escape: float
     unit: int
     assumptions: tuple[str, ...]
+    levels: tuple[float, float] | None = None
 
 
 def _check_data(X, Y) -> tuple[np.ndarray, np.ndarray]:
@@ -585,7 +649,7 @@ def _result(q: int, a: float, law, eps: float) -> TaylorEscape:
     if q == 1:
         return TaylorEscape(q=1, a=float(a), rate=law.rate, exponent=0.0, slope=1.0 / law.rate,
                             intercept=law.intercept, tau=None, t_escape=math.log(1.0 / eps) / law.rate + law.intercept,
-                            unit=-1, assumptions=ASSUMPTIONS_LINEAR)
+                            unit=-1, assumptions=ASSUMPTIONS_LINEAR, levels=law.levels)
     taus = law
     i = int(np.argmin(taus))
     tau = float(taus[i])
