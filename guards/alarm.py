@@ -26,6 +26,7 @@ class _Expired(BaseException):  # noqa: N818 - internal signal, turned into the 
         self.token = token
 
 
+RETRY_SECONDS = 0.05
 _STACK: list[tuple[float, object]] = []  # (monotonic deadline, owner token), outermost first
 _PREVIOUS: list = []
 
@@ -41,6 +42,10 @@ def _on_alarm(_signum, _frame) -> None:
     if not expired:
         _arm()
         return
+    # Python runs handlers at any safe point, including inside a finaliser (__del__, a weakref callback during garbage
+    # collection), where an exception is printed and dropped.  Re-arm before raising, so a dropped stop is raised
+    # again shortly; the owning bound's exit disarms or re-arms the timer.
+    signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)
     raise _Expired(expired[0])  # the outermost expired bound owns the stop
 
 

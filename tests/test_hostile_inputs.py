@@ -325,3 +325,23 @@ def test_unreachable_dask_scheduler_is_exit_3(monkeypatch, capfd, tmp_path):
     assert json.loads(out)["error"]["exit_code"] == 3
     assert time.monotonic() - start < 30
     assert not (tmp_path / "r").exists() and not list(tmp_path.glob(".r.tmp-*"))
+
+
+def test_a_stop_dropped_inside_a_finaliser_is_raised_again():
+    """Python runs signal handlers at any safe point, including inside ``__del__``, where an exception is printed
+    and dropped; the bound must still end the body (this hung a Groebner enumeration under ``--timeout``)."""
+    from guards.alarm import within
+
+    class SlowFinaliser:
+        def __del__(self):
+            t = time.monotonic()
+            while time.monotonic() - t < 0.3:  # the bound expires in here
+                pass
+
+    start = time.monotonic()
+    with pytest.raises(TimeoutError), within(0.1, lambda: TimeoutError("stop")):
+        obj = SlowFinaliser()
+        del obj
+        while time.monotonic() - start < 30:
+            pass
+    assert time.monotonic() - start < 5
