@@ -29,3 +29,31 @@ def test_readme_python_examples_run(index):
             assert run_claim(REGISTRY["my:saxe-time"]).status == "pass"
     finally:
         REGISTRY._claims.pop("my:saxe-time", None)
+
+
+def _console_examples() -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) from the ```console blocks of the README."""
+    out: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                out.append((line[2:], []))
+            elif line.strip() and line.strip() != "..." and out:
+                out[-1][1].append(line.strip())
+    return out
+
+
+@pytest.mark.parametrize("command,expected", _console_examples(), ids=[c for c, _ in _console_examples()])
+def test_readme_console_examples_print_what_the_readme_shows(command, expected, tmp_path):
+    import shlex
+    import subprocess
+    import sys
+
+    argv = shlex.split(command)
+    assert argv[0] == "s2s"
+    done = subprocess.run([sys.executable, "-m", "proofs_check", *argv[1:]], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [" ".join(x.split()) for x in done.stdout.splitlines()]
+    for want in expected:
+        assert any(" ".join(want.split()) in line for line in lines), (want, done.stdout[-3000:])

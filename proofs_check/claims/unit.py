@@ -352,7 +352,7 @@ def _escape(net: UnitNetwork) -> Measurement:
     if not unit.zero_unit:
         return Measurement(passed=False, skipped=f"sigma(0) = {unit.value_at_zero} != 0: u = 0 is not a zero unit, "
                            "so there is no origin saddle to escape from and the law does not apply")
-    if net.family != "fc":
+    if "kernel" in net.architecture().sizes:
         return Measurement(passed=False, skipped="the escape law is derived for fully connected units (docs/theory.md "
                            "§6.12); a conv unit reads several patches at once")
     measured = measure_escape(net)
