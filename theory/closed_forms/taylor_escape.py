@@ -455,14 +455,20 @@ def _linear_law(a: float, sigma, sigma_prime, V_hat, U_hat, X, Y, delta: float) 
     return _LinearLaw(rate=lam, intercept=T_mid + math.log(amp) / lam, levels=(L0, L1))
 
 
-def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int = 60) -> tuple[float, float, float]:
+# The reduced model has reached its next plateau when |dℓ/dt| is this far below its peak: the level it still has to
+# fall moves the midpoint, hence the drop time, by a relative amount of this order (slowly converging reduced models,
+# e.g. sin on generic data, otherwise run for minutes).
+SETTLED = 1e-8
+
+
+def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int = 30) -> tuple[float, float, float]:
     """First midpoint crossing (docs/theory.md §0.7) of the reduced model's loss curve from th0, and its levels
     (time, L_0, L_1).
 
     The flow is integrated in chunks (DOP853, rtol 1e-10, docs/theory.md §0.6) until the first drop is over: the
-    rate |dℓ/dt| has fallen below 1e-9 of its peak (the next plateau is reached), or it has risen tenfold from a
-    valley at least tenfold below the peak (the next drop has begun), or a second drop is complete. The levels
-    follow ``_first_drop``; the crossing is refined on the dense output.
+    rate |dℓ/dt| has fallen below :data:`SETTLED` of its peak (the next plateau is reached), or it has risen
+    tenfold from a valley at least tenfold below the peak (the next drop has begun), or a second drop is complete.
+    The levels follow ``_first_drop``; the crossing is refined on the dense output.
     """
     chunk = (math.log(1.0 / max(float(np.max(np.abs(th0))), 1e-300)) + 20.0) / lam
     t0, y0 = 0.0, th0
@@ -484,7 +490,7 @@ def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int
         t0, y0 = float(sol.t[-1]), sol.y[:, -1]
         t_all, L_all, r_all = np.concatenate(ts), np.concatenate(Ls), np.concatenate(rs)
         ipk = int(np.argmax(r_all))
-        if ipk < r_all.size - 1 and r_all[-1] < 1e-9 * r_all[ipk]:
+        if ipk < r_all.size - 1 and r_all[-1] < SETTLED * r_all[ipk]:
             break
         # A valley after the first drop (rate ≥ 10× below the peak, then ≥ 10× up again): the next drop has begun
         # and the level L_1 (the valley floor) is fixed.
