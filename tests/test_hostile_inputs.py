@@ -327,6 +327,7 @@ def test_unreachable_dask_scheduler_is_exit_3(monkeypatch, capfd, tmp_path):
     assert not (tmp_path / "r").exists() and not list(tmp_path.glob(".r.tmp-*"))
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped stop, by design
 def test_a_stop_dropped_inside_a_finaliser_is_raised_again():
     """Python runs signal handlers at any safe point, including inside ``__del__``, where an exception is printed
     and dropped; the bound must still end the body (this hung a Groebner enumeration under ``--timeout``)."""
