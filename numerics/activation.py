@@ -101,6 +101,12 @@ class Activation:
     second: Sigma
     expression: str | None = None
 
+    def derivative(self, z: Array) -> Array:
+        """σ′(z) as a float array of z's shape, from z alone (``prime`` takes σ(z) too)."""
+        if self.prime is None:
+            return np.ones_like(z, dtype=np.float64)
+        return np.asarray(self.prime(z, self.sigma(z)), dtype=np.float64)
+
 
 # --- hand-written built-ins (the numerics of the models since the start) -----------------------------------------
 

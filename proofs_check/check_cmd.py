@@ -55,14 +55,16 @@ def _unit_registry(args):
                                                    is not None else 2, minimum=1),
                       data_seed=guards.integer("--data-seed", args.data_seed if args.data_seed is not None
                                                else 12345, minimum=0))
-    try:
-        net.architecture()
-        net.spec()
-    except guards.InputError as exc:
-        arg = exc.argument if exc.argument in ("activation", "bias") else None
-        if arg is None:
+    from .problem import spelled_as_options
+
+    with spelled_as_options():
+        try:
+            net.architecture()
+            net.spec()
+        except guards.InputError as exc:
+            if exc.argument in ("activation", "bias"):
+                raise
             raise invalid("--architecture", family, str(exc)) from None
-        raise invalid("--" + arg, exc.value, exc.rule) from None
     return unit_claims(net)
 
 

@@ -135,17 +135,11 @@ def _render(spec, task, task_text, der, args, sections: list[str]) -> None:
 
 def build_spec(args, sizes: dict[str, int]) -> theory.NetworkSpec:
     """The spec the options describe: a registered architecture, or a family with ``--activation`` [``--bias``]."""
-    unit = {}
-    if getattr(args, "activation", None) is not None:
-        unit["activation"] = args.activation
-    if getattr(args, "bias", False):
-        unit["bias"] = True
-    try:
-        return theory.build(args.arch, timeout=None, **unit, **sizes) if unit else theory.build(args.arch, **sizes)
-    except guards.InputError as exc:
-        if exc.argument in ("activation", "bias"):
-            raise guards.invalid("--" + exc.argument, exc.value, exc.rule) from None
-        raise
+    from .problem import spelled_as_options, unit_options
+
+    # timeout=None: the analysis of a user's unit runs under derive's own --timeout bound.
+    with spelled_as_options():
+        return theory.build(args.arch, timeout=None, **unit_options(args), **sizes)
 
 
 def run_derive(args) -> int:

@@ -200,6 +200,18 @@ def _reduced_runs(problem: Problem, pred: Prediction, t_max: float | None) -> li
 
 
 # ------------------------------------------------------------------------------------------------ user units
+def taylor_first_escape(arch, unit, theta0: np.ndarray, x: np.ndarray, y: np.ndarray, eps: float):
+    """The escape law of the Taylor order (docs/theory.md §6.12) for a user's fc unit from one θ_0 = ε θ̂, with q and
+    a proved from the expression (``unit``: :func:`theory.analyse_activation`) and σ, σ′ the compiled ones."""
+    from numerics.models.pointwise import augment
+    from theory.closed_forms import taylor_escape
+
+    blocks = arch.unpack(theta0[None, :])
+    act = arch.activation
+    return taylor_escape.first_escape(unit.order, float(unit.coefficient), act.sigma, act.derivative,
+                                      blocks["V"][0], blocks["U"][0], augment(x, arch.bias), y, eps)
+
+
 def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
     """A user's unit: the first drop time from the closed-form escape law of its Taylor order (docs/theory.md §6.12),
     with q and a proved from the expression; the later drops and every level stay the reduced dynamics'."""
@@ -216,11 +228,7 @@ def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
     if not isinstance(task, numerics.Dataset):
         pred.notes.append("the escape law of the Taylor order is evaluated on samples; this task has none")
         return
-    q, a = unit.order, float(unit.coefficient)
-    act = arch.activation
-    sigma_prime = ((lambda z: np.ones_like(z)) if act.prime is None
-                   else (lambda z: np.asarray(act.prime(z, act.sigma(z)), dtype=float)))
-    X = np.concatenate([task.x, np.ones((task.x.shape[0], 1))], axis=1) if arch.bias else task.x
+    q = unit.order
     _add(pred, taylor_escape.ESCAPE_LINEAR_ORDER if q == 1 else taylor_escape.ESCAPE_POWER_LAW)
     pred.notes.append(f"first drop: CLOSED FORM, the escape law of the Taylor order q = {q}, a = {unit.coefficient} "
                       "(docs/theory.md §6.12, " + ("t* = ln(1/eps)/(a s_1) + b, b from the aligned-mode reduced model"
@@ -228,10 +236,8 @@ def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
                       "levels: the reduced dynamics (semi-analytic), as labelled per drop.")
     escapes = []
     for b in range(len(problem.seeds)):
-        blocks = arch.unpack(problem.theta0[b:b + 1])
-        law = taylor_escape.first_escape(q, a, act.sigma, sigma_prime, blocks["V"][0], blocks["U"][0], X, task.y,
-                                         problem.init_scale)
-        escapes.append({"t_escape": law.t_escape, "q": q, "a": a, "rate": law.rate, "slope": law.slope,
+        law = taylor_first_escape(arch, unit, problem.theta0[b], task.x, task.y, problem.init_scale)
+        escapes.append({"t_escape": law.t_escape, "q": q, "a": law.a, "rate": law.rate, "slope": law.slope,
                         "intercept": law.intercept, "tau": law.tau, "unit": law.unit})
         if not np.isfinite(law.t_escape):
             _flag(pred, f"seed {problem.seeds[b]}: the escape law predicts no escape (every unit's blow-up time is "

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,14 +119,21 @@ def unit_options(args) -> dict[str, Any]:
     return out
 
 
-def architecture(args, **sizes: int):
-    """The architecture the options describe (registered name, or a family with ``--activation``)."""
+@contextmanager
+def spelled_as_options() -> Iterator[None]:
+    """Re-raise the API's refusal of ``activation``/``bias`` as the option the user typed (``--activation``)."""
     try:
-        return numerics.build_architecture(args.arch, **unit_options(args), **sizes)
+        yield
     except guards.InputError as exc:
         if exc.argument in ("activation", "bias"):
             raise guards.invalid("--" + exc.argument, exc.value, exc.rule) from None
         raise
+
+
+def architecture(args, **sizes: int):
+    """The architecture the options describe (registered name, or a family with ``--activation``)."""
+    with spelled_as_options():
+        return numerics.build_architecture(args.arch, **unit_options(args), **sizes)
 
 
 @dataclass(frozen=True)

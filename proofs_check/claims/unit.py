@@ -244,26 +244,21 @@ def _next_order(expr, q: int) -> int | None:
     return None
 
 
-def measure_escape(net: UnitNetwork, eps_values: tuple[float, ...] = ESCAPE_EPS, seed: int = 0) -> dict[str, Any]:
+def measure_escape(net: UnitNetwork, eps_values: tuple[float, ...] = ESCAPE_EPS, seed: int = 0,
+                   unit: Any = None) -> dict[str, Any]:
     """Simulated first-drop times of the full network from θ_0 = ε θ̂ (one θ̂, every ε in one batch) and the escape
     law's prediction from the same θ̂ (docs/theory.md §6.12), on :func:`symmetric_data`; numbers only, judged by
     :func:`judge_escape`."""
-    from theory.closed_forms import taylor_escape
+    from ..predict import taylor_first_escape
 
-    unit = theory.analyse_activation(net.activation, argument="--activation")
+    unit = unit or theory.analyse_activation(net.activation, argument="--activation")
     arch = net.architecture()
     x, y = symmetric_data(net, net.samples)
     task = numerics.Dataset(x, y)
-    xt = np.concatenate([x, np.ones((x.shape[0], 1))], axis=1) if arch.bias else x
     q, a = unit.order, float(unit.coefficient)
-    act = arch.activation
-    sigma_prime = ((lambda z: np.ones_like(z)) if act.prime is None
-                   else (lambda z: np.asarray(act.prime(z, act.sigma(z)), dtype=float)))
     theta_hat = np.random.default_rng(seed).standard_normal(arch.n_params)
-    blocks = arch.unpack(theta_hat[None])
-    V, U = blocks["V"][0], blocks["U"][0]
     eps = np.asarray(eps_values, dtype=float)
-    laws = [taylor_escape.first_escape(q, a, act.sigma, sigma_prime, e * V, e * U, xt, y, float(e)) for e in eps]
+    laws = [taylor_first_escape(arch, unit, e * theta_hat, x, y, float(e)) for e in eps]
     t_pred = np.array([law.t_escape for law in laws])
     scale = laws[0].rate if q == 1 else 1.0
 
@@ -361,7 +356,7 @@ def _escape(net: UnitNetwork) -> Measurement:
     if "kernel" in net.architecture().sizes:
         return Measurement(passed=False, skipped="the escape law is derived for fully connected units (docs/theory.md "
                            "§6.12); a conv unit reads several patches at once")
-    measured = measure_escape(net)
+    measured = measure_escape(net, unit=unit)
     passed, verdict = judge_escape(measured)
     return Measurement(passed=passed, measured={**measured, "verdict": verdict}, details=verdict.get("reason", ""))
 
