@@ -194,6 +194,18 @@ def _euler(system: _Reduced, t0: float, t_max: float, y0: np.ndarray, step: floa
     return _EulerSolution(np.array(ts), np.array(ys).T, [np.array([])], [np.array([])])
 
 
+def _staircase(curve_t: list[float], curve_l: list[float]):
+    ct, cl = np.asarray(curve_t), np.asarray(curve_l)
+    keep = np.concatenate([[True], np.diff(ct) > 0])
+    return detect_staircase(ct[keep], cl[keep])
+
+
+def _drops_so_far(curve_t: list[float], curve_l: list[float]) -> int:
+    """Drops complete in the curve so far (an escape onset can fall inside the previous drop, so joins are not
+    drops one for one)."""
+    return len(_staircase(curve_t, curve_l).drop_times)
+
+
 def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, max_drops: int | None = None,
                       onset: float = 1e-3, active_rel: float = 0.1, rtol: float = 1e-9,
                       method: str = "LSODA", step: float = 0.01, floor: float = 1e-10) -> ReducedStaircase:
@@ -204,7 +216,8 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
     arch, task : the network (unit-based: every block's row i belongs to unit i) and its task.
     theta0 : (n_params,) initial weights (one member).
     t_max : end of the predicted curve.
-    max_drops : keep at most this many drops (None: all).
+    max_drops : keep at most this many drops (None: all); the integration stops at the first escape onset after
+        that many drops are complete (status "max_drops"), so later, slower escapes cost nothing.
     onset : a dormant escape starts when the dormant units lower the loss by onset·L(N) (module docstring).
     active_rel : units that join N have norm ≥ active_rel × the largest dormant norm then (spec §1.4 rule).
     rtol : tolerance of the reduced integration (atol is 1e-6·rtol·max|θ_0|, below every dormant unit's scale).
@@ -237,7 +250,7 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
     y, t = rows.ravel().copy(), 0.0
     curve_t, curve_l = [0.0], [_loss(narrow, task, rows)]
     joins: list[tuple[float, tuple[int, ...]]] = []
-    separated = True
+    separated, enough = True, False
     while t < t_max:
         system = _Reduced(narrow, task, len(n_idx), len(d_idx), n_u)
 
@@ -271,12 +284,24 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         if not joins and len(new) == H and H > 1:
             separated = False
         joins.append((t, tuple(new)))
+        if max_drops is not None and len(joins) > max_drops and _drops_so_far(curve_t, curve_l) >= max_drops:
+            enough = True  # the next escape starts after the kept drops: the rest of the curve is not needed
+            break
         n_idx += new
         d_idx = [d_idx[k] for k in np.nonzero(~esc)[0]]
         y = np.concatenate([s_rows.ravel(), d_rows[esc].ravel(), d_rows[~esc].ravel()])
-    ct, cl = np.asarray(curve_t), np.asarray(curve_l)
-    keep = np.concatenate([[True], np.diff(ct) > 0])
-    st = detect_staircase(ct[keep], cl[keep])
+    st = _staircase(curve_t, curve_l)
+    cut = max_drops is not None and (enough or len(st.drop_times) > max_drops)
+    if cut:
+        # Keep the curve to half way along the last kept plateau: it ends where the next drop (or, stopped early, the
+        # next escape's onset, which for an abrupt q >= 2 escape is all but the drop) begins, and the last level
+        # must be read on the plateau (here and by a comparison run to t_end).
+        t_next = t if enough else st.drop_times[max_drops]
+        t_cut = 0.5 * (st.drop_times[max_drops - 1] + t_next)
+        n_keep = int(np.searchsorted(curve_t, t_cut, side="right"))
+        curve_t, curve_l = curve_t[:n_keep], curve_l[:n_keep]
+        st = _staircase(curve_t, curve_l)
+    ct = np.asarray(curve_t)
     levels, drops = list(map(float, st.levels)), list(map(float, st.drop_times))
     status, message = "complete", ("integrated to t_max" if ct[-1] >= t_max * (1 - 1e-12)
                                    else f"loss below {floor:g}·L_0 at t = {ct[-1]:.6g}: fit complete")
@@ -285,9 +310,11 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         status, message = "no_unit_separation", (
             "every unit escaped at the first onset (direction separation, not unit separation): later drops happen "
             "inside the same units and this unit-level reduction does not predict them; first drop only")
-    if max_drops is not None and len(drops) > max_drops:
+    if cut and status == "complete":
         levels, drops = levels[: max_drops + 1], drops[:max_drops]
-        status, message = "max_drops", f"kept the first {max_drops} drops (max_drops)"
+        status, message = "max_drops", (f"kept the first {max_drops} drops (max_drops); curve kept to t = "
+                                         f"{ct[-1]:.6g}" + (f" (the next escape's onset is t = {t:.6g})" if enough
+                                                            else ""))
     stages = []
     for k, td in enumerate(drops):
         prior = [j for j in joins if j[0] <= td]

@@ -20,6 +20,7 @@ assumed, init too large for a small-init formula) are listed in ``violations``; 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,9 +94,11 @@ def _flag(pred: Prediction, text: str) -> None:
 def predict(problem: Problem, max_drops: int | None = None, t_max: float | None = None) -> Prediction:
     """Predict plateau levels and drop times for every seed of ``problem`` (see module docstring).
 
-    ``max_drops`` limits the number of unit-separation escapes computed (each later one costs root-finding of
-    every dormant unit's state); None: all. ``t_max``: horizon of the reduced-dynamics predictions (architectures
-    without a closed form; default :func:`reduced_horizon`).
+    ``max_drops`` limits the number of drops predicted per seed (closed forms: each later unit-separation escape
+    costs root-finding of every dormant unit's state; reduced dynamics: the integration stops at the first escape
+    onset after that many drops, which for q ≥ 3 units saves integrating to the horizon ∝ ε^{1−q}); None: all.
+    ``t_max``: horizon of the reduced-dynamics predictions (architectures without a closed form; default
+    :func:`reduced_horizon`).
     """
     arch, task = problem.arch, problem.task
     pred = Prediction(arch.label, problem.description, problem.seeds, problem.init_scale)
@@ -107,6 +110,12 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
             _taylor_first_drop(problem, pred)
     else:
         predictor(problem, pred)
+    if max_drops is not None:
+        ends = []  # a comparison reads each seed's last kept level before the next (untold) drop begins
+        for b, drops in enumerate(pred.drop_times):
+            ends.append(0.5 * (drops[max_drops - 1] + drops[max_drops]) if len(drops) > max_drops else math.inf)
+            del drops[max_drops:], pred.kinds[b][max_drops:], pred.plateau_levels[b][max_drops + 1:]
+        pred.extra["level_ends"] = ends
     return pred
 
 
@@ -122,6 +131,8 @@ def merge(first: Prediction, later: Prediction) -> Prediction:
         mine += [x for x in getattr(later, name) if x not in mine]
     if "reduced" in later.extra:
         first.extra.setdefault("reduced", []).extend(later.extra["reduced"])
+    if "level_ends" in later.extra:
+        first.extra.setdefault("level_ends", []).extend(later.extra["level_ends"])
     if "reduced_horizon" in later.extra:
         first.extra["reduced_horizon"] = max(first.extra.get("reduced_horizon", 0.0), later.extra["reduced_horizon"])
     return first
@@ -186,6 +197,7 @@ def _reduced_runs(problem: Problem, pred: Prediction, t_max: float | None) -> li
             _flag(pred, f"init too large for the reduced dynamics: L(theta_0) differs from L(0) by "
                         f"{abs(L0[b] - zero) / abs(zero):.3g} relative (> 1e-2); numbers kept, flagged.")
         r = numerics.reduced_staircase(arch, problem.task, problem.theta0[b], t_max=horizon,
+                                       max_drops=pred.extra.get("max_drops"),
                                        method="euler" if relu else "LSODA", step=RELU_STEP)
         if r.status == "no_unit_separation":
             _flag(pred, f"seed {problem.seeds[b]}: " + r.message + ".")
@@ -236,7 +248,14 @@ def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
                       "levels: the reduced dynamics (semi-analytic), as labelled per drop.")
     escapes = []
     for b in range(len(problem.seeds)):
-        law = taylor_first_escape(arch, unit, problem.theta0[b], task.x, task.y, problem.init_scale)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            law = taylor_first_escape(arch, unit, problem.theta0[b], task.x, task.y, problem.init_scale)
+        capped = sum("integration cap" in str(w.message) for w in caught)
+        if capped:
+            pred.notes.append(f"seed {problem.seeds[b]}: {capped} unit(s) showed no blow-up within the blow-up "
+                              "integral's integration cap and count as never escaping (t* = inf); the first drop is "
+                              "the earliest finite t*.")
         escapes.append({"t_escape": law.t_escape, "q": q, "a": law.a, "rate": law.rate, "slope": law.slope,
                         "intercept": law.intercept, "tau": law.tau, "unit": law.unit})
         if not np.isfinite(law.t_escape):

@@ -29,13 +29,17 @@ from .problem import add_problem_arguments, build_problem
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Options of ``s2s predict``: the shared problem options plus ``--json``, ``--compare``, ``--t-max``."""
+    """Options of ``s2s predict``: the shared problem options plus ``--json``, ``--compare``, ``--t-max``,
+    ``--max-drops``, ``--time-budget``."""
     add_problem_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
     parser.add_argument("--compare", action="store_true", help="also simulate and print relative errors")
     parser.add_argument("--t-max", type=float, default=None,
                         help="horizon of reduced-dynamics predictions (architectures without a closed form) and "
                              "--compare simulation end time (default: 1.3 x the last predicted drop)")
+    parser.add_argument("--max-drops", type=int, default=None, metavar="K",
+                        help="predict at most K drops per seed (default: all); the reduced dynamics stop at the "
+                             "next escape onset, which makes slow later escapes (q >= 3 units) cheap to skip")
     parser.add_argument("--time-budget", type=float, default=300.0, metavar="SECONDS",
                         help="wall-clock bound of the whole command (default 300); partial results, exit 3")
 
@@ -48,7 +52,8 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
     """Simulate every seed (one batched gradient_flow) and pair predicted with simulated levels and drop times.
 
     Simulated drop k = first crossing of the midpoint of the *predicted* levels k−1, k (spec §0.7), refined on the
-    dense output; simulated level k = the loss where |dL/dt| is smallest between simulated drops k and k+1.
+    dense output; simulated level k = the loss where |dL/dt| is smallest between simulated drops k and k+1 (the last
+    one: up to the end of that seed's reduced curve, if any).
     """
     fun = lambda th: numerics.loss_and_grad(problem.arch, problem.task, th)  # noqa: E731
     finite = [x for d in pred.drop_times for x in d if np.isfinite(x)]
@@ -64,6 +69,11 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
                                         time_budget_s=budget)
     else:
         res = numerics.gradient_flow(fun, problem.theta0, t_max, gtol=0, stiff_method="LSODA", time_budget_s=budget)
+    # one simulation runs to the latest seed's horizon; each seed's last level is read before its own curve ends
+    n = len(problem.seeds)
+    reduced, told = pred.extra.get("reduced", []), pred.extra.get("level_ends", [])
+    ends = [r["t_end"] for r in reduced] if len(reduced) == n else [math.inf] * n
+    ends = [min(a, b) for a, b in zip(ends, told if len(told) == n else ends, strict=True)]
     rows = []
     for b in range(len(problem.seeds)):
         m = res[b]
@@ -85,7 +95,7 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
                          "detected": {"levels": [float(x) for x in det.levels],
                                       "drop_times": [float(x) for x in det.drop_times]}})
             continue
-        bounds = [0.0, *[x for x in sim_drops], m.t[-1]]
+        bounds = [0.0, *[x for x in sim_drops], min(m.t[-1], ends[b])]
         rate = m.grad_norm**2
         sim_levels = []
         for k in range(levels.size):
@@ -113,7 +123,7 @@ def _pairs(pred_vals, sim_vals, scale: float | None = None) -> list[dict[str, fl
     return out
 
 
-def predict_within(problem, t_max: float | None, deadline: guards.Deadline):
+def predict_within(problem, t_max: float | None, deadline: guards.Deadline, max_drops: int | None = None):
     """Predict growing seed chunks until done or the deadline passes; (prediction, reason or None)."""
     from .predict import merge, predict
 
@@ -123,7 +133,7 @@ def predict_within(problem, t_max: float | None, deadline: guards.Deadline):
         i, size = i + size, min(2 * size, CHUNK)
         try:
             with deadline.alarm(f"the prediction of seeds {part.seeds[0]}-{part.seeds[-1]}"):
-                got = predict(part, t_max=t_max)
+                got = predict(part, max_drops=max_drops, t_max=t_max)
         except guards.BoundExceeded as exc:
             stopped = str(exc)
             break
@@ -139,9 +149,11 @@ def run(args) -> int:
         raise guards.invalid("--time-budget", args.time_budget, "must be a finite number of seconds > 0")
     if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
         raise guards.invalid("--t-max", args.t_max, "must be finite and > 0")
+    if args.max_drops is not None:
+        guards.integer("--max-drops", args.max_drops, minimum=1)
     deadline = guards.Deadline(args.time_budget, "--time-budget")
     problem = build_problem(args)
-    pred, stopped = predict_within(problem, args.t_max, deadline)
+    pred, stopped = predict_within(problem, args.t_max, deadline, args.max_drops)
     if pred is None:
         raise guards.BoundExceeded(f"{stopped}; no seed was predicted")
     out = {"convention": CONVENTION, **pred.as_json()}

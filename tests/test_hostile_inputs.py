@@ -117,6 +117,7 @@ CLI_CASES = [
     (["predict", "linear-fc", "--t-max=-1"], 2, "--t-max"),
     (["predict", "linear-fc", "--t-max", "nan"], 2, "--t-max"),
     (["predict", "linear-fc", "--time-budget", "0"], 2, "--time-budget"),
+    (["predict", "linear-fc", "--max-drops", "0"], 2, "--max-drops"),
     (["predict", "linear-fc", "--init-scale", "1e300", "--compare"], 2, "--init-scale"),
     (["predict", "linear-fc", "--seeds", "0"], 2, "--seeds"),
     (["predict", "linear-fc", "--singular-values", ""], 2, "--singular-values"),

@@ -130,6 +130,17 @@ def test_cli_compare_every_architecture(capsys):
         assert code == 0 and "predicted" in out.out, argv
 
 
+def test_max_drops_compares_the_last_kept_level_on_its_plateau(capsys):
+    # --max-drops 2 keeps L_0..L_2; the comparison must read the simulated L_2 on the plateau between drops 2 and 3
+    # (≈ 7, off by the neighbour modes' overlap, 2.7e-3 L_0 measured), not after the run passed the later drops
+    # (≈ 0, an error of 7/27.5 = 0.25 L_0). The closed-form drops are unchanged by the truncation.
+    code, out = _run(["linear-fc", "--max-drops", "2", "--compare", "--json"], capsys)
+    data = json.loads(out.out)
+    assert code == 0 and data["drop_times"][0] == pytest.approx([1.4307605, 1.6698481], rel=1e-6)
+    levels = data["comparison"][0]["levels"]
+    assert len(levels) == 3 and levels[2]["rel_error"] < 1e-2
+
+
 def test_same_seed_same_weights_as_simulate():
     a = _problem("linear-fc", "--seed", 7, "--seeds", 2, "--init-scale", 1e-4)
     assert np.array_equal(a.theta0[1], np.random.default_rng(8).standard_normal(a.arch.n_params) * 1e-4)

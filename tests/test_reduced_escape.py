@@ -35,6 +35,21 @@ def test_quadratic_units_escape_one_by_one():
     assert all(len(s.escaped_units) == 1 for s in red.stages)  # unit separation
 
 
+def test_max_drops_stops_at_the_next_onset_and_keeps_the_plateau():
+    # Stopping at the second escape's onset must not change the first drop or its level (same integration up to
+    # there), must end the curve on the plateau between the drops, and must cost less than the full run.
+    arch = numerics.build_architecture("quadratic", d_in=2, width=3)
+    task = numerics.QuadraticGaussianTask(np.diag([2.0, -1.0]))
+    th0 = numerics.init_params(arch, 1e-3, seed=3)
+    whole = numerics.reduced_staircase(arch, task, th0[0], t_max=4000.0)
+    one = numerics.reduced_staircase(arch, task, th0[0], t_max=4000.0, max_drops=1)
+    assert one.status == "max_drops" and "next escape's onset" in one.message
+    assert len(one.drop_times) == 1 and len(one.levels) == 2
+    np.testing.assert_allclose(one.drop_times[0], whole.drop_times[0], rtol=1e-9)
+    np.testing.assert_allclose(one.levels, whole.levels[:2], atol=1e-6 * whole.levels[0])
+    assert whole.drop_times[0] < one.t_end < whole.stages[1].onset_time
+
+
 def test_relu_rays_escape_as_groups():
     arch = numerics.build_architecture("relu-fc", d_in=4, d_out=1, width=12)
     task = numerics.Dataset(2.0 * np.eye(4), np.array([[3.0], [2.0], [-1.0], [-0.5]]))
