@@ -2,7 +2,11 @@
 
 A claim is a plain function that returns a :class:`Measurement` (the numbers it measured, whether they meet the
 tolerance) and is registered under an id with its statement, source tag (spec §8) and tolerance with its
-justification.  Users register their own claims the same way:
+justification.  A claim may instead separate *measuring* from *judging*: its function returns the measured numbers
+(a dict, or a Measurement whose ``passed`` is ignored) and a pure ``judge`` turns them into a :class:`Verdict`.
+Such a claim can be shown to fail: its :class:`WrongTheory` families say how a prediction wrong by a given amount
+would change the measured numbers, and :func:`resolving_power` finds the smallest amount its judge rejects (in the
+report and ``results.json``).  Users register their own claims the same way:
 
 >>> from proofs_check.registry import Registry, Measurement
 >>> reg = Registry()
@@ -38,16 +42,80 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """A judge's decision on measured numbers: pass or fail, and why (the numbers that decided it)."""
+
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class WrongTheory:
+    """A family of wrong predictions, ``apply(measured, size)`` → the measured numbers a prediction wrong by ``size``
+    would have produced (e.g. every predicted drop time × (1 + size)); ``unit`` says what ``size`` measures."""
+
+    name: str
+    apply: Callable[[dict[str, Any], float], dict[str, Any]]
+    unit: str = "relative"
+
+
+Judge = Callable[[dict[str, Any]], Verdict]
+
+
+@dataclass(frozen=True)
 class Claim:
-    """A registered claim (spec §8): id, statement, source tag, tolerance and why that tolerance."""
+    """A registered claim (spec §8): id, statement, source tag, tolerance and why that tolerance; optionally a pure
+    judge of its measured numbers and the wrong theories it must reject."""
 
     id: str
     statement: str
     source: str
     tolerance: str
     justification: str
-    check: Callable[[], Measurement]
+    check: Callable[[], Any]
     profile: str = "default"
+    judge: Judge | None = None
+    wrong: tuple[WrongTheory, ...] = ()
+
+
+# Sizes tried by resolving_power: 1e-9 … 1 in steps of 10^(1/4) (a factor 1.78).
+SIZES = tuple(10.0 ** (k / 4) for k in range(-36, 1))
+
+
+def resolving_power(judge: Judge, measured: dict[str, Any], wrong: WrongTheory) -> float | None:
+    """The smallest size in :data:`SIZES` at which ``judge`` rejects ``wrong.apply(measured, size)``, provided the
+    judge also rejects every larger size tried (a judge that accepts a larger error again does not resolve it);
+    None when no size up to 1 is rejected that way.
+
+    Notes
+    -----
+    The judge is pure, so this costs one judge call per size and never re-runs the measurement.  A claim whose
+    judge passes the true measurement and whose resolving power for a wrong theory is r will reject that theory
+    whenever it is wrong by r or more.
+
+    Examples
+    --------
+    >>> j = lambda m: Verdict(abs(m["t"] - 1.0) < 0.01, "")
+    >>> w = WrongTheory("t x (1 + d)", lambda m, d: {"t": m["t"] * (1 + d)})
+    >>> resolving_power(j, {"t": 1.0}, w)   # 1 % off is rejected, 10^-2.25 = 0.56 % is not
+    0.01
+    """
+    found = None
+    for size in reversed(SIZES):
+        if judge(wrong.apply(measured, size)).passed:
+            break
+        found = size
+    return found
+
+
+def judged(claim: Claim, m: Measurement) -> tuple[Measurement, dict[str, float | None]]:
+    """Apply ``claim``'s judge to a measurement (its ``passed`` replaced by the verdict, the reason in ``details``)
+    and compute the resolving power of each wrong theory; unchanged for a claim without a judge."""
+    if claim.judge is None or m.skipped:
+        return m, {}
+    verdict = claim.judge(m.measured)
+    power = {w.name: resolving_power(claim.judge, m.measured, w) for w in claim.wrong} if verdict.passed else {}
+    return Measurement(verdict.passed, m.measured, m.skipped, verdict.reason, m.figures), power
 
 
 @dataclass(frozen=True)
@@ -64,10 +132,14 @@ class ClaimResult:
     seconds: float
     details: str = ""
     figures: tuple[str, ...] = ()
+    resolving_power: dict[str, float | None] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "statement": self.statement, "source": self.source, "status": self.status,
-                "measured": self.measured, "tolerance": self.tolerance, "seconds": round(self.seconds, 4)}
+        out = {"id": self.id, "statement": self.statement, "source": self.source, "status": self.status,
+               "measured": self.measured, "tolerance": self.tolerance, "seconds": round(self.seconds, 4)}
+        if self.resolving_power:
+            out["resolving_power"] = self.resolving_power
+        return out
 
 
 class Registry:
@@ -77,11 +149,14 @@ class Registry:
         self._claims: dict[str, Claim] = {}
 
     def claim(self, id: str, *, statement: str, source: str, tolerance: str, justification: str,
-              profile: str = "default") -> Callable[[Callable[[], Measurement]], Callable[[], Measurement]]:
-        """Decorator registering ``check`` under ``id``; a duplicate id is an error."""
+              profile: str = "default", judge: Judge | None = None, wrong: Iterable[WrongTheory] = ()
+              ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+        """Decorator registering ``check`` under ``id``; a duplicate id is an error.  With ``judge``, ``check`` only
+        measures (returns a dict or a Measurement) and ``judge`` decides; ``wrong``: the wrong theories whose
+        resolving power is reported."""
 
-        def deco(check: Callable[[], Measurement]) -> Callable[[], Measurement]:
-            self.add(Claim(id, statement, source, tolerance, justification, check, profile))
+        def deco(check: Callable[[], Any]) -> Callable[[], Any]:
+            self.add(Claim(id, statement, source, tolerance, justification, check, profile, judge, tuple(wrong)))
             return check
 
         return deco
@@ -126,18 +201,22 @@ def run_claim(claim: Claim, figure_dir: str | None = None) -> ClaimResult:
 
     start = time.perf_counter()
     figures: tuple[str, ...] = ()
+    power: dict[str, float | None] = {}
     try:
         with figure_directory(figure_dir):
             m = claim.check()
+        if isinstance(m, dict) and claim.judge is not None:
+            m = Measurement(False, m)
         if not isinstance(m, Measurement):
             raise TypeError(f"claim {claim.id} returned {type(m).__name__}, expected Measurement")
+        m, power = judged(claim, m)
         status = "skip" if m.skipped else ("pass" if m.passed else "fail")
         measured, details = dict(m.measured), (m.skipped or m.details)
         figures = tuple(f for f in m.figures if f)
     except Exception:  # noqa: BLE001 - a failing claim must not stop the others
         status, measured, details = "error", {}, traceback.format_exc()
     return ClaimResult(claim.id, claim.statement, claim.source, status, measured, claim.tolerance,
-                       claim.justification, time.perf_counter() - start, details, figures)
+                       claim.justification, time.perf_counter() - start, details, figures, power)
 
 
 def summarize(results: Iterable[ClaimResult]) -> dict[str, int]:

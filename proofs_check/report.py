@@ -176,6 +176,10 @@ def markdown(results: Sequence[ClaimResult], convention: str, run: dict[str, Any
                 f"- tolerance: {r.tolerance}", f"- why this tolerance: {r.justification}"]
         if r.measured:
             out += ["", "Measured:", ""] + _measured_lines(r.measured)
+        if r.resolving_power:
+            out += ["", "Resolving power (the smallest error of each wrong theory the judge rejects):", ""]
+            out += [f"- {name}: " + (f"{size:.3g}" if size is not None else "not rejected up to 1")
+                    for name, size in r.resolving_power.items()]
         for fig in r.figures:
             out += ["", f"![{r.id}]({fig})"]
         if r.details:

@@ -19,7 +19,7 @@ from theory.closed_forms import attention, deep_chain, diagonal, linear_modes, r
 
 from ..predict import predict
 from ..problem import add_problem_arguments, build_problem
-from ..registry import REGISTRY, Measurement
+from ..registry import REGISTRY, Measurement, Verdict, WrongTheory
 
 _PARSER = argparse.ArgumentParser(add_help=False)
 add_problem_arguments(_PARSER)
@@ -57,9 +57,9 @@ def _r(x, n=6):
     return x if not math.isfinite(x) else float(f"{x:.{n}g}")
 
 
-def _claim(id, statement, source, tolerance, justification, profile="default"):
+def _claim(id, statement, source, tolerance, justification, profile="default", judge=None, wrong=()):
     return REGISTRY.claim(id, statement=statement, source=source, tolerance=tolerance, justification=justification,
-                          profile=profile)
+                          profile=profile, judge=judge, wrong=wrong)
 
 
 # ------------------------------------------------------------------------------------------------ C6
@@ -133,14 +133,87 @@ def _mode_crossings(prob, res, member, s, frac=0.5):
     return np.array(out)
 
 
+# --- C8 / C32: mode drop times of the linear net. The per-mode budget is the neighbour mode's strength at the
+# crossing: while mode k crosses (t ≈ t_k), mode k+1 has grown to a_{k+1}/s_{k+1} ~ (u/s) e^{2 s_{k+1} t_k}
+# ~ eps^{2(1 - s_{k+1}/s_k)} of its final strength, and the single-mode sigmoid neglects its coupling to first
+# order in that strength (docs/theory.md §6.3); the last mode has no later neighbour, so its budget is the
+# integrator's floor (rtol 1e-10 on the flow, crossings refined to 1e-13; 1e-8 relative leaves 100× for the dense
+# output's interpolation).
+LINEAR_FLOOR = 1e-8
+
+
+def neighbour_budget(s, eps: float) -> list[float]:
+    """Relative drop-time budget of each mode of a whitened linear net: eps^{2(1 − s_{k+1}/s_k)} + LINEAR_FLOOR.
+
+    >>> [f"{b:.1e}" for b in neighbour_budget([5.0, 4.0, 1.0], 1e-6)]
+    ['4.0e-03', '1.1e-08', '1.0e-08']
+    """
+    s = [float(x) for x in s]
+    return [(eps ** (2 * (1 - s[k + 1] / s[k])) if k + 1 < len(s) else 0.0) + LINEAR_FLOOR for k in range(len(s))]
+
+
+def _runs(measured: dict) -> dict[str, dict]:
+    return {k: v for k, v in measured.items() if isinstance(v, dict) and "simulated" in v}
+
+
+def _complete(name: str, predicted, simulated, n: int) -> str | None:
+    """Why a run's predicted/simulated lists cannot be compared (None: n finite values each)."""
+    if len(predicted) != n or len(simulated) != n:
+        return f"{name}: {len(predicted)} predicted and {len(simulated)} simulated times for {n} modes"
+    bad = [k + 1 for k in range(n) if not (math.isfinite(predicted[k]) and math.isfinite(simulated[k]))]
+    return f"{name}: mode(s) {bad} have no finite predicted or simulated time" if bad else None
+
+
+def judge_c8(measured: dict) -> Verdict:
+    """Every mode's half-strength time within its neighbour budget (:func:`neighbour_budget`), for every run."""
+    budget = measured["budget"]
+    worst, where = 0.0, ""
+    runs = _runs(measured)
+    if not runs:
+        return Verdict(False, "no run was measured")
+    for name, row in runs.items():
+        why = _complete(name, row["predicted"], row["simulated"], len(budget))
+        if why:
+            return Verdict(False, why)
+        for k, (p, q) in enumerate(zip(row["predicted"], row["simulated"], strict=True)):
+            ratio = abs(p - q) / abs(q) / budget[k]
+            if not ratio <= worst:
+                worst, where = ratio, f"{name} mode {k + 1}"
+    return Verdict(worst <= 1.0, f"worst error / budget = {worst:.3g} ({where})")
+
+
+def _scaled_predictions(key: str):
+    def apply(measured: dict, d: float) -> dict:
+        out = dict(measured)
+        for name, row in _runs(measured).items():
+            out[name] = dict(row, **{key: [x * (1 + d) for x in row[key]]})
+        return out
+    return apply
+
+
+def _projection_off(measured: dict, d: float) -> dict:
+    """t_half(s, u) = ln(s/u − 1)/(2s) with every u_k × (1 + d) (a wrong mode projection)."""
+    s = measured["s"]
+    out = dict(measured)
+    for name, row in _runs(measured).items():
+        u = [sk / (1 + math.exp(2 * sk * t)) for sk, t in zip(s, row["predicted"], strict=True)]
+        out[name] = dict(row, predicted=[math.log(sk / (uk * (1 + d)) - 1) / (2 * sk)
+                                         for sk, uk in zip(s, u, strict=True)])
+    return out
+
+
 @_claim("C8", "Mode-k half-strength time t_k = (1/2s_k) ln(s_k/u_k - 1), u_k = |Pi_{k-1} p^(k)|^2/4 (linear, "
         "whitened), per seed", "spec §6.3, §8 C8 [derived ✓]",
-        "rel. error < 1% (eps = 1e-6, H = 5 and 8, 2 seeds each)",
-        "neglected: O(u_k/s_k) = O(eps^2) init terms and the coupling to neighbouring modes during the crossing, "
-        "O(e^{-2(s_k - s_{k+1}) t}) relative; both far below 1% at eps = 1e-6 (spec tolerance)")
-def _c8() -> Measurement:
+        "per mode, rel. error < eps^{2(1 - s_{k+1}/s_k)} + 1e-8 (eps = 1e-6, s = 5..1, H = 5 and 8, 2 seeds each; "
+        "every mode of every run must have a finite predicted and simulated time)",
+        "neglected: O(u_k/s_k) = O(eps^2) init terms and, to first order, the next mode's strength at the crossing, "
+        "eps^{2(1 - s_{k+1}/s_k)} (4e-3, 1e-3, 1e-4, 1e-6 for s = 5..1); the last mode is bounded by the integrator",
+        judge=lambda m: judge_c8(m),
+        wrong=(WrongTheory("drop times x (1 + d)", _scaled_predictions("predicted")),
+               WrongTheory("mode projection u_k x (1 + d)", _projection_off)))
+def _c8() -> dict:
     s = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
-    worst, rows = 0.0, {}
+    rows = {}
     for H in (5, 8):
         prob, pred, res = _linear_run("5,4,3,2,1", H, 1e-6, 2)
         for b in range(2):
@@ -148,34 +221,74 @@ def _c8() -> Measurement:
             V, U = prob.arch.unpack(prob.theta0)["V"][b], prob.arch.unpack(prob.theta0)["U"][b]
             u_t = linear_modes.effective_u0(linear_modes.mode_projections(V, U, np.eye(5), np.eye(5)))
             pr = linear_modes.t_half(s, u_t)
-            rel = _rel(pr, sim)
-            worst = max(worst, float(rel.max()))
-            rows[f"H{H}_seed{b}"] = {"predicted": _r(pr), "simulated": _r(sim), "rel_error": _r(rel, 3)}
-    return Measurement(passed=worst < 0.01, measured={"worst_rel_error": _r(worst, 3), **rows})
+            rows[f"H{H}_seed{b}"] = {"predicted": [float(x) for x in pr], "simulated": [float(x) for x in sim],
+                                     "rel_error": _r(_rel(pr, sim), 3)}
+    return {"s": s.tolist(), "eps": 1e-6, "budget": _r(neighbour_budget(s, 1e-6), 3), **rows}
+
+
+C32_TOL = 3e-3  # absolute, spec §8 C32
+
+
+def judge_c32(measured: dict) -> Verdict:
+    """Symbolic identities all true, and every single-mode drop time within C32_TOL of the simulated one."""
+    failed = [k for k, ok in measured["symbolic"].items() if not ok]
+    if failed:
+        return Verdict(False, f"symbolic identities fail: {failed}")
+    n = len(measured["s"])
+    worst, where = 0.0, ""
+    runs = _runs(measured)
+    if not runs:
+        return Verdict(False, "no run was measured")
+    for name, row in runs.items():
+        why = _complete(name, row["single_mode"], row["simulated"], n)
+        if why:
+            return Verdict(False, why)
+        for k, (p, q) in enumerate(zip(row["single_mode"], row["simulated"], strict=True)):
+            if not abs(p - q) <= worst:
+                worst, where = abs(p - q), f"{name} mode {k + 1}"
+    return Verdict(worst < C32_TOL, f"worst |t_pred - t_sim| = {worst:.3g} ({where}), tolerance {C32_TOL:g}")
+
+
+def _shifted_single(measured: dict, d: float) -> dict:
+    out = dict(measured)
+    for name, row in _runs(measured).items():
+        out[name] = dict(row, single_mode=[x + d for x in row["single_mode"]])
+    return out
+
+
+def _constant_off(measured: dict, d: float) -> dict:
+    """t_drop = t_half − c/(2 s_k) with c = ln(1 + √2) × (1 + d) (a wrong constant)."""
+    c = math.log(1 + math.sqrt(2))
+    out = dict(measured)
+    for name, row in _runs(measured).items():
+        out[name] = dict(row, single_mode=[x - d * c / (2 * sk)
+                                           for x, sk in zip(row["single_mode"], measured["s"], strict=True)])
+    return out
 
 
 @_claim("C32", "Drop time = t_half - ln(1+sqrt2)/(2s) exactly for one Saxe mode; in the full linear net with "
         "projected u_k the single-mode prediction is within 3e-3 of the simulated midpoint crossing",
         "spec §0.7, §8 C32 [derived ✓]", "symbolic identities exact; |t_pred - t_sim| < 3e-3 absolute "
-        "(eps = 1e-6, s = 5..1, H = 5, 8, 2 seeds)",
+        "(eps = 1e-6, s = 5..1, H = 5, 8, 2 seeds; every mode of every run finite)",
         "the single-mode formula neglects the neighbouring modes' progress during the crossing (first order in the "
-        "neighbour's strength, largest for s_2/s_1 = 0.8); spec tolerance 3e-3 absolute")
-def _c32() -> Measurement:
+        "neighbour's strength, largest for s_2/s_1 = 0.8); spec tolerance 3e-3 absolute",
+        judge=lambda m: judge_c32(m),
+        wrong=(WrongTheory("single-mode drop times + d", _shifted_single, unit="absolute time"),
+               WrongTheory("constant ln(1 + sqrt 2) x (1 + d)", _constant_off)))
+def _c32() -> dict:
     sym = saxe.symbolic_checks()
-    worst, worst_sup, rows = 0.0, 0.0, {}
+    rows = {}
     for H in (5, 8):
         prob, pred, res = _linear_run("5,4,3,2,1", H, 1e-6, 2)
         sims = _sim_drops(prob, res, pred.plateau_levels)
         for b in range(2):
             single = np.array(pred.extra["single_mode_drop_times"][b])
-            err = np.abs(single - sims[b])
-            sup = np.abs(np.array(pred.drop_times[b]) - sims[b])
-            worst, worst_sup = max(worst, float(err.max())), max(worst_sup, float(sup.max()))
-            rows[f"H{H}_seed{b}"] = {"single_mode": _r(single), "superposed": _r(pred.drop_times[b]),
-                                     "simulated": _r(sims[b])}
-    return Measurement(passed=all(sym.values()) and worst < 3e-3,
-                       measured={"symbolic": sym, "worst_abs_error_single_mode": _r(worst, 3),
-                                 "worst_abs_error_superposed": _r(worst_sup, 3), **rows})
+            rows[f"H{H}_seed{b}"] = {"single_mode": [float(x) for x in single],
+                                     "superposed": [float(x) for x in pred.drop_times[b]],
+                                     "simulated": [float(x) for x in sims[b]]}
+    sup = [abs(p - q) for row in rows.values() for p, q in zip(row["superposed"], row["simulated"], strict=False)]
+    return {"symbolic": sym, "s": [5.0, 4.0, 3.0, 2.0, 1.0],
+            "worst_abs_error_superposed": _r(max(sup, default=math.nan), 3), **rows}
 
 
 @_claim("C9", "Leading-order law: dt_k/d ln(1/eps) -> 1/s_k (linear, whitened)", "spec §6.4, §8 C9 [derived ✓]",
@@ -196,20 +309,45 @@ def _c9() -> Measurement:
                                                                  "rel_error": _r(rel, 3), "drop_times": _r(sims)})
 
 
+C10_TOL = 1e-3  # of L_0, spec §8 C10
+
+
+def judge_c10(measured: dict) -> Verdict:
+    """Every seed's simulated levels: as many as predicted, finite, each within C10_TOL·L_0 of the prediction."""
+    pred, L0 = measured["predicted"], measured["L0"]
+    runs = _runs(measured)
+    if not runs:
+        return Verdict(False, "no run was measured")
+    worst, where = 0.0, ""
+    for name, row in runs.items():
+        why = _complete(name, pred, row["simulated"], len(pred))
+        if why:
+            return Verdict(False, why.replace("times for", "levels for").replace("modes", "levels"))
+        for k, (p, q) in enumerate(zip(pred, row["simulated"], strict=True)):
+            if not abs(p - q) / L0 <= worst:
+                worst, where = abs(p - q) / L0, f"{name} L_{k}"
+    return Verdict(worst < C10_TOL, f"worst |L_pred - L_sim| / L_0 = {worst:.3g} ({where}), tolerance {C10_TOL:g}")
+
+
+def _levels_shifted(measured: dict, d: float) -> dict:
+    """Every level after L_0 moved by d·L_0 (a wrong level formula)."""
+    L0 = measured["L0"]
+    return dict(measured, predicted=[measured["predicted"][0]] + [x + d * L0 for x in measured["predicted"][1:]])
+
+
 @_claim("C10", "Plateau levels L_k = ½ tr Σ_yy − ½ Σ_{j≤k} s_j² (linear, whitened)", "spec §6.5, §8 C10 [derived ✓]",
         "abs. error < 1e-3 L_0 (eps = 1e-8, s = (4, 2, 1), H = 4, 2 seeds)",
         "the level read at min |dL/dt| deviates by the next mode's growth, O(eps^{2(1 - s_{k+1}/s_k)}) = O(1e-8) "
-        "here, plus the previous mode's tail; both far below 1e-3 L_0")
-def _c10() -> Measurement:
+        "here, plus the previous mode's tail; both far below 1e-3 L_0 (spec tolerance; the measured error is "
+        "~3e-7 L_0, so the resolving power reported is far coarser than the theory's accuracy)",
+        judge=lambda m: judge_c10(m), wrong=(WrongTheory("levels + d L_0", _levels_shifted, unit="of L_0"),))
+def _c10() -> dict:
     prob, pred, res = _linear_run("4,2,1", 4, 1e-8, 2)
     from ..predict_cmd import compare
 
     rows = compare(prob, pred, t_max=res[0].t[-1])
-    worst = max(r["rel_error"] for row in rows for r in row["levels"])
-    return Measurement(passed=worst < 1e-3, measured={"worst_abs_error_over_L0": _r(worst, 3),
-                                                      "levels": [[_r(r["simulated"]) for r in row["levels"]]
-                                                                 for row in rows],
-                                                      "predicted": _r(pred.plateau_levels[0])})
+    return {"L0": float(pred.plateau_levels[0][0]), "predicted": [float(x) for x in pred.plateau_levels[0]],
+            **{f"seed{row['seed']}": {"simulated": [float(r["simulated"]) for r in row["levels"]]} for row in rows}}
 
 
 @_claim("C11", "Width barely matters (linear): E t_1(H) - E t_1(H') = (1/2s_1)[psi(H'/2) - psi(H/2)] "

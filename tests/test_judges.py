@@ -1,0 +1,141 @@
+"""Judges of the claims that separate measuring from judging: each is fed the true measurement (PASS) and
+measurements a wrong theory would give — times × 1.02, a level moved by 1 % of L_0, a missing drop, a NaN, an
+extra drop, a wrong projection or constant (FAIL). The judges are pure, so no simulation runs here.
+
+The "true" measurements are shaped like the claims' own output (proofs_check/claims/predictions.py) with errors
+at a tenth of each mode's budget, the size the real runs show (docs/accuracy.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from proofs_check.claims import predictions as P
+from proofs_check.registry import (
+    Measurement,
+    Registry,
+    Verdict,
+    WrongTheory,
+    resolving_power,
+    run_claim,
+)
+
+S = [5.0, 4.0, 3.0, 2.0, 1.0]
+EPS = 1e-6
+SIM = [2.90815, 3.54061, 4.75894, 7.41328, 15.7515]
+
+
+def _c8(**runs):
+    budget = P.neighbour_budget(S, EPS)
+    true = [t * (1 + 0.1 * b) for t, b in zip(SIM, budget, strict=True)]
+    rows = runs or {"H5_seed0": {"predicted": true, "simulated": list(SIM)}}
+    return {"s": S, "eps": EPS, "budget": budget, **rows}
+
+
+def _c8_with(predicted=None, simulated=None):
+    m = _c8()
+    row = dict(m["H5_seed0"])
+    if predicted is not None:
+        row["predicted"] = predicted(row["predicted"])
+    if simulated is not None:
+        row["simulated"] = simulated(row["simulated"])
+    return dict(m, H5_seed0=row)
+
+
+def test_c8_passes_the_true_measurement():
+    assert P.judge_c8(_c8()).passed
+
+
+@pytest.mark.parametrize("wrong", [
+    {"predicted": lambda p: [x * 1.02 for x in p]},                      # drop times x 1.02
+    {"predicted": lambda p: [x * (1 + 1e-6) for x in p]},                 # far below 1 %, above the last mode's floor
+    {"simulated": lambda s: [*s[:-1], math.nan]},                         # a mode never reached half strength
+    {"simulated": lambda s: s[:-1]},                                      # a missing drop
+    {"predicted": lambda p: [*p, 20.0]},                                  # an extra drop
+    {"predicted": lambda p: [math.nan, *p[1:]]},                          # a NaN prediction
+])
+def test_c8_rejects_wrong_measurements(wrong):
+    assert not P.judge_c8(_c8_with(**wrong)).passed
+
+
+def test_c8_rejects_the_wrong_projections_that_used_to_pass():
+    # u_k with 1/4.4 instead of 1/4 (drop times ~0.35 % late) and a t_half formula 1 % off both passed the old 1 %
+    # tolerance; each mode's own budget rejects them.
+    m = _c8()
+    assert not P.judge_c8(P._projection_off(m, 4.0 / 4.4 - 1)).passed
+    assert not P.judge_c8(P._scaled_predictions("predicted")(m, 0.01)).passed
+
+
+def test_c8_no_runs_is_a_failure():
+    m = {"s": S, "eps": EPS, "budget": P.neighbour_budget(S, EPS)}
+    assert not P.judge_c8(m).passed
+
+
+def test_c8_resolving_power_is_near_the_last_modes_floor():
+    wrong = WrongTheory("x (1 + d)", P._scaled_predictions("predicted"))
+    power = resolving_power(P.judge_c8, _c8(), wrong)
+    assert power is not None and power <= 10 * P.LINEAR_FLOOR
+
+
+def _c32(shift=0.0):
+    single = [t + 0.1 * P.C32_TOL + shift for t in SIM]
+    return {"symbolic": {"identity": True}, "s": S,
+            "H5_seed0": {"single_mode": single, "superposed": list(SIM), "simulated": list(SIM)}}
+
+
+def test_c32_judge():
+    assert P.judge_c32(_c32()).passed
+    assert not P.judge_c32(_c32(shift=P.C32_TOL)).passed
+    assert not P.judge_c32(dict(_c32(), symbolic={"identity": False})).passed
+    m = _c32()
+    for bad in ([*SIM[:-1], math.nan], SIM[:-1], [*SIM, 30.0]):
+        assert not P.judge_c32(dict(m, H5_seed0=dict(m["H5_seed0"], simulated=list(bad)))).passed
+    # a wrong constant in t_drop = t_half - ln(1 + sqrt 2)/(2 s): 10 % off moves mode 5 by 0.044
+    assert not P.judge_c32(P._constant_off(m, 0.1)).passed
+
+
+def _c10(levels=(10.5, 2.5, 0.5, 0.0)):
+    sim = [10.5, 2.5 + 3e-6, 0.5 + 1e-6, 2e-10]
+    return {"L0": 10.5, "predicted": list(levels), "seed0": {"simulated": sim}, "seed1": {"simulated": sim}}
+
+
+def test_c10_judge():
+    assert P.judge_c10(_c10()).passed
+    assert not P.judge_c10(P._levels_shifted(_c10(), 0.01)).passed       # a level 1 % of L_0 off
+    assert not P.judge_c10(_c10(levels=(10.5, 2.5, 0.5))).passed          # a missing level
+    assert not P.judge_c10(_c10(levels=(10.5, 2.5, 0.5, 0.0, 0.0))).passed  # an extra level
+    m = _c10()
+    assert not P.judge_c10(dict(m, seed1={"simulated": [10.5, math.nan, 0.5, 0.0]})).passed  # max(0, nan) = 0
+
+
+def test_a_judged_claim_runs_through_the_registry():
+    reg = Registry()
+
+    def judge(m):
+        return Verdict(abs(m["t"] - 1.0) < 1e-3, f"t = {m['t']}")
+
+    @reg.claim("good", statement="t = 1", source="test", tolerance="1e-3", justification="test", judge=judge,
+               wrong=(WrongTheory("t x (1 + d)", lambda m, d: {"t": m["t"] * (1 + d)}),))
+    def _good():
+        return {"t": 1.0 + 1e-5}
+
+    @reg.claim("bad", statement="t = 1", source="test", tolerance="1e-3", justification="test", judge=judge)
+    def _bad():
+        return Measurement(passed=True, measured={"t": 1.1})  # the judge, not the measurement, decides
+
+    good, bad = (run_claim(reg[i]) for i in ("good", "bad"))
+    # 1.00001 x 1.001 is 1.01e-3 off: rejected at d = 1e-3, accepted at 10^-3.25
+    assert good.status == "pass" and good.resolving_power == {"t x (1 + d)": pytest.approx(1e-3)}
+    assert good.as_json()["resolving_power"] == good.resolving_power
+    assert bad.status == "fail" and "t = 1.1" in bad.details and bad.resolving_power == {}
+
+
+def test_doctests_of_the_judging_machinery():
+    import doctest
+
+    from proofs_check import registry
+
+    assert doctest.testmod(registry).failed == 0
+    assert doctest.testmod(P).failed == 0
