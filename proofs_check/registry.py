@@ -138,6 +138,7 @@ class ClaimResult:
         out = {"id": self.id, "statement": self.statement, "source": self.source, "status": self.status,
                "measured": self.measured, "tolerance": self.tolerance, "seconds": round(self.seconds, 4)}
         if self.resolving_power:
+            out["verdict"] = self.details
             out["resolving_power"] = self.resolving_power
         return out
 

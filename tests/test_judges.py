@@ -139,3 +139,40 @@ def test_doctests_of_the_judging_machinery():
 
     assert doctest.testmod(registry).failed == 0
     assert doctest.testmod(P).failed == 0
+
+
+def _c16():
+    # offsets of ~0.18 before each blow-up, as measured (docs/accuracy.md)
+    return {"predicted": [136.894, 75.8702], "simulated": [136.715, 75.691],
+            "eps_1e-4": {"predicted": 1368.94, "simulated": 1368.76}, "predicted_ratio": 10.0}
+
+
+def test_c16_judge():
+    assert P.judge_c16(_c16()).passed
+    assert not P.judge_c16(P._c16_times(_c16(), 0.02)).passed                   # drop times x 1.02
+    assert not P.judge_c16(P._c16_exponent(_c16(), -0.04)).passed               # a 1/eps^0.96 law passed 10 ± 10 %
+    assert not P.judge_c16(dict(_c16(), simulated=[136.715, math.nan])).passed  # a missing simulated drop
+    assert not P.judge_c16(dict(_c16(), simulated=[136.715])).passed            # counts differ
+    assert not P.judge_c16(dict(_c16(), predicted=[136.894, 75.8702, 80.0])).passed  # an extra drop
+
+
+def _c25():
+    durs = [[85.374, 6.081, 151.765, 17.789], [287.615, 7.387, 521.28, 22.063], [865.443, 8.574, 1582.203, 25.919],
+            [2887.841, 9.872, 5300.873, 30.137]]  # the simulated plateaus, D = 4, R = 2
+    return {"eps": [1e-2, 3e-3, 1e-3, 3e-4], "durations": durs, "rule_m": [0, 2], "predicted_exponent": 1.0}
+
+
+def test_c25_judge():
+    m = _c25()
+    assert P.judge_c25(m).passed
+    assert not P.judge_c25(P._c25_exponent(m, 0.5)).passed                   # a wrong exponent 1.5
+    assert not P.judge_c25(dict(m, rule_m=[0, 1, 2, 3])).passed              # every plateau called long
+    assert not P.judge_c25(dict(m, rule_m=[0, 1])).passed                    # the wrong plateaus called long
+    assert not P.judge_c25(dict(m, eps=m["eps"][:2], durations=m["durations"][:2])).passed  # fewer than 3 eps
+    bad = [list(d) for d in m["durations"]]
+    bad[2][3] = math.nan
+    assert not P.judge_c25(dict(m, durations=bad)).passed                    # a missing drop
+    # short plateaus growing like eps^-0.6 instead of ln(1/eps) are refused
+    sq = [[d[0], 6.081 * (1e-2 / e) ** 0.6, d[2], 17.789 * (1e-2 / e) ** 0.6] for d, e in zip(m["durations"], m["eps"],
+                                                                                        strict=True)]
+    assert not P.judge_c25(dict(m, durations=sq)).passed
