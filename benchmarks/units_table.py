@@ -1,7 +1,7 @@
 """User units through the workbench (docs/accuracy.md, "Your own network"): for each unit that is not built in,
 
-* the first-drop error of ``s2s predict fc --activation EXPR --max-drops 1 --compare`` (closed-form escape law of the Taylor
-  order, docs/theory.md §6.12) against the simulation, over seeds and two init scales, on the default teacher
+* the first-drop error of ``s2s predict fc --activation EXPR --max-drops 1 --compare`` (closed-form escape law of
+  the Taylor order, docs/theory.md §6.12) against the simulation, over seeds and two init scales, on the default teacher
   dataset (not the reflection-symmetric data of the check: generic data, where the q = 1 intercept carries the
   aligned-mode model's O(1) modelling error);
 * the outcome of ``s2s check --activation EXPR`` (claim statuses and the wall time of the whole command).

@@ -176,3 +176,21 @@ def test_c25_judge():
     sq = [[d[0], 6.081 * (1e-2 / e) ** 0.6, d[2], 17.789 * (1e-2 / e) ** 0.6] for d, e in zip(m["durations"], m["eps"],
                                                                                         strict=True)]
     assert not P.judge_c25(dict(m, durations=sq)).passed
+
+
+def _c18():
+    gaps = {"4": [134.8, 231.4, 10.6, 438.5, 27.4, 16.0, 44.0, 69.1],  # simulated, eps = 1e-3
+            "16": [0.3, 11.8, 22.0, 38.9, 20.8, 10.8, 47.4, 41.8],
+            "64": [14.6, 12.6, 20.8, 11.6, 9.1, 5.6, 26.9, 32.1]}
+    return {"widths": [4, 16, 64], "seeds": 8, "gaps": gaps}
+
+
+def test_c18_judge():
+    m = _c18()
+    assert P.judge_c18(m).passed
+    assert not P.judge_c18(P._c18_longer(m, 0.02)).passed                   # wider nets 2 % slower per step
+    missing = dict(m["gaps"], **{"64": [math.nan, *m["gaps"]["64"][1:]]})   # a seed without a second drop
+    assert not P.judge_c18(dict(m, gaps=missing)).passed
+    short = dict(m["gaps"], **{"16": m["gaps"]["16"][:-1]})                 # a seed silently left out
+    assert not P.judge_c18(dict(m, gaps=short)).passed
+    assert not P.judge_c18(dict(m, gaps={"4": m["gaps"]["4"]})).passed      # widths missing

@@ -20,6 +20,7 @@ from theory.conservation import prove_conservation
 from theory.invariants import prove_theorem3
 from theory.reduced import attention_reduced, quadratic_one_unit, toy_solution
 
+from ..figures import draw_c28, figures_enabled
 from ..registry import REGISTRY, Measurement
 
 GD_EXACT_TOL = 1e-12      # C2: "holds to ~1e-12 relative (exact up to round-off)"
@@ -382,18 +383,26 @@ def check_c28() -> Measurement:
                         "sigma2/sigma1 at t = 0": float(s[0, 1] / s[0, 0]), "n_drops": st.n_drops,
                         "levels": st.levels.tolist(), "drop_times": st.drop_times.tolist(),
                         "active-unit steps": _steps(width, ts)}
+    draw = {"tanh": {"t": res[0].t, "loss": res[0].loss, "drop_times": st.drop_times, "t_saved": ts, "sigma": s,
+                     "t_read": float(ts[k])}} if figures_enabled() else None
     arch, res, st = _c28_run("xtanh-fc", 800.0)
     th, ts = res[0].theta, res[0].t_saved
     width = effective_width_trajectory(arch, th, kind="units")
     steps = _steps(width, ts)
-    norms = np.sort(np.linalg.norm(unit_params(arch, th), axis=2), axis=1)[:, ::-1]
+    per_unit = np.linalg.norm(unit_params(arch, th), axis=2)
+    norms = np.sort(per_unit, axis=1)[:, ::-1]
     kd = int(np.searchsorted(ts, st.drop_times[0])) if st.n_drops else 0
     one_by_one = len(steps) >= 2 and all(b - a == 1 for _, a, b in steps) and steps[0][1] == 0
     runner = float(norms[kd, 1] / norms[kd, 0])
     xt_ok = st.n_drops >= 2 and one_by_one and runner < 0.1
     measured["xtanh"] = {"n_drops": st.n_drops, "levels": st.levels.tolist(), "drop_times": st.drop_times.tolist(),
                          "active-unit steps (t, from, to)": steps, "runner-up/leader at first drop": runner}
-    return Measurement(passed=bool(tanh_ok and xt_ok), measured=measured)
+    figs = ()
+    if draw is not None:
+        draw["xtanh"] = {"t": res[0].t, "loss": res[0].loss, "drop_times": st.drop_times, "t_saved": ts,
+                         "norms": per_unit, "active": width}
+        figs = (draw_c28(draw),)
+    return Measurement(passed=bool(tanh_ok and xt_ok), measured=measured, figures=figs)
 
 
 def _steps(width: np.ndarray, ts: np.ndarray) -> list[tuple[float, int, int]]:

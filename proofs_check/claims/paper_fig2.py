@@ -16,8 +16,17 @@ from theory.closed_forms import linear_modes as cf_linear
 from theory.closed_forms import saxe as cf_saxe
 
 from ..experiment import run_experiment
-from ..figures import figures_enabled, new_figure, save_figure
+from ..figures import draw_c26, draw_c27, draw_c29, draw_fig2b, draw_fig4g, figures_enabled, new_figure, save_figure
 from ..registry import REGISTRY, Measurement
+
+
+def _expected_drop(s: float, eps: float, h: int, k: int) -> float:
+    """E t_k^drop of mode k at init scale ε: E t_half (§6.4) less the half-strength-to-midpoint offset (§0.7)."""
+    return cf_linear.expected_t_half(s, eps, h, k) - cf_saxe.LN_1P_SQRT2 / (2 * s)
+
+
+def _curve(member) -> tuple[np.ndarray, np.ndarray]:
+    return member.t, member.loss
 
 
 def _median_gap(exp, k: int) -> float:
@@ -86,6 +95,7 @@ def _fig2a() -> Measurement:
 def _fig2b() -> Measurement:
     measured, ok = {}, True
     spans = []
+    draw = {"alpha": [], "linear_curves": [], "linear_levels": [], "span_predicted": []} if figures_enabled() else None
     for alpha in (0.0, 0.5, 1.0, 2.0):
         s = 3.0 * np.arange(1, 5, dtype=float) ** (-alpha)
         # Crossings of the known levels (spec §6.5) stay defined when close s_k merge the drops.
@@ -103,13 +113,26 @@ def _fig2b() -> Measurement:
         if alpha == 2.0:
             ok = ok and detected == [4, 4]
         spans.append(span)
+        if draw is not None:
+            # Equal s_k share one sigmoid (§5.1, multiplicity), so only the levels between distinct values are
+            # visited plateaus.
+            visited = [k for k in range(len(levels)) if k in (0, len(s)) or s[k - 1] > s[k]]
+            draw["alpha"].append(alpha)
+            draw["linear_curves"].append(_curve(exp.result.members[0]))
+            draw["linear_levels"].append(levels[visited])
+            draw["span_predicted"].append(_expected_drop(s[-1], 1e-5, 8, 4) - _expected_drop(s[0], 1e-5, 8, 1))
     ok = ok and bool(np.all(np.diff(spans) > 0))
     exp = run_experiment(numerics.build_architecture("attn-s", dim=3, width=8),
                          numerics.ICLTask(np.eye(3) * 0.5, 32), 1e-3, seeds=3, t_max=1e5, save_every=4)
     att_drops = [int(st.n_drops) for st in exp.staircases]
     measured["attention equal eigenvalues (D = 3)"] = {"n_drops": att_drops}
     ok = ok and att_drops == [3, 3, 3]
-    return Measurement(passed=ok, measured=measured)
+    figs = ()
+    if draw is not None:
+        draw.update(span=spans, attention_curves=[_curve(m) for m in exp.result.members],
+                    attention_levels=cf_attention.separate_levels([0.5, 0.5, 0.5], 32))
+        figs = (draw_fig2b(draw),)
+    return Measurement(passed=ok, measured=measured, figures=figs)
 
 
 def _near_manifold_init(h: int, d: int, delta: float, seed: int) -> np.ndarray:
@@ -146,10 +169,16 @@ def _c26() -> Measurement:
     slopes = [float(np.polyfit(logs, drops[:, j], 1)[0]) for j in range(2)]
     rel = [abs(sl * s[j + 1] - 1) for j, sl in enumerate(slopes)]
     ok = initial_rate > 0.1 and n_drops == [2, 2, 2] and max(rel) < 0.05
+    figs = ()
+    if figures_enabled():
+        # The start is far from the origin saddle (§6.6, initialisation structure): L_0 is no plateau, L_1 is the
+        # first.
+        figs = (draw_c26({"delta": deltas, "curves": [_curve(m) for m in exp.result.members], "drop_times": drops,
+                          "s": s, "levels": cf_linear.plateau_levels(s, trace_syy=float(np.sum(s**2)))[1:]}),)
     return Measurement(passed=ok, measured={"initial_rate |dL/dt|/L0": initial_rate, "n_drops": n_drops,
                                             "slopes (k=2,3)": slopes,
                                             "predicted 1/s_k": [float(1 / s[1]), float(1 / s[2])],
-                                            "relative error": rel})
+                                            "relative error": rel}, figures=figs)
 
 
 @REGISTRY.claim("C27", statement="Init scale: as the isotropic init scale ε grows, plateaus shorten monotonically "
@@ -163,7 +192,7 @@ def _c27() -> Measurement:
     w_saddle = np.diag([3.0, 0.0, 0.0])
     # Drop times against the known levels (spec §6.5) stay defined when large ε blurs the plateaus away.
     levels = cf_linear.plateau_levels(s, trace_syy=float(np.sum(s**2)))
-    spans, dists = [], []
+    spans, dists, curves = [], [], []
     for eps in (1e-6, 1e-4, 1e-2, 0.1, 0.3):
         exp = run_experiment(arch, task, eps, seeds=3, t_max=60.0, save_every=1, levels=levels)
         spans.append(float(np.median([st.drop_times[-1] - st.drop_times[0] for st in exp.staircases])))
@@ -172,9 +201,17 @@ def _c27() -> Measurement:
             w = arch.effective_matrix(m.theta)
             d.append(float(np.min(np.linalg.norm(w - w_saddle, axis=(1, 2)))))
         dists.append(float(np.median(d)))
+        if figures_enabled():
+            curves.append(_curve(exp.result.members[0]))
     ok = bool(np.all(np.diff(spans) < 0) and np.all(np.diff(dists) > 0))
-    return Measurement(passed=ok, measured={"eps": [1e-6, 1e-4, 1e-2, 0.1, 0.3], "plateau_span": spans,
-                                            "min_distance_to_rank1_saddle": dists})
+    eps_all = [1e-6, 1e-4, 1e-2, 0.1, 0.3]
+    figs = ()
+    if figures_enabled():
+        predicted = [_expected_drop(s[-1], e, 6, 3) - _expected_drop(s[0], e, 6, 1) for e in eps_all]
+        figs = (draw_c27({"eps": eps_all, "curves": curves, "levels": levels, "plateau_span": spans,
+                          "span_predicted": predicted, "min_distance": dists}),)
+    return Measurement(passed=ok, measured={"eps": eps_all, "plateau_span": spans,
+                                            "min_distance_to_rank1_saddle": dists}, figures=figs)
 
 
 @REGISTRY.claim("C29", statement="Deep linear (depth 3): the second hidden layer gains one rank per transition",
@@ -192,7 +229,22 @@ def _c29() -> Measurement:
         measured[f"seed {m}"] = {"n_drops": int(st.n_drops), "W2_rank_per_plateau": ranks,
                                  "drop_times": [float(v) for v in st.drop_times]}
         ok = ok and st.n_drops == 3 and ranks == [1, 2, 3]
-    return Measurement(passed=ok, measured=measured)
+    figs = ()
+    if figures_enabled():
+        from numerics.complexity import thresholds
+
+        thr = thresholds(arch, task)
+        first = exp.result.members[0]
+        # W_2 is the U block (docs/theory.md §1.4, model 11); the threshold is the per-layer one the ranks above use.
+        # The chain's end-to-end map passes the same mode-subset saddles as a two-layer net (§5.3: linear in u_i),
+        # so §6.5's levels are its prediction too.
+        sv = np.linalg.svd(arch.unpack(first.theta)["U"], compute_uv=False)
+        figs = (draw_c29({"curves": [_curve(m) for m in exp.result.members],
+                          "drop_times": [st.drop_times for st in exp.staircases],
+                          "levels": cf_linear.plateau_levels([3.0, 2.0, 1.0], trace_syy=14.0),
+                          "t_saved": first.t_saved, "sv": sv, "rank_threshold": thr.rel * thr.scale ** (1.0 / 3.0),
+                          "plateau_times": exp.plateau_times(0), "ranks": measured["seed 0"]["W2_rank_per_plateau"]}),)
+    return Measurement(passed=ok, measured=measured, figures=figs)
 
 
 @REGISTRY.claim("fig4G", statement="Cubic net (p = 3): unit separation — at the first drop one unit is O(1) and "
@@ -222,7 +274,14 @@ def _fig4g() -> Measurement:
         measured[f"seed {m}"] = {"n_drops": int(st.n_drops), "leader": float(norms[0]), "runner_up": float(norms[1]),
                                  "ratio": ratio}
         ok = ok and ratio < 0.1
-    return Measurement(passed=ok, measured=measured)
+    figs = ()
+    if figures_enabled():
+        first = exp.result.members[0]
+        figs = (draw_fig4g({"curves": [_curve(m) for m in exp.result.members],
+                            "first_drop": [st.drop_times[0] if st.n_drops else float("nan") for st in exp.staircases],
+                            "t_saved": first.t_saved, "norms": unit_norms(arch, first.theta),
+                            "eps": exp.init_scale}),)
+    return Measurement(passed=ok, measured=measured, figures=figs)
 
 
 @REGISTRY.claim("fig:drop-vs-eps", statement="Linear net: the drop time of mode k grows like ln(1/ε)/s_k "
