@@ -194,3 +194,21 @@ def test_c18_judge():
     short = dict(m["gaps"], **{"16": m["gaps"]["16"][:-1]})                 # a seed silently left out
     assert not P.judge_c18(dict(m, gaps=short)).passed
     assert not P.judge_c18(dict(m, gaps={"4": m["gaps"]["4"]})).passed      # widths missing
+
+
+def _fig2a():
+    return {"linear_gaps": {"4": [1.9, 2.0, 1.96, 2.1, 1.8, 1.97], "64": [1.5, 1.56, 1.6, 1.55, 1.4, 1.58]},
+            "attention_gaps": {"2": [3200.0, 3214.8, 3300.0, 2900.0], "16": [1280.0, 1287.5, 1300.0, 1200.0]},
+            "linear_predicted_change": -0.18}
+
+
+def test_fig2a_judge():
+    from proofs_check.claims import paper_fig2 as F
+
+    m = _fig2a()
+    assert F.judge_fig2a(m).passed
+    assert not F.judge_fig2a(F._fig2a_prediction_off(m, 0.2)).passed          # a wrong width law
+    lost = dict(m, attention_gaps=dict(m["attention_gaps"], **{"16": [1280.0, math.nan, 1300.0, 1200.0]}))
+    assert not F.judge_fig2a(lost).passed                                     # a seed without its drop counts
+    same = dict(m, attention_gaps=dict(m["attention_gaps"], **{"16": m["attention_gaps"]["2"]}))
+    assert not F.judge_fig2a(same).passed                                     # attention unaffected by width
