@@ -212,3 +212,18 @@ def test_fig2a_judge():
     assert not F.judge_fig2a(lost).passed                                     # a seed without its drop counts
     same = dict(m, attention_gaps=dict(m["attention_gaps"], **{"16": m["attention_gaps"]["2"]}))
     assert not F.judge_fig2a(same).passed                                     # attention unaffected by width
+
+
+def _c11():
+    return {"seeds": 160, "finite_seeds": 160, "mean_t1_difference": 0.4385, "predicted": 0.4321,
+            "standard_error": 0.0189, "log_ratio_form": math.log(8) / 6, "delta2_difference": 0.580,
+            "delta2_predicted": 0.545, "delta2_standard_error": 0.051}
+
+
+def test_c11_judge_tells_the_digamma_law_from_its_large_width_limit():
+    m = _c11()
+    assert P.judge_c11(m).passed
+    assert not P.judge_c11(dict(m, predicted=m["log_ratio_form"])).passed   # (1/2s_1) ln(H'/H): 4.9 SE off
+    assert not P.judge_c11(dict(m, finite_seeds=159)).passed                # a seed without its drops
+    assert not P.judge_c11(dict(m, delta2_predicted=0.0)).passed            # "Δ_2 independent of H" read as 0
+    assert not P.judge_c11(dict(m, standard_error=math.nan)).passed
