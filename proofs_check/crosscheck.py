@@ -1,5 +1,5 @@
 """Cross-check of the two derivations: the lambdified SymPy loss, gradient and Hessian against the hand-written
-NumPy loss and gradient and against finite differences (issue: foundation, item 7).
+NumPy loss and gradient and against finite differences (docs/theory.md §8, "How claims are run").
 
 Tolerances, from the error of each method:
 

@@ -1,4 +1,4 @@
-"""Symbolic network specs: layout, sizes, φ properties, time bounds, bad input (foundation issue items 3, 5)."""
+"""Symbolic network specs: layout, sizes, φ properties, time bounds, bad input."""
 
 import numpy as np
 import pytest

@@ -2,7 +2,7 @@
 §4.1, §4.4, §4.5).
 
 The answer is read off φ's declared properties; each entry says why it applies or why not, so the CLI can print
-it and later issues can refuse inapplicable constructions with the same reason.
+it and other commands can refuse inapplicable constructions with the same reason.
 
 >>> from theory.architectures import build
 >>> [c.key for c in theorem1_constructions(build("relu-fc")) if c.applies]

@@ -1,4 +1,4 @@
-"""Decide whether a candidate set of weights is invariant under gradient flow (spec §4.1, §4.4; issue 4 item 2).
+"""Decide whether a candidate set of weights is invariant under gradient flow (spec §4.1, §4.4).
 
 A set S is **invariant** when every trajectory of θ̇ = F(θ) = −∇L(θ) that starts on S stays on S.  Two ways to
 describe S are accepted:

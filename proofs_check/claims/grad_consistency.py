@@ -33,7 +33,7 @@ for _arch in _CASES:
         f"grad-consistency:{_arch}",
         statement=f"The SymPy and NumPy derivations of L, grad L and the Hessian agree for {_arch} "
                   f"({', '.join(c.kind for c in _CASES[_arch])})",
-        source="foundation issue, item 7 (spec §1.4, §0.3)",
+        source="spec §1.4, §0.3 (the two derivations of every architecture agree)",
         tolerance=f"loss, grad rel <= {GRAD_RTOL:g}; Hessian vs central differences rel <= {HESS_RTOL:g}",
         justification="float64 round-off for exact formulas; O(h^2) truncation + O(eps/h) round-off for "
                       "central differences with h = eps^(1/3)",
