@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numerics  # noqa: E402
 from proofs_check.predict import predict  # noqa: E402
 from proofs_check.predict_cmd import compare  # noqa: E402
-from proofs_check.problem import add_problem_arguments, build_problem  # noqa: E402
+from proofs_check.problem import add_problem_arguments, build_problem, task_form  # noqa: E402
 from theory.closed_forms import diagonal  # noqa: E402
 
 _P = argparse.ArgumentParser(add_help=False)
@@ -41,6 +41,8 @@ COMPARES = {
     "closed form (Case A/B)": "blow-up integral of one unit (1-D quadrature per unit) vs full network",
     "closed form (Riccati per coordinate)": "formula (no integration) vs full network",
     "leading order, O(1/ln(1/alpha))": "recursion of the limit alpha -> 0 (no integration) vs full network",
+    "closed form (local law)": "escape law from theta_0 (a blow-up integral per unit, or a 2H-scalar model for "
+                               "q = 1; no network integration) vs full network",
     "semi-analytic (piecewise Eq. 14)": "one-unit solutions composed at each saddle (no network integration) vs "
                                         "full network",
     "semi-analytic (frozen-residual ODE)": "ODE of one mode's scalars with the residual frozen vs full network",
@@ -186,15 +188,21 @@ REDUCED_CASES = {  # architecture: options (default ε = 1e-3); dataset tasks: t
 def reduced(data_seeds: int, seeds: int) -> None:
     """Escape-and-join reduced dynamics (numerics.reduced_staircase) on each architecture's default task."""
     for arch, extra in REDUCED_CASES.items():
-        errs, lev = [], []
+        errs, lev, law, first = [], [], [], []
         for ds in range(data_seeds):
-            prob = problem(arch, *extra, "--seeds", seeds, "--seed", 10 * ds, "--data-seed", 1000 + ds)
+            data = ("--data-seed", 1000 + ds) if task_form(numerics.build_architecture(arch)) is None else ()
+            prob = problem(arch, *extra, "--seeds", seeds, "--seed", 10 * ds, *data)
             pred = predict(prob)
             rows = compare(prob, pred)
             errs += drop_errors(rows)
+            first += drop_errors(rows, first_only=True)
             lev += [r["rel_error"] for row in rows for r in row["levels"][:-1]]
+            law += [row["local_law"]["rel_error"] for row in rows if "local_law" in row]
         cases = f"default task, {data_seeds} data seeds x {seeds} init seeds"
         record(f"{arch} drop times (reduced dynamics)", cases, "semi-analytic (escape-and-join)", errs)
+        if law:  # the non-integrating prediction of the same first drops, next to the reduced model's
+            record(f"{arch} first drop (reduced dynamics)", cases, "semi-analytic (escape-and-join)", first)
+            record(f"{arch} first drop (local law of the Taylor order, §6.12)", cases, "closed form (local law)", law)
         record(f"{arch} plateau levels but the last (reduced dynamics), error / L_0", cases,
                "semi-analytic (escape-and-join)", lev)
 

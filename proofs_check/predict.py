@@ -108,6 +108,8 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
         _reduced(problem, pred, t_max)
         if arch.expression is not None:
             _taylor_first_drop(problem, pred)
+        else:
+            _local_law(problem, pred)
     else:
         predictor(problem, pred)
     if max_drops is not None:
@@ -131,6 +133,9 @@ def merge(first: Prediction, later: Prediction) -> Prediction:
         mine += [x for x in getattr(later, name) if x not in mine]
     if "reduced" in later.extra:
         first.extra.setdefault("reduced", []).extend(later.extra["reduced"])
+    for key in ("local_law", "taylor_escape"):
+        if key in later.extra:
+            first.extra.setdefault(key, []).extend(later.extra[key])
     if "level_ends" in later.extra:
         first.extra.setdefault("level_ends", []).extend(later.extra["level_ends"])
     if "reduced_horizon" in later.extra:
@@ -213,8 +218,9 @@ def _reduced_runs(problem: Problem, pred: Prediction, t_max: float | None) -> li
 
 # ------------------------------------------------------------------------------------------------ user units
 def taylor_first_escape(arch, unit, theta0: np.ndarray, x: np.ndarray, y: np.ndarray, eps: float):
-    """The escape law of the Taylor order (docs/theory.md §6.12) for a user's fc unit from one θ_0 = ε θ̂, with q and
-    a proved from the expression (``unit``: :func:`theory.analyse_activation`) and σ, σ′ the compiled ones."""
+    """The escape law of the Taylor order (docs/theory.md §6.12) for an fc unit from one θ_0 = ε θ̂, with q and a
+    from ``unit`` (``order``, ``coefficient``: :func:`theory.analyse_activation` for a user's unit, the registered
+    properties for a built-in) and the network's own σ, σ′."""
     from numerics.models.pointwise import augment
     from theory.closed_forms import taylor_escape
 
@@ -224,14 +230,69 @@ def taylor_first_escape(arch, unit, theta0: np.ndarray, x: np.ndarray, y: np.nda
                                       blocks["V"][0], blocks["U"][0], augment(x, arch.bias), y, eps)
 
 
+@dataclass(frozen=True)
+class _DeclaredUnit:
+    """A built-in unit's registered Taylor order q and coefficient a at the zero unit (docs/theory.md §1.2)."""
+
+    order: int
+    coefficient: float
+
+
+def _taylor_laws(problem: Problem, pred: Prediction, unit) -> list[dict]:
+    """Per seed, the escape law of the Taylor order from θ_0 (nothing of the network is integrated), with the units
+    whose blow-up integral hit its cap noted."""
+    arch, task = problem.arch, problem.task
+    out = []
+    for b in range(len(problem.seeds)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            law = taylor_first_escape(arch, unit, problem.theta0[b], task.x, task.y, problem.init_scale)
+        capped = sum("integration cap" in str(w.message) for w in caught)
+        if capped:
+            pred.notes.append(f"seed {problem.seeds[b]}: {capped} unit(s) showed no blow-up within the blow-up "
+                              "integral's integration cap and count as never escaping (t* = inf); the first drop is "
+                              "the earliest finite t*.")
+        out.append({"t_escape": law.t_escape, "q": unit.order, "a": law.a, "rate": law.rate, "slope": law.slope,
+                    "intercept": law.intercept, "tau": law.tau, "unit": law.unit})
+    return out
+
+
+def _law_text(q: int, a) -> str:
+    return (f"the escape law of the Taylor order q = {q}, a = {a} (docs/theory.md §6.12, "
+            + ("t* = ln(1/eps)/(a s_1) + b, b from the aligned-mode reduced model" if q == 1
+               else "t* = tau/(a eps^(q-1))") + ")")
+
+
+def _local_law(problem: Problem, pred: Prediction) -> None:
+    """A built-in smooth fc unit (a kinked one has no Taylor series) with a zero unit on a dataset: the first drop
+    from the escape law of its registered Taylor order, recorded beside the reduced dynamics' drop times (which stay
+    the prediction) as a non-integrating prediction of the first drop (``extra["local_law"]``, compared by
+    ``--compare``)."""
+    from theory.closed_forms import taylor_escape
+
+    arch = problem.arch
+    q, a = arch.order, arch.coefficient
+    if (arch.expression is not None or arch.family is not numerics.FAMILIES["fc"]
+            or not isinstance(problem.task, numerics.Dataset) or q is None or a is None or stepped_like_gd(arch)
+            or abs(float(arch.activation.sigma(np.zeros(1))[0])) > 0):
+        return
+    _add(pred, taylor_escape.ESCAPE_LINEAR_ORDER if q == 1 else taylor_escape.ESCAPE_POWER_LAW)
+    laws = _taylor_laws(problem, pred, _DeclaredUnit(int(q), float(a)))
+    pred.extra["local_law"] = [law["t_escape"] for law in laws]
+    pred.extra["taylor_escape"] = laws
+    pred.notes.append("local law: " + _law_text(int(q), a) + " evaluated from each seed's θ_0 without integrating "
+                      "the network, in extra.local_law (and in --compare); the drop times above stay the reduced "
+                      "dynamics'.")
+
+
 def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
     """A user's unit: the first drop time from the closed-form escape law of its Taylor order (docs/theory.md §6.12),
     with q and a proved from the expression; the later drops and every level stay the reduced dynamics'."""
     from theory import analyse_activation
     from theory.closed_forms import taylor_escape
 
-    arch, task = problem.arch, problem.task
-    unit = analyse_activation(arch.expression, argument="--activation")
+    task = problem.task
+    unit = analyse_activation(problem.arch.expression, argument="--activation")
     if not unit.zero_unit:
         pred.notes.append(f"sigma(0) = {unit.value_at_zero} != 0: u = 0 is not a zero unit, so the escape law of "
                           "the Taylor order (docs/theory.md §6.12) does not apply; every drop is from the reduced "
@@ -242,32 +303,20 @@ def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
         return
     q = unit.order
     _add(pred, taylor_escape.ESCAPE_LINEAR_ORDER if q == 1 else taylor_escape.ESCAPE_POWER_LAW)
-    pred.notes.append(f"first drop: CLOSED FORM, the escape law of the Taylor order q = {q}, a = {unit.coefficient} "
-                      "(docs/theory.md §6.12, " + ("t* = ln(1/eps)/(a s_1) + b, b from the aligned-mode reduced model"
-                                                   if q == 1 else "t* = tau/(a eps^(q-1))") + "); later drops and the "
+    pred.notes.append("first drop: CLOSED FORM, " + _law_text(q, unit.coefficient) + "; later drops and the "
                       "levels: the reduced dynamics (semi-analytic), as labelled per drop.")
-    escapes = []
-    for b in range(len(problem.seeds)):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
-            law = taylor_first_escape(arch, unit, problem.theta0[b], task.x, task.y, problem.init_scale)
-        capped = sum("integration cap" in str(w.message) for w in caught)
-        if capped:
-            pred.notes.append(f"seed {problem.seeds[b]}: {capped} unit(s) showed no blow-up within the blow-up "
-                              "integral's integration cap and count as never escaping (t* = inf); the first drop is "
-                              "the earliest finite t*.")
-        escapes.append({"t_escape": law.t_escape, "q": q, "a": law.a, "rate": law.rate, "slope": law.slope,
-                        "intercept": law.intercept, "tau": law.tau, "unit": law.unit})
-        if not np.isfinite(law.t_escape):
+    escapes = _taylor_laws(problem, pred, unit)
+    for b, law in enumerate(escapes):
+        if not np.isfinite(law["t_escape"]):
             _flag(pred, f"seed {problem.seeds[b]}: the escape law predicts no escape (every unit's blow-up time is "
                         "infinite); the first drop is left to the reduced dynamics.")
             continue
         if pred.drop_times[b]:
-            pred.drop_times[b][0] = law.t_escape
+            pred.drop_times[b][0] = law["t_escape"]
             pred.kinds[b][0] = "closed-form"
         else:
             _flag(pred, f"seed {problem.seeds[b]}: the reduced dynamics show no drop; the escape law's time "
-                        f"{law.t_escape:.6g} has no level to go with it.")
+                        f"{law['t_escape']:.6g} has no level to go with it.")
     pred.extra["taylor_escape"] = escapes
 
 

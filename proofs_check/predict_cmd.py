@@ -74,6 +74,7 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
     reduced, told = pred.extra.get("reduced", []), pred.extra.get("level_ends", [])
     ends = [r["t_end"] for r in reduced] if len(reduced) == n else [math.inf] * n
     ends = [min(a, b) for a, b in zip(ends, told if len(told) == n else ends, strict=True)]
+    local = pred.extra.get("local_law", [])
     rows = []
     for b in range(len(problem.seeds)):
         m = res[b]
@@ -105,9 +106,12 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
                 continue
             sel = (m.t >= lo) & (m.t <= hi)
             sim_levels.append(float(m.loss[sel][np.argmin(rate[sel])]) if sel.any() else math.nan)
-        rows.append({"seed": problem.seeds[b], "status": m.status,
-                     "levels": _pairs(levels, sim_levels, scale=abs(levels[0]) or 1.0),
-                     "drop_times": _pairs(pred.drop_times[b], sim_drops)})
+        row = {"seed": problem.seeds[b], "status": m.status,
+               "levels": _pairs(levels, sim_levels, scale=abs(levels[0]) or 1.0),
+               "drop_times": _pairs(pred.drop_times[b], sim_drops)}
+        if len(local) == len(problem.seeds) and len(sim_drops):
+            row["local_law"] = _pairs([local[b]], sim_drops[:1])[0]  # the first drop, nothing integrated
+        rows.append(row)
     return rows
 
 
@@ -196,6 +200,10 @@ def run(args) -> int:
                 for k, r in enumerate(row[name]):
                     tag = f"L_{k}" if name == "levels" else f"t_{k + 1}"
                     print(f"    {tag:8}{r['predicted']:>14.8g}{r['simulated']:>14.8g}{r['rel_error']:>12.3e}")
+            if "local_law" in row:
+                r = row["local_law"]
+                print(f"    {'t_1 law':8}{r['predicted']:>14.8g}{r['simulated']:>14.8g}{r['rel_error']:>12.3e}"
+                      "  (local law of the Taylor order, nothing integrated)")
     print("formulas:")
     for k, v in pred.formulas.items():
         print(f"  {k}: {v}")
