@@ -32,7 +32,7 @@ from theory.properties import check_phi_properties
 
 from ..cases import Case
 from ..crosscheck import GRAD_RTOL, HESS_RTOL, check_case, random_points
-from ..registry import Measurement, Registry
+from ..registry import Measurement, Registry, Verdict, WrongTheory
 
 DRIFT_TOL = 1e-10          # Theorem 3 under GD: each step maps the set into itself exactly; only round-off remains
 GD_STEPS, GD_LR, START_SCALE = 2_000, 0.005, 0.3
@@ -76,19 +76,29 @@ class UnitNetwork:
         return self.architecture().label
 
 
-def _gradients(net: UnitNetwork) -> Measurement:
+def _gradients(net: UnitNetwork) -> dict[str, Any]:
     x, y = net.data(samples=3)
     case = Case(net.family, {**net.sizes, "width": 2}, "dataset", {"x": x, "y": y}, net.unit)
     r = check_case(case, random_points(case, 3))
-    measured = {"loss_rel": r.loss_rel, "grad_rel": r.grad_rel, "hess_rel": r.hess_rel,
-                "fd_asymmetry": r.fd_asymmetry, "symbolic_seconds": round(r.symbolic_seconds, 3)}
-    values = [r.loss_rel, r.grad_rel, r.hess_rel, r.fd_asymmetry]
-    if not all(np.isfinite(values)):
-        return Measurement(passed=False, measured=measured, details="a relative error is not finite")
-    return Measurement(passed=r.passed, measured=measured)
+    return {"loss_rel": r.loss_rel, "grad_rel": r.grad_rel, "hess_rel": r.hess_rel, "fd_asymmetry": r.fd_asymmetry,
+            "symbolic_seconds": round(r.symbolic_seconds, 3)}
 
 
-def _phi_properties(net: UnitNetwork) -> Measurement:
+def judge_gradients(m: dict[str, Any]) -> Verdict:
+    """Loss and gradient within GRAD_RTOL (round-off of exact formulas), the Hessian against central differences
+    and their asymmetry within HESS_RTOL (truncation and round-off of the differences); NaN fails."""
+    limits = {"loss_rel": GRAD_RTOL, "grad_rel": GRAD_RTOL, "hess_rel": HESS_RTOL, "fd_asymmetry": HESS_RTOL}
+    bad = [k for k, lim in limits.items() if not (np.isfinite(m[k]) and m[k] <= lim)]
+    return Verdict(not bad, ", ".join(f"{k} = {m[k]:.3g} (<= {lim:g})" for k, lim in limits.items())
+                   + (f"; over: {bad}" if bad else ""))
+
+
+def _plus(key: str):
+    """A wrong derivation whose `key` error grows by d: a quantity × (1 + d) moves its relative error by ≈ d."""
+    return lambda m, d: {**m, key: m[key] + d}
+
+
+def _phi_properties(net: UnitNetwork) -> dict[str, Any]:
     sym = theory.analyse_activation(net.activation)
     num = numerics.measure_unit(net.architecture().activation)
     rtol = COEFFICIENT_RTOL.get(sym.order, COEFFICIENT_RTOL_HIGH)
@@ -100,21 +110,28 @@ def _phi_properties(net: UnitNetwork) -> Measurement:
                      "coefficient a": str(sym.coefficient), "degree": sym.degree, "polynomial": sym.polynomial},
         "numeric": {"sigma(0)": num.value_at_zero, "parity": num.parity, "order q": num.order,
                     "coefficient a": num.coefficient, "degree": degree_num},
-        "coefficient_rel_error": a_rel, "coefficient_rtol": rtol,
+        "coefficient_rel_error": float(a_rel), "coefficient_rtol": rtol,
     }
-    agree = {
+    network = check_phi_properties(net.spec(width=2), timeout=60)
+    measured["agree"] = {
         "zero unit": sym.zero_unit == (abs(num.value_at_zero) <= 1e-12),
         "parity": sym.parity == num.parity,
         "order": sym.order == num.order,
-        "coefficient": bool(np.isfinite(a_rel) and a_rel <= rtol),
         "degree": sym.degree == degree_num,
+        "network-level": all(c.consistent for c in network.values()),
     }
-    network = check_phi_properties(net.spec(width=2), timeout=60)
     measured["network-level proofs"] = {k: {"declared": c.declared, "holds": c.holds, "how": c.witness}
                                         for k, c in network.items()}
-    agree["network-level"] = all(c.consistent for c in network.values())
-    measured["agree"] = agree
-    return Measurement(passed=all(agree.values()), measured=measured)
+    return measured
+
+
+def judge_phi_properties(m: dict[str, Any]) -> Verdict:
+    """Every proved property agrees with the measured one, and the measured Taylor coefficient is within its
+    finite-difference budget of the proved one."""
+    err, rtol = m["coefficient_rel_error"], m["coefficient_rtol"]
+    off = [k for k, ok in m["agree"].items() if not ok]
+    coef_ok = bool(np.isfinite(err) and err <= rtol)
+    return Verdict(not off and coef_ok, f"disagree: {off or 'none'}; coefficient a off by {err:.3g} (<= {rtol:g})")
 
 
 def _gd(arch, task, theta0: np.ndarray, lr: float) -> np.ndarray:
@@ -144,7 +161,7 @@ def _start_on(arch, rng, key: str) -> tuple[np.ndarray, Callable[[np.ndarray], n
                                        np.linalg.norm(ths[:, u0] + ths[:, u1], axis=1))
 
 
-def _theorem3(net: UnitNetwork) -> Measurement:
+def _theorem3(net: UnitNetwork) -> dict[str, Any]:
     spec = net.spec(width=3)
     results = prove_theorem3(spec, timeout=60)
     symbolic = {r.key: {"theory": r.candidate.expected, "verdict": r.status, "why": r.candidate.reason}
@@ -155,7 +172,6 @@ def _theorem3(net: UnitNetwork) -> Measurement:
     task = numerics.Dataset(x, y)
     rng = np.random.default_rng(7)
     numeric = {}
-    num_ok = True
     for r in results:
         if not r.candidate.expected or r.key not in ("i", "ii", "sign-flip"):
             continue
@@ -170,16 +186,27 @@ def _theorem3(net: UnitNetwork) -> Measurement:
             lr /= 4
         drift = float(np.max(distance(run)))
         numeric[r.key] = {"max_drift": drift, "gd_steps": GD_STEPS, "lr": lr, "final_loss": final_loss}
-        # A diverged run (non-finite loss) says nothing about the set: it fails rather than passing on NaN.
-        num_ok = num_ok and np.isfinite(final_loss) and np.isfinite(drift) and drift <= DRIFT_TOL
-    if not numeric:
-        num_ok = False
-    measured = {"symbolic": symbolic, "numeric": numeric}
-    return Measurement(passed=bool(sym_ok and num_ok), measured=measured,
-                       details="" if numeric else "no applicable set was checked numerically")
+    return {"symbolic": symbolic, "symbolic_agrees": bool(sym_ok), "numeric": numeric}
 
 
-def _theorem1(net: UnitNetwork) -> Measurement:
+def judge_theorem3(m: dict[str, Any]) -> Verdict:
+    """Every symbolic verdict agrees with the theory; at least one admitted set was run, and every run stayed on its
+    set within DRIFT_TOL with a finite loss (a diverged run says nothing about the set: it fails)."""
+    if not m["symbolic_agrees"]:
+        return Verdict(False, "a symbolic verdict disagrees with the theory")
+    if not m["numeric"]:
+        return Verdict(False, "no applicable set was checked numerically")
+    bad = [k for k, r in m["numeric"].items()
+           if not (np.isfinite(r["final_loss"]) and np.isfinite(r["max_drift"]) and r["max_drift"] <= DRIFT_TOL)]
+    drifts = ", ".join(f"({k}) {r['max_drift']:.3g}" for k, r in m["numeric"].items())
+    return Verdict(not bad, f"max drift {drifts} (<= {DRIFT_TOL:g})" + (f"; off the set: {bad}" if bad else ""))
+
+
+def _drift_plus(m: dict[str, Any], d: float) -> dict[str, Any]:
+    return {**m, "numeric": {k: {**r, "max_drift": r["max_drift"] + d} for k, r in m["numeric"].items()}}
+
+
+def _theorem1(net: UnitNetwork) -> dict[str, Any]:
     from .fixed_points import _embed_numeric, _fit
 
     narrow, wide = net.architecture(width=1), net.architecture(width=2)
@@ -187,12 +214,11 @@ def _theorem1(net: UnitNetwork) -> Measurement:
     task = numerics.Dataset(x, y)
     theta, seed = _fit(narrow, task)
     gn = float(np.linalg.norm(numerics.loss_and_grad(narrow, task, theta[None])[1]))
-    measured: dict[str, Any] = {"narrow fit": {"seed": seed, "grad_norm": gn}}
+    measured: dict[str, Any] = {"narrow fit": {"seed": seed, "grad_norm": gn}, "constructions": {}}
     if seed is None:
-        return Measurement(passed=False, measured=measured, details="no width-1 fixed point converged")
+        return measured
     applies = {c.key: c for c in theory.theorem1_constructions(net.spec(width=1))}
     f_n = narrow.forward(theta[None], x)[0]
-    ok = gn < 1e-9
     for key in ("i", "ii", "iii", "iv"):
         c = applies[key]
         if not c.applies:
@@ -200,13 +226,32 @@ def _theorem1(net: UnitNetwork) -> Measurement:
             continue
         tw = _embed_numeric(narrow, wide, theta, key, 0.7, 0.4)
         lw, gw = numerics.loss_and_grad(wide, task, tw[None])
-        floor = 100 * np.finfo(float).eps * (1 + float(tw @ tw)) * (1 + np.sqrt(2 * float(lw[0])))
-        gw_norm = float(np.linalg.norm(gw))
-        dmap = float(np.max(np.abs(wide.forward(tw[None], x)[0] - f_n)))
-        passed = gw_norm <= 10 * max(gn, floor) and dmap <= 1e-12 * (1 + float(np.max(np.abs(f_n))))
-        measured[f"({key})"] = {"grad_wide": gw_norm, "map_change": dmap, "pass": bool(passed), "why": c.reason}
-        ok = ok and passed
-    return Measurement(passed=bool(ok), measured=measured)
+        measured["constructions"][key] = {
+            "grad_wide": float(np.linalg.norm(gw)),
+            "map_change": float(np.max(np.abs(wide.forward(tw[None], x)[0] - f_n))),
+            # round-off of the gradient sums at this point, and the scale of the map
+            "grad_floor": float(100 * np.finfo(float).eps * (1 + float(tw @ tw)) * (1 + np.sqrt(2 * float(lw[0])))),
+            "map_scale": float(1 + np.max(np.abs(f_n))), "why": c.reason}
+    return measured
+
+
+def judge_theorem1(m: dict[str, Any]) -> Verdict:
+    """The width-1 fit converged (|grad| < 1e-9) and every construction that applies gives a width-2 point with
+    |grad L_wide| <= 10 max(|grad L_narrow|, round-off floor) and the same map to 1e-12 relative."""
+    gn = m["narrow fit"]["grad_norm"]
+    if m["narrow fit"]["seed"] is None or not (np.isfinite(gn) and gn < 1e-9):
+        return Verdict(False, f"no width-1 fixed point converged (|grad| = {gn:.3g})")
+    cons = m["constructions"]
+    if not cons:
+        return Verdict(False, "no Theorem 1 construction applies to check")
+    bad = [k for k, c in cons.items()
+           if not (c["grad_wide"] <= 10 * max(gn, c["grad_floor"]) and c["map_change"] <= 1e-12 * c["map_scale"])]
+    return Verdict(not bad, ", ".join(f"({k}) |grad| {c['grad_wide']:.3g}, map {c['map_change']:.3g}"
+                                      for k, c in cons.items()) + (f"; not fixed points: {bad}" if bad else ""))
+
+
+def _wide_grad_plus(m: dict[str, Any], d: float) -> dict[str, Any]:
+    return {**m, "constructions": {k: {**c, "grad_wide": c["grad_wide"] + d} for k, c in m["constructions"].items()}}
 
 
 # ------------------------------------------------------------------------------------------------ escape law
@@ -357,11 +402,24 @@ def _escape(net: UnitNetwork) -> Measurement:
         return Measurement(passed=False, skipped="the escape law is derived for fully connected units (docs/theory.md "
                            "§6.12); a conv unit reads several patches at once")
     measured = measure_escape(net, unit=unit)
-    passed, verdict = judge_escape(measured)
-    return Measurement(passed=passed, measured={**measured, "verdict": verdict}, details=verdict.get("reason", ""))
+    return Measurement(passed=False, measured={**measured, "verdict": judge_escape(measured)[1]})
 
 
-CLAIMS: tuple[tuple[str, str, str, str, str, Callable[[UnitNetwork], Measurement]], ...] = (
+def judge_escape_law(m: dict[str, Any]) -> Verdict:
+    """:func:`judge_escape` as a registry judge."""
+    passed, verdict = judge_escape(m)
+    reason = verdict.get("reason") or ("errors " + ", ".join(
+        f"{e:.3g}" for e in verdict.get("relative_error", verdict.get("absolute_error", [])))
+        + " against allowed " + ", ".join("inf" if a is None else f"{a:.3g}" for a in verdict["allowed"]))
+    return Verdict(passed, reason)
+
+
+def _law_scaled(m: dict[str, Any], d: float) -> dict[str, Any]:
+    """A law whose every predicted time is × (1 + d): a wrong constant (q >= 2) or slope and intercept (q = 1)."""
+    return {**m, "t_pred": [t * (1 + d) for t in m["t_pred"]]}
+
+
+CLAIMS: tuple[tuple[str, str, str, str, str, Callable[[UnitNetwork], Any]], ...] = (
     ("unit:gradients", "The SymPy and NumPy derivations of L, grad L and the Hessian of the network agree",
      "docs/theory.md §0.3, §1.1", f"loss, grad rel <= {GRAD_RTOL:g}; Hessian vs central differences rel <= "
      f"{HESS_RTOL:g}", "float64 round-off for exact formulas; O(h^2) truncation + O(eps/h) round-off for central "
@@ -393,10 +451,24 @@ CLAIMS: tuple[tuple[str, str, str, str, str, Callable[[UnitNetwork], Measurement
 )
 
 
+# Each claim's judge and the wrong theories it must refuse (registry.resolving_power).
+JUDGES: dict[str, tuple[Callable[[dict[str, Any]], Verdict], tuple[WrongTheory, ...]]] = {
+    "unit:gradients": (judge_gradients, (WrongTheory("gradient x (1 + d)", _plus("grad_rel")),
+                                         WrongTheory("Hessian x (1 + d)", _plus("hess_rel")))),
+    "unit:phi-properties": (judge_phi_properties, (WrongTheory("coefficient a x (1 + d)",
+                                                               _plus("coefficient_rel_error")),)),
+    "unit:theorem3": (judge_theorem3, (WrongTheory("the set leaks: drift + d", _drift_plus, unit="absolute"),)),
+    "unit:theorem1": (judge_theorem1, (WrongTheory("embedded point not fixed: |grad| + d", _wide_grad_plus,
+                                                   unit="absolute"),)),
+    "unit:escape-law": (judge_escape_law, (WrongTheory("law times x (1 + d)", _law_scaled),)),
+}
+
+
 def unit_claims(net: UnitNetwork) -> Registry:
     """The claims of the module docstring for ``net``, in a registry of their own."""
     reg = Registry()
     for cid, statement, source, tolerance, justification, fn in CLAIMS:
+        judge, wrong = JUDGES[cid]
         reg.claim(cid, statement=f"{net.label()}: {statement}", source=source, tolerance=tolerance,
-                  justification=justification)((lambda f: lambda: f(net))(fn))
+                  justification=justification, judge=judge, wrong=wrong)((lambda f: lambda: f(net))(fn))
     return reg
