@@ -95,3 +95,17 @@ def test_derive_gives_flow_and_latex():
     assert sp.simplify(d.flow[0] - u * (3 - u * v)) == 0
     assert d.hessian == d.hessian.T
     assert r"\dot{v_{1}} = " in d.latex() and r"\dot{u_{1}} = " in d.latex()
+
+
+def test_an_exact_cancellation_is_not_a_refutation():
+    # sp.N at default precision prints sin²+cos²−1 at x = −1 as "-0.e-124", which compares unequal to 0: a false
+    # witness. A difference must exceed 1e-30 of its terms at 50 digits to refute.
+    import sympy as sp
+
+    from theory.properties import _identically_zero
+
+    x = sp.Symbol("x", real=True)
+    assert _identically_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1, 1)[0]
+    assert _identically_zero(sp.tanh(x) ** 2 + 1 / sp.cosh(x) ** 2 - 1, 1)[0]
+    holds, witness = _identically_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1 + sp.Rational(1, 10**12), 1)
+    assert not holds and "1e-12" in witness  # a small real difference is still found

@@ -50,6 +50,23 @@ def _unit_output(spec: NetworkSpec, inputs) -> tuple[sp.Expr, tuple[sp.Symbol, .
     return sum((e for e in f), sp.Integer(0)).xreplace(others), spec.units[0].u
 
 
+# Digits of the evaluation that decides a refutation, and the relative size a difference must exceed: an exact
+# cancellation of terms of size S leaves ~10^-50 S at 50 digits (sp.N at its default precision prints it as
+# "0.e-125", which compares unequal to 0), while a real difference at a rational point is far above 10^-30 S.
+REFUTE_DIGITS, REFUTE_RELATIVE = 50, 1e-30
+
+
+def _nonzero_value(value: sp.Expr) -> sp.Float | None:
+    """The value at a point if it is certainly not zero (relative to the size of its terms), else None."""
+    if value == 0:
+        return None
+    n = sp.N(value, REFUTE_DIGITS)
+    if not n.is_number or n.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None  # undefined at this point: it decides nothing
+    scale = sum(abs(sp.N(term, REFUTE_DIGITS)) for term in sp.Add.make_args(sp.expand(value)))
+    return n if abs(n) > REFUTE_RELATIVE * max(scale, 1) else None
+
+
 def _identically_zero(expr: sp.Expr, seed: int, points: int = 6) -> tuple[bool, str]:
     """Refute by evaluation at random rational points (cheap, and it gives a witness); otherwise prove by
     ``simplify``.  An identity that holds at every point but that simplify cannot reduce is reported as holding
@@ -60,8 +77,8 @@ def _identically_zero(expr: sp.Expr, seed: int, points: int = 6) -> tuple[bool, 
         # Respect assumptions: a positive symbol (α over R≥0) gets a positive value.
         point = {s: sp.Rational(rng.randint(1, 9) if s.is_positive else (rng.randint(-9, 9) or 1), rng.randint(1, 5))
                  for s in symbols}
-        value = sp.N(expr.xreplace(point))
-        if value != 0:
+        value = _nonzero_value(expr.xreplace(point))
+        if value is not None:
             return False, f"difference {float(value):.4g} at the rational point " + ", ".join(
                 f"{k}={v}" for k, v in list(point.items())[:6]) + (" ..." if len(point) > 6 else "")
     if sp.simplify(expr) == 0:
