@@ -162,7 +162,7 @@ def gradient_descent(
             for b in rec_now[(n_rec[rec_now] - 1) % save_every == 0]:
                 rec.save_theta(b, k[b] * eta[b], y[b])
         div = loss[ia] > divergence_factor * l_scale[ia]
-        conv = (gn[ia] <= gtol * np.sqrt(l_scale[ia])) & (np.abs(l_old - loss[ia]) <= ftol * l_scale[ia])
+        conv = (gtol > 0) & (gn[ia] <= gtol * np.sqrt(l_scale[ia])) & (np.abs(l_old - loss[ia]) <= ftol * l_scale[ia])
         end = k[ia] >= k_max[ia]
         for q in np.flatnonzero(div | conv | end):
             b = ia[q]

@@ -231,7 +231,8 @@ def gradient_flow(
                 rec.add(ja, n_acc[asel], t[asel], loss[asel], gn)
                 # Member finished?
                 at_end = t[asel] >= t_max
-                conv = (gn <= g_lim[asel]) & (np.abs(l_old - loss[asel]) <= f_lim[asel])
+                # gtol = 0 disables the rule: an exactly zero gradient (a start on a saddle) is not convergence
+                conv = (gtol > 0) & (gn <= g_lim[asel]) & (np.abs(l_old - loss[asel]) <= f_lim[asel])
                 done = conv | at_end
                 if stiff_on:
                     sc = np.where(hlam > STIFF_HLAMBDA, stiff_count[asel] + 1, 0)

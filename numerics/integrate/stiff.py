@@ -82,7 +82,7 @@ def continue_stiff(fun: GradFun, theta: np.ndarray, t0: float, t_max: float, *, 
         ls.append(float(loss[0]))
         gs.append(gn)
         ths.append(solver.y.copy())
-        if gn <= gtol * np.sqrt(l_scale) and abs(l_old - loss[0]) <= ftol * l_scale:
+        if gtol > 0 and gn <= gtol * np.sqrt(l_scale) and abs(l_old - loss[0]) <= ftol * l_scale:
             status = "converged"
             message = f"|grad L| = {gn:.3g} <= gtol*sqrt(L_scale) and |dL| <= ftol*L_scale at t = {solver.t:.6g}"
             break
