@@ -28,7 +28,6 @@ subspace, which need not be a plateau of the full network (σ = sin, generic dat
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -460,7 +459,13 @@ def _linear_law(a: float, sigma, sigma_prime, V_hat, U_hat, X, Y, delta: float) 
 # fall moves the midpoint, hence the drop time, by a relative amount of this order (slowly converging reduced models,
 # e.g. sin on generic data, otherwise run for minutes).
 SETTLED = 1e-8
-SETTLE_SECONDS = 5.0
+# A model that approaches its next level very slowly stops once its clock reaches this multiple of the time at which
+# its first drop became identifiable: a deterministic bound (a wall-clock one made the level, hence the intercept,
+# depend on the machine's speed). On data where the aligned subspace is invariant the level has settled to SETTLED
+# well before 30x (3x was too early: the intercept moved by 1e-5 against a 1e-7 tolerance in
+# tests/test_taylor_escape.py); on generic data, where the model has no true next plateau, the level read at 30x
+# differs from the one at 300x by ~2e-4 relative in t* (tanh-fc), inside that case's O(1) modelling error.
+SETTLE_FACTOR = 30.0
 
 
 def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int = 30) -> tuple[float, float, float]:
@@ -475,7 +480,7 @@ def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int
     chunk = (math.log(1.0 / max(float(np.max(np.abs(th0))), 1e-300)) + 20.0) / lam
     t0, y0 = 0.0, th0
     ts, Ls, rs, sols = [], [], [], []
-    started = time.monotonic()
+    identified_at = math.inf
     for k in range(max_chunks):
         # Chunks grow geometrically after the first two: later plateaus can be long.
         sol = solve_ivp(flow, (t0, t0 + chunk * 1.5 ** max(k - 1, 0)), y0, method="DOP853", rtol=1e-10,
@@ -503,10 +508,9 @@ def _reduced_drop_time(curve, flow, th0: np.ndarray, lam: float, max_chunks: int
         logr = np.log(np.maximum(r_all, r_all.max() * 1e-250))
         if len(find_peaks(logr, prominence=math.log(10.0))[0]) >= 2 and _first_drop(t_all, L_all, r_all):
             break
-        # A reduced model that approaches its next level very slowly (a Python right-hand side, tens of thousands of
-        # steps) stops after SETTLE_SECONDS once its first drop is identifiable: its next level is then read before
-        # it has settled, an error that the comparison with simulation measures (docs/accuracy.md).
-        if time.monotonic() - started > SETTLE_SECONDS and _first_drop(t_all, L_all, r_all):
+        if math.isinf(identified_at) and _first_drop(t_all, L_all, r_all):
+            identified_at = t0
+        if t0 >= SETTLE_FACTOR * identified_at:
             break
     fd = _first_drop(t_all, L_all, r_all)
     if fd is None:
