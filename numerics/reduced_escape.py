@@ -291,13 +291,15 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         d_idx = [d_idx[k] for k in np.nonzero(~esc)[0]]
         y = np.concatenate([s_rows.ravel(), d_rows[esc].ravel(), d_rows[~esc].ravel()])
     st = _staircase(curve_t, curve_l)
-    cut = max_drops is not None and (enough or len(st.drop_times) > max_drops)
+    # Units that do not separate leave only the first drop predicted (below), like max_drops = 1.
+    keep = 1 if not separated else max_drops
+    cut = keep is not None and (enough or len(st.drop_times) > keep)
     if cut:
         # Keep the curve to half way along the last kept plateau: it ends where the next drop (or, stopped early, the
         # next escape's onset, which for an abrupt q >= 2 escape is all but the drop) begins, and the last level
         # must be read on the plateau (here and by a comparison run to t_end).
-        t_next = t if enough else st.drop_times[max_drops]
-        t_cut = 0.5 * (st.drop_times[max_drops - 1] + t_next)
+        t_next = t if enough else st.drop_times[keep]
+        t_cut = 0.5 * (st.drop_times[keep - 1] + t_next)
         n_keep = int(np.searchsorted(curve_t, t_cut, side="right"))
         curve_t, curve_l = curve_t[:n_keep], curve_l[:n_keep]
         st = _staircase(curve_t, curve_l)

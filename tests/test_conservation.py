@@ -67,7 +67,7 @@ def _q(arch, theta, p):
     return np.sum(u**2, axis=2) - p * np.sum(v**2, axis=2)
 
 
-@settings(max_examples=15)
+@settings(max_examples=50)
 @given(seed=st.integers(0, 10_000), eta=st.floats(1e-4, 5e-2))
 def test_gd_step_changes_q_by_eta_squared_q_of_gradient(seed, eta):
     """Q(θ − ηg) − Q(θ) = −η ∇Q·g + η² Q(g) and ∇Q·g = 0, so exactly η² Q(g) (spec §4.5 'O(η²) per step')."""

@@ -136,7 +136,7 @@ def _gl(arch, theta, A):
     return _pack(arch, A @ b["V"][0], np.linalg.inv(A).T @ b["U"][0])
 
 
-@settings(max_examples=20)
+@settings(max_examples=25)
 @given(st.integers(0, 10_000))
 def test_conjecture_h_full_rank_component(seed):
     """Distinct s > 0 (spec §3.2 assumptions): every point of the component of W*_S is a GL(H) image of the

@@ -208,7 +208,7 @@ def test_reference_spectra_spec_3_2():
         linear_saddle_spectrum([3, 2, 1], [1, 2], 1)
 
 
-@settings(max_examples=8)
+@settings(max_examples=25)
 @given(st.lists(st.integers(1, 30), min_size=2, max_size=3, unique=True), st.integers(1, 3), st.data(),
        st.integers(0, 1))
 def test_spectrum_formula_exact_on_random_spectra(svals, H, data, extra_out):

@@ -55,7 +55,7 @@ def test_distances_on_the_sets():
     assert proportional_distance(arch, th)[0, 0, 1] < 1e-7
 
 
-@settings(max_examples=20)
+@settings(max_examples=50)
 @given(gamma=st.floats(-5, 5).filter(lambda g: abs(g) > 1e-3), seed=st.integers(0, 1000))
 def test_proportional_distance_respects_the_field(gamma, seed):
     arch = _relu()
@@ -71,7 +71,7 @@ def test_proportional_distance_respects_the_field(gamma, seed):
     assert (d_relu < 1e-7) if gamma > 0 else (d_relu == 1.0)
 
 
-@settings(max_examples=20)
+@settings(max_examples=50)
 @given(seed=st.integers(0, 1000), k=st.integers(0, 3))
 def test_rank_distance_is_eckart_young(seed, k):
     m = np.random.default_rng(seed).standard_normal((2, 4, 3))

@@ -122,7 +122,7 @@ def test_batch_members_are_independent():
     assert len({m.n_accepted for m in batch}) > 1
 
 
-@settings(max_examples=12, deadline=None, database=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(s=st.floats(0.5, 5.0), log_a0=st.floats(-10.0, -3.0), save_every=st.sampled_from([1, 3, None]))
 def test_refine_crossing_hits_analytic_midpoint(s, log_a0, save_every):
     # Dense output is 7th order: interpolation error ~ rtol*|theta| -> crossing error ~1e-10 relative (measured
@@ -220,7 +220,7 @@ def test_time_budget():
     assert res.status == ("budget", "budget") and "time budget" in res[0].message
 
 
-@settings(max_examples=20, deadline=None, database=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(lam=st.lists(st.floats(0.01, 20.0), min_size=1, max_size=6), seed=st.integers(0, 100),
        t_max=st.floats(0.1, 5.0))
 def test_linear_flow_matches_exponential(lam, seed, t_max):

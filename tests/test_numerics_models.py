@@ -168,7 +168,7 @@ FD_RTOL = 1e-7
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES)
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), scale=st.sampled_from([0.3, 0.7]))
 def test_gradient_matches_finite_differences(name: str, kind: int, seed: int, scale: float) -> None:
     arch, task, rng = case(name, kind, seed)
@@ -507,7 +507,7 @@ def test_bad_input_raises_named_input_error(fn, word: str) -> None:
     assert word in msg and "\n" not in msg
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e3, max_value=1e3), min_size=4,
                 max_size=4))
 def test_symmetry_check_is_relative(vals: list[float]) -> None:

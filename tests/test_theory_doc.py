@@ -119,3 +119,25 @@ def test_parser_handles_lists_ranges_and_exact_numbers():
     toy = "## \u00a76 Closed forms\n### \u00a76.8 Attention\n"
     assert headings(toy) == {"6": 2, "6.8": 3}
     assert missing({"6", "6.8", "6.80", "6.1"}, headings(toy)) == ["6.1", "6.80"]
+
+
+ISSUE_NUMBER = re.compile(r"\bissues?\s*(?:#\s*)?\d+|\bfoundation issue\b", re.I)
+
+
+def test_code_cites_sections_not_issue_numbers():
+    # Issue numbers mean nothing to a reader of the repository and go stale; the theory is cited by section.
+    offenders = []
+    for d in CODE_DIRS:
+        for path in sorted((ROOT / d).rglob("*.py")):
+            if path == Path(__file__).resolve():
+                continue  # the detector's own examples
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if ISSUE_NUMBER.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_issue_number_detector():
+    assert ISSUE_NUMBER.search("(issue 4 item 2)") and ISSUE_NUMBER.search("issue #13")
+    assert ISSUE_NUMBER.search("foundation issue, item 7")
+    assert not ISSUE_NUMBER.search("a known issue with stiff solvers") and not ISSUE_NUMBER.search("spec §1.4 #11")
