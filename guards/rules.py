@@ -31,8 +31,9 @@ def integer(argument: str, value: Any, *, minimum: int | None = None, maximum: i
 
 
 def real_list(argument: str, values: Sequence[Any] | None, *, positive: bool = False,
-              nonnegative: bool = False) -> list[float]:
-    """A non-empty list of finite reals (each > 0 / >= 0 if asked)."""
+              nonnegative: bool = False, power: int = 1) -> list[float]:
+    """A non-empty list of finite reals (each > 0 / >= 0 if asked) whose ``power``-th powers are finite in float64
+    (a task's moments are such powers: a value of 1e200 passes as finite and overflows inside the task)."""
     if values is None or len(values) == 0:
         raise invalid(argument, "" if values is None else values, "must list at least one number")
     out = []
@@ -40,6 +41,10 @@ def real_list(argument: str, values: Sequence[Any] | None, *, positive: bool = F
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
             raise invalid(argument, list(values), "every value must be a finite number")
         out.append(float(v))
+    limit = 1e300 ** (1.0 / power)
+    if power > 1 and max(abs(v) for v in out) > limit:
+        raise invalid(argument, list(values), f"every |value| must be <= {limit:.3g} (the task uses value^{power}, "
+                                              "which must be finite in float64)")
     if positive and min(out) <= 0:
         raise invalid(argument, list(values), "every value must be > 0")
     if nonnegative and min(out) < 0:

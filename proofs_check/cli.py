@@ -159,7 +159,9 @@ def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str
         err = {"exit_code": code, "kind": kind, "message": message}
         if isinstance(exc, guards.InputError) and exc.argument is not None:
             value = exc.value if isinstance(exc.value, str | int | float | bool | None) else guards.show(exc.value)
-            err.update(argument=exc.argument, value=value, rule=exc.rule)
+            # the argument as the message names it: the option the user typed, not the API's parameter
+            argument = "--" + exc.argument.replace("_", "-") if exc.argument in _API_NAMES else exc.argument
+            err.update(argument=argument, value=value, rule=exc.rule)
         print(dumps({"error": err}))
     return code
 

@@ -75,9 +75,9 @@ def _validate(args) -> None:
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise guards.invalid("--timeout", args.timeout, "must be a finite number of seconds > 0")
     if args.singular_values is not None:
-        guards.real_list("--singular-values", args.singular_values, nonnegative=True)
+        guards.real_list("--singular-values", args.singular_values, nonnegative=True, power=2)
     if args.cov_eigs is not None:
-        guards.real_list("--cov-eigs", args.cov_eigs, positive=True)
+        guards.real_list("--cov-eigs", args.cov_eigs, positive=True, power=4)
     if args.context is not None:
         guards.integer("--context", args.context, minimum=1)
 

@@ -233,7 +233,8 @@ def build_problem(args) -> Problem:
 
 
 def _linear_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
-    s = guards.real_list("--singular-values", args.singular_values or [5.0, 4.0, 3.0, 2.0, 1.0], nonnegative=True)
+    s = guards.real_list("--singular-values", args.singular_values or [5.0, 4.0, 3.0, 2.0, 1.0], nonnegative=True,
+                         power=2)
     sizes.setdefault("d_in", len(s))
     sizes.setdefault("d_out", len(s))
     if "hidden" in probe.sizes:  # a deep chain's hidden layer holds every mode
@@ -252,7 +253,7 @@ def _linear_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
 
 
 def _coef_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
-    b = np.asarray(guards.real_list("--target-coefs", args.target_coefs or [3.0, 2.0, 1.0]), dtype=float)
+    b = np.asarray(guards.real_list("--target-coefs", args.target_coefs or [3.0, 2.0, 1.0], power=2), dtype=float)
     key = "d_in" if "d_in" in probe.sizes else "dim"
     sizes.setdefault(key, b.size)
     if sizes[key] != b.size:
@@ -268,7 +269,7 @@ def _coef_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
 
 
 def _quadratic_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
-    a = np.asarray(guards.real_list("--target-eigs", args.target_eigs or [2.0, 1.0, -1.0, -2.0]), dtype=float)
+    a = np.asarray(guards.real_list("--target-eigs", args.target_eigs or [2.0, 1.0, -1.0, -2.0], power=4), dtype=float)
     sizes.setdefault("d_in", a.size)
     sizes.setdefault("width", 8)
     if sizes["d_in"] != a.size:
@@ -280,7 +281,7 @@ def _quadratic_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
 
 
 def _icl_task(probe, sizes: dict[str, int], args) -> tuple[Any, str]:
-    lam = np.asarray(guards.real_list("--cov-eigs", args.cov_eigs or [1.0, 0.5, 0.25], positive=True))
+    lam = np.asarray(guards.real_list("--cov-eigs", args.cov_eigs or [1.0, 0.5, 0.25], positive=True, power=4))
     context = guards.integer("--context", args.context if args.context is not None else CONTEXT_DEFAULT, minimum=1)
     sizes.setdefault("dim", lam.size)
     sizes.setdefault("width", 5)

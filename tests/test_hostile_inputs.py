@@ -118,6 +118,11 @@ CLI_CASES = [
     (["predict", "linear-fc", "--t-max", "nan"], 2, "--t-max"),
     (["predict", "linear-fc", "--time-budget", "0"], 2, "--time-budget"),
     (["predict", "linear-fc", "--max-drops", "0"], 2, "--max-drops"),
+    # finite values whose powers overflow inside the task (the message named the API's sigma_yy)
+    (["simulate", "linear-fc", "--singular-values", "1e200"], 2, "--singular-values"),
+    (["simulate", "quadratic", "--target-eigs", "1e100"], 2, "--target-eigs"),
+    (["predict", "attn-s", "--cov-eigs", "1e90,1"], 2, "--cov-eigs"),
+    (["simulate", "linear-conv", "--target-coefs", "1e160"], 2, "--target-coefs"),
     (["predict", "linear-fc", "--init-scale", "1e300", "--compare"], 2, "--init-scale"),
     (["predict", "linear-fc", "--seeds", "0"], 2, "--seeds"),
     (["predict", "linear-fc", "--singular-values", ""], 2, "--singular-values"),

@@ -1,15 +1,17 @@
 """Fig. 1B–G reproduced and asserted: six architectures pass a saddle whose function one unit (rank, ray, head)
 can express, then converge to a two-unit solution (spec §7.1, §1.4 Fig. 1 panels).
 
-Assertion per architecture and seed: exactly two loss drops; the effective width (spec §1.4 measure; for
-attention the rank of M = Σ_i v_i k_i q_iᵀ, i.e. heads up to merging proportional ones) is 1 on the intermediate
-plateau (read at the geometric mean of the two drop times) and 2 at the end; where a closed form exists (linear
-§6.5, quadratic §2.6, attention §6.8 halved for the ½-loss) the measured plateau levels match it to 1e-3·L_0
-(spec C10's tolerance: the level is read where the escaping mode has moved the loss by O(ε^{2(1−s_2/s_1)})
-relative, far below that at these ε).
+Each claim measures, per seed, the drop count, the effective width (spec §1.4 measure; for attention the rank of
+M = Σ_i v_i k_i q_iᵀ, i.e. heads up to merging proportional ones) on the intermediate plateau (read at the
+geometric mean of the two drop times) and at the end, and the plateau levels (read at min |dL/dt|, §0.7); the
+pure judge :func:`judge_fig1` compares them with the theory's predictions stored next to them: two drops, widths
+1 then 2, and where a closed form exists (linear §6.5, quadratic §2.6, attention §6.8 halved for the ½-loss) the
+levels within :func:`level_budget`.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -20,9 +22,92 @@ from theory.closed_forms import quadratic_levels as cf_quadratic
 
 from ..experiment import plot_experiment, run_experiment
 from ..figures import figures_enabled, save_figure
-from ..registry import REGISTRY, Measurement
+from ..registry import REGISTRY, Measurement, Verdict, WrongTheory
 
+FIG1_SEEDS = 2
+FIG1_DROPS = 2
+FIG1_WIDTHS = (1, 2)  # on the intermediate plateau, at the end
+ARCHITECTURES = ("linear-fc", "linear-conv", "relu-fc", "relu-conv", "quadratic", "attn-s")
+# linear-conv's levels solve a structured (matrix-sensing) problem with no closed form: its levels are not judged.
+CLOSED_FORM_LEVELS = frozenset(ARCHITECTURES) - {"linear-conv"}
+# Direction separation (§6.5, C10): the level read at min |dL/dt| is moved by the next direction's growth,
+# O(ε^{2(1 − s_2/s_1)}) relative with O(H) constants, and for ReLU nets by the first ray's rotation still under way
+# on the plateau; no tighter bound is derived, so spec C10's 1e-3·L_0 is kept (measured 9.4e-5, 3.6e-5, 2.3e-6 of
+# L_0 for linear-fc, relu-fc, relu-conv).
 LEVEL_TOL = 1e-3
+# Unit separation (§5.2): the H − 1 dormant units are ≤ C·ε on the plateau (C15: C ≈ 10) and enter the function at
+# degree 3 (v(u·x)², v k qᵀ), so they move the level by ≤ H·(Cε)³·L_0; the leader's tail, balanced against them at
+# min |dL/dt|, is of the same order.
+UNIT_SEPARATION = frozenset({"quadratic", "attn-s"})
+DORMANT_GROWTH = 10.0
+
+
+def level_budget(name: str, measured: dict) -> float:
+    """Budget of |L_sim − L_pred| / L_0 for architecture ``name``: H·(Cε)³ for unit separation (run's ε and H from
+    ``measured``), LEVEL_TOL for direction separation.
+
+    >>> f"{level_budget('quadratic', {'eps': 1e-3, 'units': 10}):.1e}"
+    '1.0e-05'
+    """
+    if name in UNIT_SEPARATION:
+        return float(measured["units"] * (DORMANT_GROWTH * measured["eps"]) ** 3)
+    return LEVEL_TOL
+
+
+def _finite(xs) -> bool:
+    return all(isinstance(x, int | float) and math.isfinite(x) for x in xs)
+
+
+def judge_fig1(measured: dict, name: str) -> Verdict:
+    """Every seed: the predicted number of drops at finite increasing times, the predicted widths per plateau,
+    and (closed-form architectures) every level within :func:`level_budget` of the prediction."""
+    seeds = [k for k in measured if k.startswith("seed ")]
+    if len(seeds) != FIG1_SEEDS or measured.get("seeds") != FIG1_SEEDS:
+        return Verdict(False, f"{len(seeds)} seeds measured, {FIG1_SEEDS} expected")
+    n_pred, w_pred = measured["predicted_drops"], list(measured["predicted_widths"])
+    pred_levels = measured.get("predicted_levels")
+    if name in CLOSED_FORM_LEVELS and (pred_levels is None or len(pred_levels) != n_pred + 1
+                                       or not _finite(pred_levels)):
+        return Verdict(False, f"{name}: predicted levels {pred_levels} are not {n_pred + 1} finite values (one "
+                              f"per plateau of the {n_pred} predicted drops)")
+    budget = level_budget(name, measured) if pred_levels is not None else math.nan
+    worst, where = 0.0, ""
+    for k in seeds:
+        rec = measured[k]
+        drops, levels, widths = rec["drop_times"], rec["levels"], rec["widths_per_plateau"]
+        if rec["n_drops"] != n_pred or len(drops) != n_pred or len(levels) != n_pred + 1:
+            return Verdict(False, f"{k}: {rec['n_drops']} drops ({len(drops)} times, {len(levels)} levels), "
+                                  f"predicted {n_pred}")
+        if not (_finite(drops) and _finite(levels)) or any(b <= a for a, b in zip(drops[:-1], drops[1:],
+                                                                                   strict=True)):
+            return Verdict(False, f"{k}: drop times {drops} or levels {levels} not finite and increasing")
+        if list(widths) != w_pred:
+            return Verdict(False, f"{k}: widths per plateau {widths}, predicted {w_pred}")
+        if pred_levels is not None:
+            for j, (p, q) in enumerate(zip(pred_levels, levels, strict=True)):
+                err = abs(p - q) / pred_levels[0]
+                if not err <= worst:
+                    worst, where = err, f"{k} L_{j}"
+    why = f"every seed: {n_pred} drops, widths {w_pred}"
+    if pred_levels is None:
+        return Verdict(True, why + " (no closed-form levels)")
+    return Verdict(worst <= budget, why + f"; worst |L_sim − L_pred| / L_0 = {worst:.3g} ({where}), budget "
+                                          f"{budget:.3g}")
+
+
+def _levels_off(measured: dict, d: float) -> dict:
+    """Every predicted level after L_0 moved by d·L_0 (a wrong level formula)."""
+    p = measured["predicted_levels"]
+    return dict(measured, predicted_levels=[p[0]] + [x + d * p[0] for x in p[1:]])
+
+
+def _one_drop_fewer(measured: dict, d: float) -> dict:
+    return dict(measured, predicted_drops=measured["predicted_drops"] - 1)
+
+
+def _wide_saddle(measured: dict, d: float) -> dict:
+    """No one-unit saddle: the intermediate plateau already needs both units."""
+    return dict(measured, predicted_widths=[FIG1_WIDTHS[1]] * len(measured["predicted_widths"]))
 
 
 def _relu_conv_teacher_data() -> tuple[np.ndarray, np.ndarray]:
@@ -88,10 +173,12 @@ def _function_rank_widths(exp, member: int) -> list[int]:
 def _make(name: str):
     def check() -> Measurement:
         cfg = _setups()[name]
-        exp = run_experiment(cfg["arch"], cfg["task"], cfg["eps"], seeds=2, t_max=cfg["t_max"],
+        if (cfg["levels"] is not None) != (name in CLOSED_FORM_LEVELS):
+            raise RuntimeError(f"{name}: closed-form levels and CLOSED_FORM_LEVELS disagree")
+        exp = run_experiment(cfg["arch"], cfg["task"], cfg["eps"], seeds=FIG1_SEEDS, t_max=cfg["t_max"],
                              method=cfg.get("method", "flow"))
-        measured, ok = {}, True
-        for m in range(2):
+        measured = {"seeds": FIG1_SEEDS, "eps": cfg["eps"], "units": int(exp.arch.unit_count)}
+        for m in range(FIG1_SEEDS):
             st = exp.staircases[m]
             widths = exp.plateau_widths(m)
             rec = {"n_drops": int(st.n_drops), "levels": [float(v) for v in st.levels],
@@ -99,14 +186,13 @@ def _make(name: str):
                    "status": exp.result.members[m].status}
             if cfg.get("function_rank"):
                 rec["active_heads_per_plateau"] = widths
-                widths = rec["widths_per_plateau"] = _function_rank_widths(exp, m)
-            ok_m = st.n_drops == 2 and widths == [1, 2]
-            if cfg["levels"] is not None and len(st.levels) == 3:
-                err = float(np.max(np.abs(np.asarray(st.levels) - np.asarray(cfg["levels"]))) / cfg["levels"][0])
-                rec["level_error_rel_L0"] = err
-                ok_m = ok_m and err <= LEVEL_TOL
+                rec["widths_per_plateau"] = _function_rank_widths(exp, m)
+            if cfg["levels"] is not None and len(st.levels) == len(cfg["levels"]):
+                rec["level_error_rel_L0"] = float(np.max(np.abs(np.asarray(st.levels) - np.asarray(cfg["levels"])))
+                                                  / cfg["levels"][0])
             measured[f"seed {m}"] = rec
-            ok = ok and ok_m
+        measured["predicted_drops"] = FIG1_DROPS
+        measured["predicted_widths"] = list(FIG1_WIDTHS)
         if cfg["levels"] is not None:
             measured["predicted_levels"] = [float(v) for v in cfg["levels"]]
         measured["method"] = "gradient descent, lr 0.01" if cfg.get("method") == "gd" else "gradient flow DOP853"
@@ -114,17 +200,41 @@ def _make(name: str):
         if figures_enabled():
             fig = plot_experiment(exp, f"Fig. 1: {name}, H = {exp.arch.unit_count}", cfg["levels"])
             figs = (save_figure(fig, f"fig1_{name}"),)
-        return Measurement(passed=ok, measured=measured, figures=figs)
+        return Measurement(passed=False, measured=measured, figures=figs)
 
     return check
 
 
-for _name in ("linear-fc", "linear-conv", "relu-fc", "relu-conv", "quadratic", "attn-s"):
+def _register(name: str) -> None:
+    wrong = [WrongTheory("one drop fewer", _one_drop_fewer, unit="count (d unused)"),
+             WrongTheory("intermediate saddle of width 2", _wide_saddle, unit="structure (d unused)")]
+    if name in CLOSED_FORM_LEVELS:
+        wrong.insert(0, WrongTheory("levels + d L_0", _levels_off, unit="of L_0"))
+        if name in UNIT_SEPARATION:
+            levels = "plateau levels within H·(10ε)³·L_0 = 1e-5·L_0 of the closed form"
+            why = ("levels are read at min |dL/dt|, where the H − 1 dormant units (≤ 10ε, C15) move the loss by "
+                   "their degree-3 contribution ≤ H·(10ε)³·L_0, and the leader's tail by as much; measured "
+                   "1e-9·L_0 (quadratic) and 2.5e-8·L_0 (attention): the dormant units grow less than C15's bound "
+                   "allows, so the resolving power for the levels is coarser than the measured error")
+        else:
+            levels = f"plateau levels within {LEVEL_TOL:g}·L_0 of the closed form (spec C10)"
+            why = ("levels are read at min |dL/dt|, where the next direction has moved the loss by "
+                   "O(eps^(2(1-s2/s1))) relative with O(H) constants (ReLU: plus the first ray's rotation still "
+                   "under way); no tighter bound is derived, so spec C10's tolerance is kept: measured 9.4e-5 "
+                   "(linear-fc), 3.6e-5 (relu-fc), 2.3e-6 (relu-conv) of L_0")
+    else:
+        levels = "levels not judged (no closed form)"
+        why = "counts and widths are integers; linear-conv's levels solve a structured problem with no closed form"
     REGISTRY.claim(
-        f"fig1:{_name}",
-        statement=f"Fig. 1 ({_name}): two drops; the intermediate saddle has effective width 1, the end point 2",
+        f"fig1:{name}",
+        statement=f"Fig. 1 ({name}): two drops; the intermediate saddle has effective width 1, the end point 2",
         source="paper Fig. 1B-G (spec §7.1); levels spec §2.6, §6.5, §6.8",
-        tolerance=f"exact counts; plateau levels within {LEVEL_TOL:g}·L_0 where a closed form exists",
-        justification="levels are read at min |dL/dt|, where the next mode has moved the loss by "
-                      "O(eps^(2(1-s2/s1))) relative",
-    )(_make(_name))
+        tolerance=f"exact counts and widths for each of {FIG1_SEEDS} seeds (finite increasing drop times); {levels}",
+        justification=why,
+        judge=lambda m, name=name: judge_fig1(m, name),
+        wrong=tuple(wrong),
+    )(_make(name))
+
+
+for _name in ARCHITECTURES:
+    _register(_name)
