@@ -13,7 +13,7 @@ from proofs_check import simulate_cmd
 from proofs_check.cli import CONVENTION
 
 KEYS = {"architecture", "convention", "plateau_levels", "drop_times", "itinerary", "status", "gradient_evaluations",
-        "seconds", "effective_width"}
+        "seconds", "effective_width", "timing"}
 
 
 def simulate(argv, capsys):
@@ -112,3 +112,15 @@ def test_default_horizons():
     assert simulate_cmd.default_gtol(quad) == pytest.approx(1e-10)
     assert simulate_cmd.default_gtol(build_problem(p.parse_args(["quadratic", "--init-scale", "1e-5"]))) == (
         pytest.approx(1e-13))
+
+
+def test_timing_accounts_for_every_phase(capsys):
+    code, rs = simulate(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--seeds", "3", "--json"], capsys)
+    assert code == 0 and len(rs) == 3
+    for r in rs:
+        t = r["timing"]
+        phases = t["setup"] + t["integration"] + t["analysis"] + t["output"]
+        assert all(t[k] >= 0 for k in t) and t["integration"] == pytest.approx(r["seconds"], abs=0.05)
+        # the phases cover the command's run up to the final print; the total cannot be shorter than them
+        assert phases <= t["total"] + 1e-3 and t["analysis_this_seed"] <= t["analysis"] + 1e-4
+    assert sum(r["timing"]["analysis_this_seed"] for r in rs) == pytest.approx(rs[0]["timing"]["analysis"], abs=1e-3)
