@@ -34,6 +34,11 @@ from scipy.signal import find_peaks
 
 from .errors import InputError
 
+# The drop time is the first crossing of the midpoint between two plateau levels (docs/theory.md §0.7): the
+# fraction of the way down from the lower level. A module constant, so that a test can show that a detector crossing
+# elsewhere (e.g. the 55 % point) fails the claims that time drops.
+MIDPOINT = 0.5
+
 
 @dataclass(frozen=True)
 class Staircase:
@@ -134,7 +139,7 @@ def detect_staircase(
         lv = np.asarray(levels, dtype=np.float64).reshape(-1)
         if lv.size < 1 or not np.isfinite(lv).all() or (lv.size > 1 and not (np.diff(lv) < 0).all()):
             raise InputError("levels: must be finite and strictly decreasing")
-        mids = 0.5 * (lv[:-1] + lv[1:])
+        mids = lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
         drops = np.array([_cross(t, L, d, m, 0, crossing) for m in mids])
         n = int(np.isfinite(drops).sum())
         return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
@@ -162,7 +167,7 @@ def detect_staircase(
         if not peaks or removed.min() >= min_drop_fraction * scale:
             break
         del peaks[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
-    mids = 0.5 * (lv[:-1] + lv[1:])
+    mids = lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
     drops = np.array([_cross(t, L, d, m, pts[k], crossing) for k, m in enumerate(mids)])
     return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
                      n_drops=len(peaks), midpoints=mids, plateau_times=t[pts], levels_known=False)

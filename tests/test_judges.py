@@ -255,3 +255,16 @@ def test_every_judge_is_fed_wrong_inputs_by_a_test():
         if not any(n in tests for n in names):
             untested.append((c.id, names))
     assert not untested, untested
+
+
+def test_a_detector_crossing_the_55_percent_point_fails_the_drop_time_claims(monkeypatch):
+    # A shifted definition of the drop time (docs/theory.md §0.7) moves the simulated drops of mode k by about
+    # ln(0.55/0.45)/(2 s_k) = 0.02 for s = 5, far outside C32's 3e-3; with the midpoint the same runs pass.
+    import numerics.plateaus
+
+    m = P._c32()
+    assert P.judge_c32(m).passed
+    monkeypatch.setattr(numerics.plateaus, "MIDPOINT", 0.55)
+    shifted = P._c32()
+    verdict = P.judge_c32(shifted)
+    assert not verdict.passed, verdict.reason
