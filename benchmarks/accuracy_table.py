@@ -41,8 +41,9 @@ COMPARES = {
     "closed form (Case A/B)": "blow-up integral of one unit (1-D quadrature per unit) vs full network",
     "closed form (Riccati per coordinate)": "formula (no integration) vs full network",
     "leading order, O(1/ln(1/alpha))": "recursion of the limit alpha -> 0 (no integration) vs full network",
-    "closed form (local law)": "escape law from theta_0 (a blow-up integral per unit, or a 2H-scalar model for "
-                               "q = 1; no network integration) vs full network",
+    "closed form (local law)": "law at the origin saddle from theta_0 (fc: the Taylor-order escape law, a "
+                               "blow-up integral per unit or a 2H-scalar model for q = 1, §6.12; linear conv: the "
+                               "top mode's Saxe sigmoid, §6.1; no network integration) vs full network",
     "semi-analytic (piecewise Eq. 14)": "one-unit solutions composed at each saddle (no network integration) vs "
                                         "full network",
     "semi-analytic (frozen-residual ODE)": "ODE of one mode's scalars with the residual frozen vs full network",
@@ -202,7 +203,7 @@ def reduced(data_seeds: int, seeds: int) -> None:
         record(f"{arch} drop times (reduced dynamics)", cases, "semi-analytic (escape-and-join)", errs)
         if law:  # the non-integrating prediction of the same first drops, next to the reduced model's
             record(f"{arch} first drop (reduced dynamics)", cases, "semi-analytic (escape-and-join)", first)
-            record(f"{arch} first drop (local law of the Taylor order, §6.12)", cases, "closed form (local law)", law)
+            record(f"{arch} first drop (local law at the origin saddle)", cases, "closed form (local law)", law)
         record(f"{arch} plateau levels but the last (reduced dynamics), error / L_0", cases,
                "semi-analytic (escape-and-join)", lev)
 

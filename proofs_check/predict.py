@@ -109,7 +109,9 @@ def predict(problem: Problem, max_drops: int | None = None, t_max: float | None 
         if arch.expression is not None:
             _taylor_first_drop(problem, pred)
         else:
-            _local_law(problem, pred)
+            for family, law in LOCAL_LAWS:
+                if arch.family is family:
+                    law(problem, pred)
     else:
         predictor(problem, pred)
     if max_drops is not None:
@@ -283,6 +285,42 @@ def _local_law(problem: Problem, pred: Prediction) -> None:
     pred.notes.append("local law: " + _law_text(int(q), a) + " evaluated from each seed's θ_0 without integrating "
                       "the network, in extra.local_law (and in --compare); the drop times above stay the reduced "
                       "dynamics'.")
+
+
+def _linear_conv_law(problem: Problem, pred: Prediction) -> None:
+    """Linear conv on a linear-regression population task: the first drop from the top mode at the origin saddle
+    (docs/theory.md §5.1, §6.1), recorded as ``extra["local_law"]`` beside the reduced dynamics.
+
+    The end-to-end map is w = S vec(W), W = Σ_i v_i u_iᵀ (v_i over patches, u_i the kernel), S summing the taps
+    that read the same input coordinate. At θ = 0 the gradient in W is G_0 = reshape(S Σ_yxᵀ); its top singular
+    pair (s_1; r, q) is the fastest-growing mode. Along W = A r qᵀ the loss is ½(m A² − 2 s_1 A) + const with
+    m = hᵀ Σ_xx h, h = S vec(r qᵀ), so A follows the Saxe ODE Ȧ = 2A(s_1 − m A) from u_0 = ¼ Σ_i (rᵀv_i + qᵀu_i)²
+    (the balanced part of each unit's projection), and the drop is its loss midpoint. Neglected: the leak of the
+    mode into others (SᵀΣ_xxS is not the identity on rank-one matrices) and the O(u_0) unbalanced part.
+    """
+    from numerics.models.conv import patch_index
+
+    arch, task = problem.arch, problem.task
+    if arch.population_kind != "linear" or arch.order != 1 or stepped_like_gd(arch):
+        return
+    sxx, syx, _ = _linear_moments(task)
+    syx = np.asarray(syx, dtype=float).reshape(-1)
+    idx = patch_index(sxx.shape[0], arch.sizes["kernel"])
+    n_patches, kernel = idx.shape
+    S = np.zeros((idx.size, sxx.shape[0]))
+    S[np.arange(idx.size), idx.ravel()] = 1.0
+    U_, s_, Vt_ = np.linalg.svd((S @ syx).reshape(n_patches, kernel))
+    r, q, s1 = U_[:, 0], Vt_[0], float(s_[0])
+    h = S.T @ np.outer(r, q).ravel()
+    m = float(h @ sxx @ h)
+    blocks = arch.unpack(problem.theta0)
+    p = np.einsum("bhl,l->bh", blocks["V"], r) + np.einsum("bhk,k->bh", blocks["U"], q)
+    u0 = 0.25 * np.sum(p**2, axis=1)
+    pred.extra["local_law"] = [float(t) for t in saxe.t_mid(s1, u0, m)]
+    pred.notes.append(f"local law: the top mode of the origin saddle (s_1 = {s1:.6g}, the top singular value of the "
+                      f"tap correlation; curvature m = {m:.6g}) follows one Saxe sigmoid from u_0 = ¼ Σ_i p_i², "
+                      "evaluated without integrating the network, in extra.local_law (and in --compare); the drop "
+                      "times above stay the reduced dynamics'.")
 
 
 def _taylor_first_drop(problem: Problem, pred: Prediction) -> None:
@@ -744,6 +782,14 @@ def _attention_merged(problem: Problem, pred: Prediction) -> None:
         pred.kinds.append(["closed-form" if iso else "semi-analytic"])
     pred.notes.append("attn-m: one abrupt drop (fully expressive with one unit, spec §5.4); Eq. 10 sigmoid with "
                       "s = λ²√D, c = λ³(1 + (1 + D)/N), u_0 = ¼‖p‖², p_i = v_i + ⟨U_i, I⟩/√D.")
+
+
+# Non-integrating first-drop laws recorded beside the reduced dynamics, registered by family; each checks the rest of
+# its assumptions itself (docs/theory.md §6.12 for fc units, §5.1 and §6.1 for the linear conv's top mode).
+LOCAL_LAWS: tuple[tuple[Any, Callable[[Problem, Prediction], None]], ...] = (
+    (numerics.FAMILIES["fc"], _local_law),
+    (numerics.FAMILIES["conv"], _linear_conv_law),
+)
 
 
 # Closed-form predictors registered against (family, population form, task type) (docs/theory.md §6); every other

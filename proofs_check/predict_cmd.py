@@ -203,7 +203,7 @@ def run(args) -> int:
             if "local_law" in row:
                 r = row["local_law"]
                 print(f"    {'t_1 law':8}{r['predicted']:>14.8g}{r['simulated']:>14.8g}{r['rel_error']:>12.3e}"
-                      "  (local law of the Taylor order, nothing integrated)")
+                      "  (local law at the origin saddle, nothing integrated)")
     print("formulas:")
     for k, v in pred.formulas.items():
         print(f"  {k}: {v}")

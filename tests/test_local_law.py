@@ -41,7 +41,22 @@ def test_local_law_predicts_the_first_drop_without_integrating(arch, q, capsys):
 
 
 def test_no_local_law_for_a_kinked_unit_or_a_population_task(capsys):
-    for arch in ("relu-fc", "quadratic"):
+    for arch in ("relu-fc", "relu-conv", "quadratic"):
         data = _compare(arch, capsys)
         assert "local_law" not in data["extra"]
         assert all("local_law" not in row for row in data["comparison"])
+
+
+def test_linear_conv_top_mode_law(capsys):
+    # The top mode of the origin saddle as one Saxe sigmoid (docs/theory.md §5.1, §6.1): it neglects the mode's leak
+    # into the others, an O(1) shift in the mode's own clock 1/s_1 (s_1 = 2 + sqrt 5 for beta* = (3, 2, 1), kernel 2);
+    # measured 0.012, against 1/s_1 = 0.236.
+    p = argparse.ArgumentParser()
+    predict_cmd.configure_parser(p)
+    assert predict_cmd.run(p.parse_args(["linear-conv", "--seeds", "2", "--compare", "--json"])) == 0
+    data = json.loads(capsys.readouterr().out)
+    s1 = 2 + math.sqrt(5)
+    assert len(data["extra"]["local_law"]) == 2
+    for row in data["comparison"]:
+        law = row["local_law"]
+        assert abs(law["predicted"] - law["simulated"]) < 1 / s1, law
