@@ -52,15 +52,18 @@ COMPARES = {
                                        "which follow the real network's -grad L (after an escape, the narrow "
                                        "network is integrated)",
 }
-# Units that never separate: the first onset takes every unit into the escaped set, so after it the reduced model
-# integrates the full network and only the first onset is an independent prediction (docs/theory.md §5.4).
-NO_UNIT_SEPARATION = ("tanh-fc", "linear-conv", "attn-m")
+def separates_directions(arch_name: str) -> bool:
+    """Units linear at the zero unit (total degree 2) and not kinked separate directions, not units: the first onset
+    takes every unit into the escaped set, so after it the reduced model integrates the full network and only the
+    first onset is an independent prediction (docs/theory.md §5.1, §5.4)."""
+    arch = numerics.build_architecture(arch_name)
+    return arch.total_degree == 2 and arch.homogeneity_field != "R>=0"
 
 
 def compares(name: str, kind: str) -> str:
     """The 'compares' cell of a row (see COMPARES)."""
     text = COMPARES.get(kind, kind)
-    if kind.endswith("(escape-and-join)") and name.split()[0] in NO_UNIT_SEPARATION:
+    if kind.endswith("(escape-and-join)") and separates_directions(name.split()[0]):
         text = ("reduced model vs full network; units do not separate, so after the first onset the reduced model IS "
                 "the full network: not an independent prediction beyond the first drop")
     return text
