@@ -21,6 +21,7 @@ report and ``results.json``).  Users register their own claims the same way:
 from __future__ import annotations
 
 import fnmatch
+import math
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -106,6 +107,34 @@ def resolving_power(judge: Judge, measured: dict[str, Any], wrong: WrongTheory) 
             break
         found = size
     return found
+
+
+def finite(*values: Any) -> bool:
+    """True when every value is a real finite number (bools and None are not): a judge's explicit check, since
+    ``max(0.0, nan)`` is 0.0 and a missing value must fail, not vanish."""
+    return all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+
+
+def worst_of(items: Iterable[tuple[float, str]]) -> tuple[float, str]:
+    """The largest (value, label) of ``items``; the first NaN wins, and nothing at all is NaN (a running
+    ``if not x <= worst`` would let a later finite value overwrite a NaN).
+
+    >>> worst_of([(0.5, "a"), (math.nan, "b"), (2.0, "c")])
+    (nan, 'b')
+    """
+    best, label = math.nan, "nothing measured"
+    for v, lab in items:
+        if math.isnan(v):
+            return math.nan, lab
+        if not v <= best:  # the first value replaces the initial NaN
+            best, label = v, lab
+    return best, label
+
+
+def worse(acc: tuple[float, str], value: float, where: str) -> tuple[float, str]:
+    """:func:`worst_of` as a running fold from ``(0.0, "")``: the first pair is taken as it comes (a NaN included),
+    then the larger one, a NaN staying once seen."""
+    return (value, where) if not acc[1] else worst_of([acc, (value, where)])
 
 
 def judged(claim: Claim, m: Measurement) -> tuple[Measurement, dict[str, float | None]]:

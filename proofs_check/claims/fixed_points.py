@@ -33,7 +33,7 @@ from theory.fixed_points.classify import (
 from theory.fixed_points.embeddings import embed, prove_embedding
 from theory.fixed_points.enumerate import enumerate_fixed_points
 
-from ..registry import REGISTRY, Verdict, WrongTheory
+from ..registry import REGISTRY, Verdict, WrongTheory, finite, worse
 
 EPS = float(np.finfo(float).eps)
 # Finite-difference Hessians (numerics.objective.hessian) are central differences of the analytic gradient with
@@ -88,11 +88,6 @@ def _floats(x) -> list[float]:
     return [float(v) for v in x]
 
 
-def _finite(*values) -> bool:
-    """True when every value is a real finite number (bools and None are not)."""
-    return all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)
-
-
 def _subsets(n: int, k_max: int) -> int:
     """Number of subsets of {1..n} with at most k_max elements (catalogue entries of a width-k_max net)."""
     return sum(math.comb(n, r) for r in range(min(n, k_max) + 1))
@@ -101,17 +96,9 @@ def _subsets(n: int, k_max: int) -> int:
 def _spectrum_off(eigenvalues, predicted) -> float:
     """max |sorted eigenvalues - sorted predicted|; NaN when the counts differ or a value is not finite."""
     a, b = list(eigenvalues), list(predicted)
-    if len(a) != len(b) or not a or not _finite(*a, *b):
+    if len(a) != len(b) or not a or not finite(*a, *b):
         return math.nan
     return float(np.max(np.abs(np.sort(a) - np.sort(b))))
-
-
-def _worse(worst: tuple[float, str], ratio: float, where: str) -> tuple[float, str]:
-    """The larger of two (ratio, where) pairs, the first one taken as it comes; a NaN ratio wins and stays (``max``
-    would drop it)."""
-    if math.isnan(worst[0]) or (worst[1] and not (math.isnan(ratio) or ratio > worst[0])):
-        return worst
-    return ratio, where
 
 
 def _all_true(group: dict, keys, what: str) -> str | None:
@@ -219,19 +206,19 @@ def judge_c1(measured: dict) -> Verdict:
     for name, keys in C1_NUMERIC.items():
         row = numeric[name]
         gn = row["grad_narrow"]
-        if row["seed"] is None or not _finite(gn) or gn >= C1_NARROW_GTOL:
+        if row["seed"] is None or not finite(gn) or gn >= C1_NARROW_GTOL:
             return Verdict(False, f"{name}: the narrow fit did not converge (seed {row['seed']}, |grad L| = {gn})")
         if set(row["constructions"]) != set(keys):
             return Verdict(False, f"{name}: constructions {sorted(row['constructions'])}, expected {list(keys)}")
         for k in keys:
             c = row["constructions"][k]
-            if not _finite(c["grad_wide"], c["floor"], c["map_change"], c["map_scale"]):
+            if not finite(c["grad_wide"], c["floor"], c["map_change"], c["map_scale"]):
                 return Verdict(False, f"{name} ({k}): a measured value is not finite: {c}")
-            worst_g = _worse(worst_g, c["grad_wide"] / (C1_GRAD_FACTOR * max(gn, c["floor"])), f"{name} ({k})")
-            worst_m = _worse(worst_m, c["map_change"] / (C1_ROUNDOFF * c["map_scale"]), f"{name} ({k})")
+            worst_g = worse(worst_g, c["grad_wide"] / (C1_GRAD_FACTOR * max(gn, c["floor"])), f"{name} ({k})")
+            worst_m = worse(worst_m, c["map_change"] / (C1_ROUNDOFF * c["map_scale"]), f"{name} ({k})")
         if name == C1_CONTROL:
             c = row.get("control", {})
-            if not _finite(c.get("grad_wide"), c.get("floor")):
+            if not finite(c.get("grad_wide"), c.get("floor")):
                 return Verdict(False, f"the {name} control (iii) with gamma_u < 0 is missing or not finite: {c}")
             control = c["grad_wide"] / (C1_GRAD_FACTOR * max(gn, c["floor"]))
     ok = worst_g[0] <= 1 and worst_m[0] <= 1 and control > 1
@@ -352,7 +339,7 @@ def judge_c4(measured: dict) -> Verdict:
         if not math.isfinite(off):
             return Verdict(False, f"trial {i}: an eigenvalue or prediction is not finite")
         scale = max(abs(x) for x in t["predicted"])
-        worst = _worse(worst, off / (C4_ROUNDOFF * n * scale) if scale > 0 else math.nan,
+        worst = worse(worst, off / (C4_ROUNDOFF * n * scale) if scale > 0 else math.nan,
                        f"trial {i} (D = {len(t['s'])}, H = {t['H']})")
     return Verdict(worst[0] <= 1, f"worst spectrum error / (3 n eps max s) = {worst[0]:.3g} ({worst[1]}); symbolic "
                                   f"identities hold")
@@ -419,7 +406,7 @@ def judge_c5(measured: dict) -> Verdict:
         if e["exact_multiset"] is not True:
             return Verdict(False, f"{label}: the symbolic Hessian's characteristic polynomial is not the §3.2 one")
         lam = e["eigenvalues"]
-        if len(lam) != n or not _finite(*lam, e["predicted_min"], e["hessian_scale"], e["theta_scale"]):
+        if len(lam) != n or not finite(*lam, e["predicted_min"], e["hessian_scale"], e["theta_scale"]):
             return Verdict(False, f"{label}: {len(lam)} eigenvalues for n = {n}, or a value is not finite")
         budget = fd_eig_budget(n, e["hessian_scale"], e["theta_scale"])
         negatives = [x for x in lam if x < -budget]
@@ -427,8 +414,8 @@ def judge_c5(measured: dict) -> Verdict:
         if len(negatives) != len(predicted):
             return Verdict(False, f"{label}: {len(negatives)} negative eigenvalues, predicted {len(predicted)} "
                                   f"({sorted(predicted)})")
-        worst = _worse(worst, abs(min(lam) - e["predicted_min"]) / budget, f"{label} lambda_min")
-        worst = _worse(worst, _spectrum_off(negatives, predicted) / budget, f"{label} negatives")
+        worst = worse(worst, abs(min(lam) - e["predicted_min"]) / budget, f"{label} lambda_min")
+        worst = worse(worst, _spectrum_off(negatives, predicted) / budget, f"{label} negatives")
     return Verdict(worst[0] <= 1, f"worst error of lambda_min and of the negative eigenvalues / budget n eps^(2/3) "
                                   f"scale = {worst[0]:.3g} ({worst[1]}); every exact multiset matches")
 
@@ -537,17 +524,17 @@ def judge_c20(measured: dict) -> Verdict:
         if len(t["entries"]) != n:
             return Verdict(False, f"{name}: {len(t['entries'])} catalogue entries, expected {n}")
         budget = quadratic_roundoff(len(t["a"]), t["H"], t["L0"])
-        if not _finite(t["L0"]):
+        if not finite(t["L0"]):
             return Verdict(False, f"{name}: L_0 = {t['L0']}")
         for label, e in t["entries"].items():
             if e["formula_exact"] is not True or (name not in C20_UNCERTIFIED and e["certified"] is not True):
                 return Verdict(False, f"{name} {label}: level {e['level']} is not the formula's exactly, or the "
                                       f"fixed point is not certified")
-            if not _finite(e["numeric"], e["formula"], e["refined_grad"]):
+            if not finite(e["numeric"], e["formula"], e["refined_grad"]):
                 return Verdict(False, f"{name} {label}: a numeric value is not finite ({e})")
             if not (e["converged"] is True and e["refined_grad"] <= C20_GTOL):
                 return Verdict(False, f"{name} {label}: Newton refinement stopped at |grad L| = {e['refined_grad']}")
-            worst = _worse(worst, abs(e["numeric"] - e["formula"]) / budget, f"{name} {label}")
+            worst = worse(worst, abs(e["numeric"] - e["formula"]) / budget, f"{name} {label}")
     if tuple(measured["test bed sequence"]) != C20_SEQUENCE:
         return Verdict(False, f"test bed sequence {measured['test bed sequence']}, expected {list(C20_SEQUENCE)}")
     return Verdict(worst[0] <= 1, f"every level exact; worst |L_numeric - L(S)| / (d^2 (H + 2) eps L_0) = "
@@ -633,11 +620,11 @@ def judge_c21(measured: dict) -> Verdict:
     for label, u in units.items():
         if u["exact_zero"] is not True:
             return Verdict(False, f"{label}: a symbolic Hessian row is not exactly zero")
-        if not _finite(u["fd_row_max"], u["hessian_scale"]):
+        if not finite(u["fd_row_max"], u["hessian_scale"]):
             return Verdict(False, f"{label}: not finite ({u})")
-        worst = _worse(worst, u["fd_row_max"] / (C21_ROUNDOFF * u["n"] * max(1.0, u["hessian_scale"])), label)
+        worst = worse(worst, u["fd_row_max"] / (C21_ROUNDOFF * u["n"] * max(1.0, u["hessian_scale"])), label)
     h0 = measured["width-3 Hessian(0)"]
-    if not _finite(h0["fd_max"], h0["scale"]):
+    if not finite(h0["fd_max"], h0["scale"]):
         return Verdict(False, f"width-3 Hessian at 0 not finite ({h0})")
     off0 = h0["fd_max"] / (C21_ROUNDOFF * h0["n"] * h0["scale"])
     ok = worst[0] <= 1 and off0 <= 1
@@ -732,11 +719,11 @@ def judge_c33(measured: dict) -> Verdict:
         if not (m["real_points"] == m["catalog_reps"] == n):
             return Verdict(False, f"{key}: {m['real_points']} real points, {m['catalog_reps']} catalogue "
                                   f"representatives, Hermite count {n}")
-        if not _finite(m["max_grad"], m["point_to_catalog"], m["catalog_to_point"]):
+        if not finite(m["max_grad"], m["point_to_catalog"], m["catalog_to_point"]):
             return Verdict(False, f"{key}: a distance or gradient is not finite ({m})")
-        worst_g = _worse(worst_g, m["max_grad"] / C33_GTOL, key)
-        worst_d = _worse(worst_d, m["point_to_catalog"] / C33_MATCH, f"{key}, point -> catalogue")
-        worst_d = _worse(worst_d, m["catalog_to_point"] / C33_MATCH, f"{key}, catalogue -> point")
+        worst_g = worse(worst_g, m["max_grad"] / C33_GTOL, key)
+        worst_d = worse(worst_d, m["point_to_catalog"] / C33_MATCH, f"{key}, point -> catalogue")
+        worst_d = worse(worst_d, m["catalog_to_point"] / C33_MATCH, f"{key}, catalogue -> point")
     ok = worst_g[0] <= 1 and worst_d[0] <= 1
     return Verdict(ok, f"all counts exact; worst |grad L| / 1e-9 = {worst_g[0]:.3g} ({worst_g[1]}); worst distance "
                        f"/ 1e-8 = {worst_d[0]:.3g} ({worst_d[1]})")
@@ -850,13 +837,13 @@ def judge_c34(measured: dict) -> Verdict:
     for i, t in enumerate(trials):
         n = 2 * len(t["s"]) * t["H"]
         lists = {k: t[k] for k in ("predicted", "eigenvalues", "rotated", "rescaled")}
-        if any(len(v) != n for v in lists.values()) or not _finite(*(x for v in lists.values() for x in v)):
+        if any(len(v) != n for v in lists.values()) or not finite(*(x for v in lists.values() for x in v)):
             return Verdict(False, f"trial {i}: spectra of lengths {[len(v) for v in lists.values()]} for n = {n}, or "
                                   f"a value is not finite")
         budget = fd_eig_budget(n, max(abs(x) for x in t["predicted"]), t["theta_scale"])
         where = f"trial {i} (s = {t['s']}, H = {t['H']}, S = {t['S']})"
-        worst = _worse(worst, _spectrum_off(t["eigenvalues"], t["predicted"]) / budget, where)
-        worst = _worse(worst, _spectrum_off(t["rotated"], t["predicted"]) / budget, where + " rotated")
+        worst = worse(worst, _spectrum_off(t["eigenvalues"], t["predicted"]) / budget, where)
+        worst = worse(worst, _spectrum_off(t["rotated"], t["predicted"]) / budget, where + " rotated")
         base = _inertia(t["eigenvalues"], budget)
         rescaled = _inertia(t["rescaled"], fd_eig_budget(n, max(abs(x) for x in t["rescaled"]), t["theta_scale"]))
         if base[0] != t["morse_formula"] or rescaled != base:
@@ -967,7 +954,7 @@ def judge_c35(measured: dict) -> Verdict:
     lam = hess["spec §2.6 representative"]["eigenvalues"]
     pred = measured["predicted_eigenvalues"]
     n = sum(C35_INERTIA)
-    if len(lam) != n or not _finite(*lam, *pred):
+    if len(lam) != n or not finite(*lam, *pred):
         return Verdict(False, f"{len(lam)} eigenvalues for n = {n}, or a value is not finite")
     eig_budget = C35_EIG_ROUNDOFF * n * max(abs(x) for x in lam)
     nonzero = [x for x in lam if abs(x) > eig_budget]
@@ -979,7 +966,7 @@ def judge_c35(measured: dict) -> Verdict:
     gp = measured["G*_predicted"]
     g_exact = [float(Fraction(x)) for x in measured["G*"]]
     g_num = measured["numeric escape"]["G*_diag"]
-    if len(gp) != 4 or len(g_num) != 4 or not _finite(*gp, *g_num):
+    if len(gp) != 4 or len(g_num) != 4 or not finite(*gp, *g_num):
         return Verdict(False, f"G* predicted {gp}, numeric {g_num}")
     flow = measured["flow"]
     a_budget = quadratic_roundoff(4, C35_WIDTH, flow["L0"])
@@ -990,12 +977,12 @@ def judge_c35(measured: dict) -> Verdict:
     esc, want = measured["numeric escape"], measured["predicted escape"]
     mags = sorted(abs(x) for x in gp)
     gap = mags[-1] - mags[-2]
-    if not (_finite(*esc["u"], esc["v_sign"]) and len(esc["u"]) == len(want["direction"]) and gap > 0):
+    if not (finite(*esc["u"], esc["v_sign"]) and len(esc["u"]) == len(want["direction"]) and gap > 0):
         return Verdict(False, f"escape direction {esc['u']} (predicted {want['direction']}), or no eigenvalue gap")
     angle = _escape_angle(esc["u"], want["direction"]) / (a_budget / gap)
     if esc["v_sign"] != want["v_sign"]:
         return Verdict(False, f"the escaping unit's v has sign {esc['v_sign']}, predicted {want['v_sign']}")
-    if not (_finite(flow["final_loss"], flow["final_grad"], flow["curvature"]) and flow["curvature"] > 0):
+    if not (finite(flow["final_loss"], flow["final_grad"], flow["curvature"]) and flow["curvature"] > 0):
         return Verdict(False, f"the flow did not settle at a fixed point ({flow})")
     level_budget = flow["final_grad"] ** 2 / (2 * flow["curvature"]) + a_budget
     level_off = abs(flow["final_loss"] - flow["predicted_level"]) / level_budget

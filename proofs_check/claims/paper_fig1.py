@@ -23,7 +23,7 @@ from theory.closed_forms import quadratic_levels as cf_quadratic
 
 from ..experiment import plot_experiment, run_experiment
 from ..figures import figures_enabled, save_figure
-from ..registry import REGISTRY, Measurement, Verdict, WrongTheory
+from ..registry import REGISTRY, Measurement, Verdict, WrongTheory, finite
 
 FIG1_SEEDS = 2
 FIG1_DROPS = 2
@@ -53,10 +53,6 @@ def level_budget(name: str, measured: dict) -> float:
     return LEVEL_TOL
 
 
-def _finite(xs) -> bool:
-    return all(isinstance(x, int | float) and math.isfinite(x) for x in xs)
-
-
 def judge_fig1(measured: dict, name: str) -> Verdict:
     """Every seed: the predicted number of drops at finite increasing times, the predicted widths per plateau,
     and (closed-form architectures) every level within :func:`level_budget` of the prediction."""
@@ -66,7 +62,7 @@ def judge_fig1(measured: dict, name: str) -> Verdict:
     n_pred, w_pred = measured["predicted_drops"], list(measured["predicted_widths"])
     pred_levels = measured.get("predicted_levels")
     if name in CLOSED_FORM_LEVELS and (pred_levels is None or len(pred_levels) != n_pred + 1
-                                       or not _finite(pred_levels)):
+                                       or not finite(*pred_levels)):
         return Verdict(False, f"{name}: predicted levels {pred_levels} are not {n_pred + 1} finite values (one "
                               f"per plateau of the {n_pred} predicted drops)")
     budget = level_budget(name, measured) if pred_levels is not None else math.nan
@@ -77,7 +73,7 @@ def judge_fig1(measured: dict, name: str) -> Verdict:
         if rec["n_drops"] != n_pred or len(drops) != n_pred or len(levels) != n_pred + 1:
             return Verdict(False, f"{k}: {rec['n_drops']} drops ({len(drops)} times, {len(levels)} levels), "
                                   f"predicted {n_pred}")
-        if not (_finite(drops) and _finite(levels)) or any(b <= a for a, b in zip(drops[:-1], drops[1:],
+        if not (finite(*drops) and finite(*levels)) or any(b <= a for a, b in zip(drops[:-1], drops[1:],
                                                                                    strict=True)):
             return Verdict(False, f"{k}: drop times {drops} or levels {levels} not finite and increasing")
         if list(widths) != w_pred:

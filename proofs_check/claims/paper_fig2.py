@@ -20,7 +20,7 @@ from theory.closed_forms import saxe as cf_saxe
 
 from ..experiment import run_experiment
 from ..figures import draw_c26, draw_c27, draw_c29, draw_fig2b, draw_fig4g, figures_enabled, new_figure, save_figure
-from ..registry import REGISTRY, Measurement, Verdict, WrongTheory
+from ..registry import REGISTRY, Measurement, Verdict, WrongTheory, finite
 from .predictions import neighbour_budget
 
 
@@ -122,12 +122,8 @@ def _fig2a() -> Measurement:
                                                "linear_predicted_change": predicted_change}, figures=figs)
 
 
-def _finite(xs) -> bool:
-    return all(isinstance(x, int | float) and math.isfinite(x) for x in xs)
-
-
 def _increasing(xs) -> bool:
-    return _finite(xs) and all(b > a for a, b in zip(xs[:-1], xs[1:], strict=True))
+    return finite(*xs) and all(b > a for a, b in zip(xs[:-1], xs[1:], strict=True))
 
 
 def _geometric(measured: dict, rows: list[str], field: str, d: float, sign: float) -> dict:
@@ -195,7 +191,7 @@ def judge_fig2b(measured: dict) -> Verdict:
         row = measured.get(f"linear alpha={a:g}")
         if row is None or any(len(row[k]) != n for k in ("detected_drops", "crossings", "spans", "final_rank")):
             return Verdict(False, f"α = {a:g}: not measured for all {n} seeds")
-        if row["crossings"] != [D] * n or not _finite(row["spans"]) or min(row["spans"]) <= 0:
+        if row["crossings"] != [D] * n or not finite(*row["spans"]) or min(row["spans"]) <= 0:
             return Verdict(False, f"α = {a:g}: level midpoints crossed {row['crossings']} of {D}, spans "
                                   f"{row['spans']}")
         if row["final_rank"] != [pred["final_rank"]] * n:
@@ -321,7 +317,7 @@ def judge_c26(measured: dict) -> Verdict:
     why = _drop_rows(measured, len(deltas), len(modes))
     if why:
         return Verdict(False, why)
-    if len(measured["predicted"]) != len(modes) or not _finite(measured["predicted"]):
+    if len(measured["predicted"]) != len(modes) or not finite(*measured["predicted"]):
         return Verdict(False, f"predicted slopes {measured['predicted']} for modes {modes}")
     rel = [[c26_rel_budget(s, dl)[k - 1] for k in modes] for dl in deltas]
     v = _slope_verdict(np.log(1 / np.asarray(deltas)), measured["drop_times"], rel, measured["predicted"],
@@ -370,7 +366,7 @@ def _c26() -> Measurement:
     drops = [[float(v) for v in st.drop_times] for st in known]
     n_drops = [int(st.n_drops) for st in exp.staircases]
     logs = np.log(1 / np.array(deltas))
-    ok_rows = all(len(r) == 2 and _finite(r) for r in drops)
+    ok_rows = all(len(r) == 2 and finite(*r) for r in drops)
     slopes = fitted_slopes(logs, drops) if ok_rows else [math.nan, math.nan]
     figs = ()
     if figures_enabled():
@@ -399,7 +395,7 @@ def judge_c27(measured: dict) -> Verdict:
         row = measured[key]
         if any(len(row[k]) != n for k in ("crossings", "span", "min_distance")):
             return Verdict(False, f"ε = {e:g}: not measured for all {n} seeds")
-        if row["crossings"] != [modes] * n or not _finite(row["span"]) or not _finite(row["min_distance"]):
+        if row["crossings"] != [modes] * n or not finite(*row["span"]) or not finite(*row["min_distance"]):
             return Verdict(False, f"ε = {e:g}: level midpoints crossed {row['crossings']} of {modes}, spans "
                                   f"{row['span']}, distances {row['min_distance']}")
         spans.append(float(np.median(row["span"])))
@@ -548,7 +544,7 @@ def judge_fig4g(measured: dict) -> Verdict:
     lo, hi = FIG4G_LEADER
     for k in seeds:
         rec = measured[k]
-        if rec["n_drops"] < 1 or not _finite([rec.get("leader", math.nan), rec.get("runner_up", math.nan)]):
+        if rec["n_drops"] < 1 or not finite(rec.get("leader", math.nan), rec.get("runner_up", math.nan)):
             return Verdict(False, f"{k}: no first drop ({rec['n_drops']} drops) or no finite unit norms there")
         if not lo <= rec["leader"] <= hi:
             return Verdict(False, f"{k}: leader norm {rec['leader']:.3g} at the first drop is not O(1) "
@@ -620,7 +616,7 @@ def judge_drop_vs_eps(measured: dict) -> Verdict:
     eps, s = measured["eps"], measured["s"]
     if len(eps) < 3 or len(set(eps)) != len(eps) or not all(e > 0 for e in eps):
         return Verdict(False, f"init scales {eps}: need at least three distinct")
-    if len(measured["predicted"]) != len(s) or not _finite(measured["predicted"]):
+    if len(measured["predicted"]) != len(s) or not finite(*measured["predicted"]):
         return Verdict(False, f"predicted slopes {measured['predicted']} for {len(s)} modes")
     why = _drop_rows(measured, len(eps), len(s))
     if why:
@@ -659,7 +655,7 @@ def _drop_vs_eps() -> Measurement:
     levels = cf_linear.plateau_levels(s, trace_syy=float(np.sum(s**2)))
     exp = run_experiment(arch, task, 1.0, theta0=eps[:, None] * base, t_max=60.0, save_every=8, levels=levels)
     drops = [[float(v) for v in st.drop_times] for st in exp.staircases]
-    ok_rows = all(len(r) == 3 and _finite(r) for r in drops)
+    ok_rows = all(len(r) == 3 and finite(*r) for r in drops)
     slopes = fitted_slopes(np.log(1 / eps), drops) if ok_rows else [math.nan] * 3
     figs = ()
     if figures_enabled() and ok_rows:
@@ -713,7 +709,7 @@ def judge_saddle_graph(measured: dict) -> Verdict:
             f"{n} ({idx[n]['measured']} vs {idx[n]['predicted']})" if n in idx else f"{n} (missing)"
             for n in wrong_idx))
     loss = measured["losses"]
-    if sorted(loss) != sorted(nodes) or not _finite(list(loss.values())):
+    if sorted(loss) != sorted(nodes) or not finite(*loss.values()):
         return Verdict(False, "a node has no finite loss")
     edges = [e.split(" -> ") for e in measured["edges"]]
     if not edges or any(len(e) != 2 or e[0] not in loss or e[1] not in loss for e in edges):

@@ -28,7 +28,7 @@ from theory.closed_forms import (
 
 from ..predict import predict
 from ..problem import add_problem_arguments, build_problem
-from ..registry import REGISTRY, Verdict, WrongTheory
+from ..registry import REGISTRY, Verdict, WrongTheory, worst_of
 
 _PARSER = argparse.ArgumentParser(add_help=False)
 add_problem_arguments(_PARSER)
@@ -71,22 +71,6 @@ def _claim(id, statement, source, tolerance, justification, profile="default", j
                           profile=profile, judge=judge, wrong=wrong)
 
 
-def _worst(items) -> tuple[float, str]:
-    """The largest (value, label) of ``items``; the first NaN wins, and nothing at all is NaN (a running
-    ``if not x <= worst`` would let a later finite value overwrite a NaN).
-
-    >>> _worst([(0.5, "a"), (math.nan, "b"), (2.0, "c")])
-    (nan, 'b')
-    """
-    best, label = math.nan, "nothing measured"
-    for v, lab in items:
-        if math.isnan(v):
-            return math.nan, lab
-        if not v <= best:  # the first value replaces the initial NaN
-            best, label = v, lab
-    return best, label
-
-
 # ------------------------------------------------------------------------------------------------ C6
 # The remainder is exact: with eigenpairs (λ_j, v_j) of the block matrix A and e^{t_1} = (ε|top·g|)^{-1/s_1},
 # ‖(I − P)θ(t_1)‖² = Σ_{j ≠ top} C_j ε^{2(1 − λ_j/s_1)}, C_j = (g·v_j)² |top·g|^{−2λ_j/s_1}.  So log‖(I − P)θ‖ =
@@ -119,7 +103,7 @@ def judge_c6(measured: dict) -> Verdict:
             slope = dr[f"{fit}_slope"]
             budget = theorem4_budget(dr["neglected"], max(measured[f"{fit}_fit_eps"]))
             items.append((abs(slope - pred) / budget, f"draw {i} {fit} slope {slope:.6g} (budget {budget:.3g})"))
-    worst, where = _worst(items)
+    worst, where = worst_of(items)
     return Verdict(worst <= 1.0, f"worst |slope - {pred:.6g}| / budget = {worst:.3g} ({where})")
 
 
@@ -389,7 +373,7 @@ def judge_c9(measured: dict) -> Verdict:
         budget = float(np.sum(np.abs(w) * T[:, k] * nb[:, k]))
         items.append((abs(slope - pred[k]) / budget,
                       f"mode {k + 1}: slope {slope:.9g} vs {pred[k]:.9g}, budget {budget:.3g}"))
-    worst, where = _worst(items)
+    worst, where = worst_of(items)
     return Verdict(worst <= 1.0, f"worst |slope - 1/s_k| / budget = {worst:.3g} ({where})")
 
 
@@ -591,7 +575,7 @@ def judge_block(measured: dict) -> Verdict:
         items += [(abs(p - q) / abs(q) / budget[k], f"{name} strength {k + 1}")
                   for k, (p, q) in enumerate(zip(row["predicted"], row["simulated"], strict=True))]
         spread = max(spread, max(row["simulated"]) - min(row["simulated"]))
-    worst, where = _worst(items)
+    worst, where = worst_of(items)
     ok = worst <= 1.0 and spread < measured["escape_time"] / 4
     return Verdict(ok, f"worst error / budget = {worst:.3g} ({where}); crossings spread {spread:.4g} "
                        f"(< escape time / 4 = {measured['escape_time'] / 4:.4g})")
@@ -664,7 +648,7 @@ def _ode_cases(measured: dict, scaled: bool) -> tuple[float, str]:
         err = _max_rel(case["predicted"], case["simulated"], scale)
         items.append((err / (case["steps"] * ODE_RTOL),
                       f"case {i}: error {err:.3g}, budget {case['steps'] * ODE_RTOL:.3g}"))
-    return _worst(items)
+    return worst_of(items)
 
 
 def judge_c13(measured: dict) -> Verdict:
@@ -860,11 +844,11 @@ def judge_c15(measured: dict) -> Verdict:
     eps, rows = measured["eps"], measured["seeds"]
     if len(rows) != measured["n_seeds"] or not rows:
         return Verdict(False, f"{len(rows)} of {measured['n_seeds']} seeds measured")
-    worst, where = _worst((abs(r["leader_norm"] - r["predicted_norm"]) / r["predicted_norm"]
+    worst, where = worst_of((abs(r["leader_norm"] - r["predicted_norm"]) / r["predicted_norm"]
                            / (r["off_axis"] + (C15_C * eps) ** 2),
                            f"seed {i}: leader {r['leader_norm']:.6g} vs {r['predicted_norm']:.6g}")
                           for i, r in enumerate(rows))
-    runner, _ = _worst((r["runner_up"] / eps, "") for r in rows)
+    runner, _ = worst_of((r["runner_up"] / eps, "") for r in rows)
     ok = worst <= 1.0 and runner <= C15_C
     return Verdict(ok, f"worst leader-norm error / budget = {worst:.3g} ({where}); largest runner-up / eps = "
                        f"{runner:.3g} (limit {C15_C:g})")
@@ -1087,9 +1071,9 @@ def judge_c22(measured: dict) -> Verdict:
     rows = measured["seeds"]
     if len(rows) != measured["n_seeds"] or not rows:
         return Verdict(False, f"{len(rows)} of {measured['n_seeds']} seeds measured")
-    worst_t, where = _worst((abs(r["predicted"] - r["simulated"]) / r["simulated"] / (r["theta0_sq"] + LINEAR_FLOOR),
+    worst_t, where = worst_of((abs(r["predicted"] - r["simulated"]) / r["simulated"] / (r["theta0_sq"] + LINEAR_FLOOR),
                              f"seed {i}: {r['simulated']:.9g} vs {r['predicted']:.9g}") for i, r in enumerate(rows))
-    worst_l, _ = _worst((abs(r["final_level"] - r["predicted_level"]) / (r["tail"] + r["theta0_sq"] * r["L0"]), "")
+    worst_l, _ = worst_of((abs(r["final_level"] - r["predicted_level"]) / (r["tail"] + r["theta0_sq"] * r["L0"]), "")
                         for r in rows)
     ok = worst_t <= 1.0 and worst_l <= 1.0
     return Verdict(ok, f"worst drop-time error / budget = {worst_t:.3g} ({where}); worst final-level error / budget "
@@ -1351,7 +1335,7 @@ def judge_c30(measured: dict) -> Verdict:
         items += [(abs(off[i] - off[j]) / (bud[i] + bud[j]),
                    f"jump {k + 1}: offsets {', '.join(f'{x:.6g}' for x in off)}")
                   for i in range(len(off)) for j in range(i)]
-    worst, where = _worst(items)
+    worst, where = worst_of(items)
     a_min = min(alphas)
     sim_min = rec["simulated"][alphas.index(a_min)]
     late = max(abs(sim_min[k] / math.log(1 / a_min) - times[k]) / times[k] for k in range(n))
