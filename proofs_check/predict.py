@@ -274,8 +274,8 @@ def _local_law(problem: Problem, pred: Prediction) -> None:
 
     arch = problem.arch
     q, a = arch.order, arch.coefficient
-    if (arch.expression is not None or arch.family is not numerics.FAMILIES["fc"]
-            or not isinstance(problem.task, numerics.Dataset) or q is None or a is None or stepped_like_gd(arch)
+    # The family (fc) and the built-in unit (no user expression) are settled by LOCAL_LAWS and predict().
+    if (not isinstance(problem.task, numerics.Dataset) or q is None or a is None or stepped_like_gd(arch)
             or abs(float(arch.activation.sigma(np.zeros(1))[0])) > 0):
         return
     _add(pred, taylor_escape.ESCAPE_LINEAR_ORDER if q == 1 else taylor_escape.ESCAPE_POWER_LAW)
