@@ -143,12 +143,17 @@ _API_NAMES = (*SIZE_OPTIONS, "singular_values", "target_eigs", "target_coefs", "
               "samples", "t_max")
 
 
+def _as_option(name: str) -> str:
+    """An API parameter the user typed as an option (``init_scale`` → ``--init-scale``); other names unchanged."""
+    return "--" + name.replace("_", "-") if name in _API_NAMES else name
+
+
 def _cli_spelling(message: str) -> str:
     """A message from the API names ``init_scale``; on the command line the user typed ``--init-scale``."""
     for name in _API_NAMES:
         for sep in (":", "=", " "):
             if message.startswith(name + sep):
-                return "--" + name.replace("_", "-") + message[len(name):]
+                return _as_option(name) + message[len(name):]
     return message
 
 
@@ -160,8 +165,7 @@ def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str
         if isinstance(exc, guards.InputError) and exc.argument is not None:
             value = exc.value if isinstance(exc.value, str | int | float | bool | None) else guards.show(exc.value)
             # the argument as the message names it: the option the user typed, not the API's parameter
-            argument = "--" + exc.argument.replace("_", "-") if exc.argument in _API_NAMES else exc.argument
-            err.update(argument=argument, value=value, rule=exc.rule)
+            err.update(argument=_as_option(exc.argument), value=value, rule=exc.rule)
         print(dumps({"error": err}))
     return code
 
