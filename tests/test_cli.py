@@ -85,3 +85,16 @@ def test_check_exit_code_and_error_status(temporary_claims, capsys, tmp_path):
     assert out["summary"] == {"passed": 1, "failed": 1, "errors": 1, "skipped": 0}
     assert cli.main(["check", "--only", "zz-passes", "--report", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "report.md").is_file()
+
+
+def test_json_error_names_the_option_the_user_typed(capsys):
+    # An error raised inside the API names its parameter (init_scale); the message and the JSON argument both give
+    # the option the user typed.
+    import guards
+    from proofs_check.cli import _fail
+
+    assert _fail("simulate", 2, guards.invalid("init_scale", 0.0, "must be > 0"), True, "error") == 2
+    out = capsys.readouterr()
+    err = json.loads(out.out)["error"]
+    assert err["argument"] == "--init-scale" and err["message"].startswith("--init-scale")
+    assert "--init-scale" in out.err
