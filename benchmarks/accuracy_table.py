@@ -42,8 +42,10 @@ COMPARES = {
     "closed form (Riccati per coordinate)": "formula (no integration) vs full network",
     "leading order, O(1/ln(1/alpha))": "recursion of the limit alpha -> 0 (no integration) vs full network",
     "closed form (local law)": "law at the origin saddle from theta_0 (fc: the Taylor-order escape law, a "
-                               "blow-up integral per unit or a 2H-scalar model for q = 1, §6.12; linear conv: the "
-                               "top mode's Saxe sigmoid, §6.1; no network integration) vs full network",
+                               "blow-up integral per unit or a 2H-scalar model for q = 1, §6.12; linear conv and "
+                               "merged attention: the top mode's Saxe sigmoid, §6.1, §6.13; ReLU: each unit's "
+                               "normalised one-unit map and a multi-mode Saxe saturation, §6.13; no network "
+                               "integration) vs full network",
     "semi-analytic (piecewise Eq. 14)": "one-unit solutions composed at each saddle (no network integration) vs "
                                         "full network",
     "semi-analytic (frozen-residual ODE)": "ODE of one mode's scalars with the residual frozen vs full network",
@@ -211,16 +213,44 @@ def reduced(data_seeds: int, seeds: int) -> None:
                "semi-analytic (escape-and-join)", lev)
 
 
+# The laws of docs/theory.md §6.13 (kinked units, anisotropic merged attention) at two init scales: their error is an
+# eps-independent O(1/lambda) time, so the relative error must fall (or stay) as eps decreases.
+LOCAL_LAW_SWEEP = ("relu-fc", "relu-conv", "attn-m")
+
+
+def local_law_sweep(data_seeds: int, seeds: int, scales=(1e-3, 1e-5)) -> None:
+    """First drops of the §6.13 local laws next to the reduced model's, on REDUCED_CASES' tasks, at each eps."""
+    for arch in LOCAL_LAW_SWEEP:
+        extra = list(REDUCED_CASES[arch])
+        if "--init-scale" in extra:  # the sweep sets the scale
+            i = extra.index("--init-scale")
+            del extra[i:i + 2]
+        for eps in scales:
+            first, law = [], []
+            for ds in range(data_seeds):
+                data = ("--data-seed", 1000 + ds) if task_form(numerics.build_architecture(arch)) is None else ()
+                prob = problem(arch, *extra, "--init-scale", eps, "--seeds", seeds, "--seed", 10 * ds, *data)
+                rows = compare(prob, predict(prob, max_drops=1))
+                first += drop_errors(rows, first_only=True)
+                law += [row["local_law"]["rel_error"] for row in rows if "local_law" in row]
+            cases = f"default task, {data_seeds} data seeds x {seeds} init seeds"
+            record(f"{arch} first drop (reduced dynamics, eps={eps:g})", cases, "semi-analytic (escape-and-join)",
+                   first)
+            record(f"{arch} first drop (local law at the origin saddle, eps={eps:g})", cases,
+                   "closed form (local law)", law)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", help="comma-separated sections to run alone: deep, reduced")
+    ap.add_argument("--only", help="comma-separated sections to run alone: deep, reduced, locallaw")
     args = ap.parse_args()
     q = args.quick
     t0 = time.time()
     if args.only:
         for name in args.only.split(","):
-            {"deep": lambda: deep(1e-3, 2 if q else 4), "reduced": lambda: reduced(2 if q else 3, 2)}[name]()
+            {"deep": lambda: deep(1e-3, 2 if q else 4), "reduced": lambda: reduced(2 if q else 3, 2),
+             "locallaw": lambda: local_law_sweep(2 if q else 3, 2)}[name]()
         _print(t0)
         return
     linear(4 if q else 20, 1e-5)
@@ -236,6 +266,7 @@ def main() -> None:
     diagonal_recursion(1e-8)
     deep(1e-3, 2 if q else 4)
     reduced(2 if q else 3, 2)
+    local_law_sweep(2 if q else 3, 2)
     _print(t0)
 
 

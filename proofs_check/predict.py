@@ -40,6 +40,7 @@ from theory.closed_forms import (
     unit_escape,
 )
 
+from . import local_laws
 from .problem import Problem, power_law_horizon, require_target_scale
 
 # Small-init validity: ũ_k/s_k (linear) or the ratio of the O(1) midpoint lead to t* (unit separation) above this
@@ -769,6 +770,7 @@ def _attention_merged(problem: Problem, pred: Prediction) -> None:
                     "dynamics (escape-and-join) give it instead. Levels L_0 = ½ tr Λ and the final level "
                     "(M = diag(1/(λ_d c_d))) are exact.")
         runs = _reduced_runs(problem, pred, None)
+        _merged_attention_law(problem, pred)
     s_m, c_m = attention.merged_mode(float(lam[0]), D, N)
     r = np.eye(D).ravel() / math.sqrt(D)
     for b in range(len(problem.seeds)):
@@ -784,11 +786,50 @@ def _attention_merged(problem: Problem, pred: Prediction) -> None:
                       "s = λ²√D, c = λ³(1 + (1 + D)/N), u_0 = ¼‖p‖², p_i = v_i + ⟨U_i, I⟩/√D.")
 
 
-# Non-integrating first-drop laws recorded beside the reduced dynamics, registered by family; each checks the rest of
-# its assumptions itself (docs/theory.md §6.12 for fc units, §5.1 and §6.1 for the linear conv's top mode).
+def _merged_attention_law(problem: Problem, pred: Prediction) -> None:
+    """Merged attention with anisotropic Λ: the first drop from the top mode of the origin saddle as one Saxe
+    sigmoid (docs/theory.md §6.13), recorded as ``extra["local_law"]`` beside the reduced dynamics' drop time."""
+    mode = local_laws.merged_attention_mode(problem.arch, problem.task)
+    u0 = local_laws.merged_attention_amplitudes(problem.arch, mode, problem.theta0)
+    pred.extra["local_law"] = [float(t) for t in saxe.t_mid(mode.s, u0, mode.c)]
+    ratio = float(np.max(u0)) * mode.c / mode.s
+    if ratio > SMALL_INIT_RATIO:
+        _flag(pred, f"init too large for the local law: u_0 c/s = {ratio:.3g} > {SMALL_INIT_RATIO:g}")
+    pred.notes.append(f"local law: the top mode of the origin saddle (s = ||Lambda^2||_F = {mode.s:.6g}, direction "
+                      f"R = Lambda^2/s, curvature c = {mode.c:.6g} along it) as one Saxe sigmoid from u_0 = ¼ Σ_i "
+                      "(v_i + <U_i, R>)², evaluated without integrating the network, in extra.local_law (and in "
+                      "--compare); the drop time above stays the reduced dynamics'.")
+
+
+def _kinked_law(problem: Problem, pred: Prediction) -> None:
+    """A unit positively homogeneous of degree 1 (ReLU; fc or conv) on a dataset: the first drop from each unit's
+    normalised frozen-residual map and a multi-mode Saxe saturation (docs/theory.md §6.13), stepped like the
+    gradient descent it is compared with, recorded as ``extra["local_law"]`` beside the reduced dynamics."""
+    arch = problem.arch
+    if not (stepped_like_gd(arch) and arch.degree == 1 and isinstance(problem.task, numerics.Dataset)):
+        return
+    laws = local_laws.kinked_first_drop(arch, problem.task, problem.theta0, RELU_STEP)
+    pred.extra["local_law"] = [law.t_drop for law in laws]
+    for b, law in enumerate(laws):
+        if law.init_ratio > SMALL_INIT_RATIO:
+            _flag(pred, f"seed {problem.seeds[b]}: init too large for the local law: the initial units already "
+                        f"remove {law.init_ratio:.3g} of the largest one-unit drop (> {SMALL_INIT_RATIO:g}).")
+    pred.notes.append(f"local law: each unit's direction follows its own normalised frozen-residual map (degree-1 "
+                      f"homogeneous: the direction moves independently of the norm), its norm the one-unit growth "
+                      f"less the residual's change along the units' directions, stepped like gradient descent "
+                      f"(step {RELU_STEP:g}); nothing of the network is integrated; in extra.local_law (and in "
+                      "--compare); the drop times above stay the reduced dynamics'.")
+
+
+# Non-integrating first-drop laws recorded beside the reduced dynamics, registered by family (several per family:
+# each checks the unit properties and the task it needs itself, so exactly one applies): docs/theory.md §6.12 for
+# smooth fc units, §5.1 and §6.1 for the linear conv's top mode, §6.13 for kinked units of either family (the
+# merged attention's law is recorded by its closed-form predictor, whose isotropic case it reduces to).
 LOCAL_LAWS: tuple[tuple[Any, Callable[[Problem, Prediction], None]], ...] = (
     (numerics.FAMILIES["fc"], _local_law),
+    (numerics.FAMILIES["fc"], _kinked_law),
     (numerics.FAMILIES["conv"], _linear_conv_law),
+    (numerics.FAMILIES["conv"], _kinked_law),
 )
 
 
