@@ -14,6 +14,7 @@ from .architectures import (
     UnitProperties,
     build_architecture,
 )
+from .blas import blas_threads
 from .complexity import (
     Complexity,
     ComplexityTrace,
@@ -40,6 +41,7 @@ from .fixed_points import (
     refine_fixed_point,
     unit_indices,
 )
+from .inertia import Inertia, MorseCount, count_below, inertia, morse_count, spectral_norm_bounds
 from .init import init_params
 from .integrate import (
     IntegrationResult,
@@ -49,7 +51,16 @@ from .integrate import (
     interpolate,
     refine_crossing,
 )
-from .itinerary import PointInfo, Visit, describe_point, function_label, itinerary
+from .itinerary import (
+    MorseCache,
+    MorseRecord,
+    PointInfo,
+    Visit,
+    describe_point,
+    function_label,
+    itinerary,
+    labels_by_modes,
+)
 from .manifolds import (
     WidthTolerance,
     effective_width_trajectory,
@@ -60,7 +71,7 @@ from .manifolds import (
     unit_matrix,
     zero_unit_distance,
 )
-from .objective import check_compatible, finite_difference_gradient, hessian, loss, loss_and_grad
+from .objective import check_compatible, finite_difference_gradient, gradient_function, hessian, loss, loss_and_grad
 from .plateaus import Staircase, detect_staircase, staircase_from_result
 from .reduced_escape import REDUCED_STATUSES, ReducedStage, ReducedStaircase, reduced_staircase
 from .saddle_graph import graph_to_dict, saddle_connections, saddle_graph, unstable_directions
@@ -81,6 +92,8 @@ __all__ = [
     "count_rays", "describe_point", "effective_width", "function_label", "graph_to_dict", "icl_optimum",
     "itinerary", "numerical_rank", "saddle_connections", "saddle_graph", "target_scale", "thresholds",
     "unit_norms", "unstable_directions",
+    "Inertia", "MorseCache", "MorseCount", "MorseRecord", "blas_threads", "count_below", "inertia",
+    "labels_by_modes", "morse_count", "spectral_norm_bounds",
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
     "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",
@@ -88,6 +101,6 @@ __all__ = [
     "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
     "LinearRegressionTask", "MemberTrajectory", "QuadraticGaussianTask", "SimulationError", "Staircase",
     "build_architecture", "check_compatible", "detect_staircase", "finite_difference_gradient", "gradient_descent",
-    "gradient_flow", "hessian", "init_params", "interpolate", "loss", "loss_and_grad", "refine_crossing",
-    "sample_icl_dataset", "staircase_from_result", "whitened",
+    "gradient_flow", "gradient_function", "hessian", "init_params", "interpolate", "loss", "loss_and_grad",
+    "refine_crossing", "sample_icl_dataset", "staircase_from_result", "whitened",
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -162,6 +163,17 @@ class Architecture:
         return self.family.input_kind == "icl"
 
     # ----------------------------------------------------------------------------------------- layout
+    @cached_property
+    def block_spans(self) -> tuple[tuple[str, slice, tuple[int, ...]], ...]:
+        """(name, columns of θ, shape) of each block in θ order: block ``name`` of θ (B, n_params) is
+        ``theta[:, columns].reshape((B, *shape))`` (computed once per architecture)."""
+        spans, offset = [], 0
+        for block, shape in self.blocks:
+            size = math.prod(shape)
+            spans.append((block, slice(offset, offset + size), shape))
+            offset += size
+        return tuple(spans)
+
     def _theta(self, theta: object, name: str = "theta") -> np.ndarray:
         try:
             arr = np.asarray(theta, dtype=np.float64)
@@ -176,14 +188,7 @@ class Architecture:
 
     def unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """Named blocks of θ, each of shape (B, *block_shape) (views of θ when θ is C-contiguous float64)."""
-        arr = self._theta(theta)
-        out: dict[str, np.ndarray] = {}
-        offset = 0
-        for block, shape in self.blocks:
-            size = math.prod(shape)
-            out[block] = arr[:, offset : offset + size].reshape((arr.shape[0], *shape))
-            offset += size
-        return out
+        return _unpack(self, self._theta(theta))
 
     def pack(self, blocks: Mapping[str, np.ndarray]) -> np.ndarray:
         """Inverse of :meth:`unpack`: concatenate the blocks (each (B, *shape)) into θ of shape (B, n_params)."""
@@ -269,21 +274,25 @@ def _effective_shape(arch: Architecture) -> tuple[int, int]:
 
 
 def _effective(arch: Architecture, b: dict[str, np.ndarray]) -> np.ndarray:
-    return arch.family.effective[arch.population_kind][0](arch, b)
+    return arch.family.effective[arch.population_kind].matrix_of(b)
 
 
 def _effective_vjp(arch: Architecture, b: dict[str, np.ndarray], dM: np.ndarray) -> dict[str, np.ndarray]:
-    return arch.family.effective[arch.population_kind][1](arch, b, dM)
+    return arch.family.effective[arch.population_kind].vjp_of(b, dM)
+
+
+def _unpack(arch: Architecture, theta: np.ndarray) -> dict[str, np.ndarray]:
+    """Unchecked :meth:`Architecture.unpack` of a float64 (B, n_params) array (views when θ is C-contiguous)."""
+    m = theta.shape[0]
+    return {name: theta[:, cols].reshape((m, *shape)) for name, cols, shape in arch.block_spans}
 
 
 def _pack(arch: Architecture, blocks: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
-    """Unchecked :meth:`Architecture.pack` for block dicts produced by this module."""
+    """Unchecked :meth:`Architecture.pack` for block dicts produced by this module: one (B, n_params) array,
+    filled by slice assignment."""
     out = np.empty((batch, arch.n_params))
-    offset = 0
-    for name, shape in arch.blocks:
-        size = math.prod(shape)
-        out[:, offset : offset + size] = blocks[name].reshape(batch, size)
-        offset += size
+    for name, cols, _ in arch.block_spans:
+        out[:, cols] = blocks[name].reshape(batch, cols.stop - cols.start)
     return out
 
 

@@ -27,8 +27,29 @@ from .models import attention, conv, deep, linear, pointwise, quadratic
 Blocks = dict[str, np.ndarray]
 Layout = tuple[tuple[str, tuple[int, ...]], ...]
 Pullback = Callable[[np.ndarray], Blocks]
-# (M(blocks), dM ↦ {block: ∂⟨dM, M⟩/∂block}) of one population form.
-Effective = tuple[Callable[[Any, Blocks], np.ndarray], Callable[[Any, Blocks, np.ndarray], Blocks]]
+
+
+@dataclass(frozen=True)
+class EffectiveForm:
+    """The effective matrix M(θ) of one population form (docs/theory.md §1.3) as kernels on positional blocks.
+
+    ``blocks``: the names of the θ blocks M depends on, in the kernels' argument order; ``matrix(*blocks)`` gives
+    M (B, r, c); ``vjp(*blocks, dM, out=None)`` gives the gradients of Σ_b ⟨dM_b, M(θ_b)⟩_F, one per block in
+    ``blocks`` order, written into ``out`` (arrays of the blocks' shapes) when it is given.  Positional kernels
+    keep dictionaries off the per-gradient hot path (:func:`numerics.objective.gradient_function`).
+    """
+
+    blocks: tuple[str, ...]
+    matrix: Callable[..., np.ndarray] = field(repr=False)
+    vjp: Callable[..., tuple[np.ndarray, ...]] = field(repr=False)
+
+    def matrix_of(self, b: Blocks) -> np.ndarray:
+        """M from a {block: array} mapping."""
+        return self.matrix(*[b[name] for name in self.blocks])
+
+    def vjp_of(self, b: Blocks, dM: np.ndarray) -> Blocks:
+        """{block: ∂⟨dM, M⟩/∂block} from a {block: array} mapping."""
+        return dict(zip(self.blocks, self.vjp(*[b[name] for name in self.blocks], dM), strict=True))
 
 
 @dataclass(frozen=True)
@@ -38,7 +59,7 @@ class Family:
     ``layout(sizes, bias)`` gives the (name, shape) blocks of θ in order; ``dims(sizes)`` gives (input_dim,
     output_dim, unit_count); ``check(sizes)`` raises on sizes the family cannot take; ``forward_pullback(arch,
     blocks, xs)`` returns F (B, P, d_out) and its pull-back; ``effective`` maps a population kind ("linear",
-    "quadratic", "icl") to its effective-matrix pair; ``takes_unit``: whether the family is built with a unit σ;
+    "quadratic", "icl") to its :class:`EffectiveForm`; ``takes_unit``: whether the family is built with a unit σ;
     ``extra_order``: factors of θ in f beyond v and the unit (1 for the depth-3 chain's W1), so that the total degree
     of f in θ at 0 is 1 + q + extra_order.
     """
@@ -50,7 +71,7 @@ class Family:
     dims: Callable[[Mapping[str, int]], tuple[int, int, int]] = field(repr=False)
     forward_pullback: Callable[[Any, Blocks, tuple[np.ndarray, ...]], tuple[np.ndarray, Pullback]] = field(
         repr=False)
-    effective: Mapping[str, Effective] = field(default_factory=dict, repr=False)
+    effective: Mapping[str, EffectiveForm] = field(default_factory=dict, repr=False)
     check: Callable[[Mapping[str, int]], None] = field(default=lambda sizes: None, repr=False)
     takes_unit: bool = False
     extra_order: int = 0
@@ -60,33 +81,15 @@ class Family:
         return tuple(self.defaults)
 
 
-def _pair(names: tuple[str, ...], f: Callable[..., tuple[np.ndarray, ...]]):
-    """Adapt a kernel's tuple of block gradients to a {block: gradient} dict (unrolled: this is on the per-gradient
-    hot path, where a generator costs a measurable fraction of a microsecond)."""
-    if len(names) == 2:
-        n0, n1 = names
-
-        def vjp2(arch, b: Blocks, dM: np.ndarray) -> Blocks:
-            g0, g1 = f(b[n0], b[n1], dM)
-            return {n0: g0, n1: g1}
-        return vjp2
-    n0, n1, n2 = names
-
-    def vjp3(arch, b: Blocks, dM: np.ndarray) -> Blocks:
-        g0, g1, g2 = f(b[n0], b[n1], b[n2], dM)
-        return {n0: g0, n1: g1, n2: g2}
-    return vjp3
-
-
 def _through_matrix(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, Pullback]:
     """Models linear in x (or bilinear in (β, x_q)) pull dF back through their effective matrix: O(P d²), not
     O(P n)."""
-    fn, vjp = arch.family.effective[arch.population_kind]
-    M = fn(arch, b)
+    form = arch.family.effective[arch.population_kind]
+    M = form.matrix_of(b)
     if arch.family.input_kind == "icl":
         return (attention.bilinear_forward(M, xs[0], xs[1]),
-                lambda dF: vjp(arch, b, attention.bilinear_cotangent(xs[0], xs[1], dF)))
-    return linear.apply_matrix(M, xs[0]), lambda dF: vjp(arch, b, linear.matrix_cotangent(xs[0], dF))
+                lambda dF: form.vjp_of(b, attention.bilinear_cotangent(xs[0], xs[1], dF)))
+    return linear.apply_matrix(M, xs[0]), lambda dF: form.vjp_of(b, linear.matrix_cotangent(xs[0], dF))
 
 
 # ------------------------------------------------------------------------------------------- fully connected
@@ -103,9 +106,8 @@ FC = Family(
     dims=lambda s: (s["d_in"], s["d_out"], s["width"]),
     forward_pullback=_fc_forward,
     effective=MappingProxyType({
-        "linear": (lambda a, b: linear.fc_matrix(b["V"], b["U"]), _pair(("V", "U"), linear.fc_matrix_vjp)),
-        "quadratic": (lambda a, b: quadratic.quadratic_matrix(b["V"], b["U"]),
-                      _pair(("V", "U"), quadratic.quadratic_matrix_vjp)),
+        "linear": EffectiveForm(("V", "U"), linear.fc_matrix, linear.fc_matrix_vjp),
+        "quadratic": EffectiveForm(("V", "U"), quadratic.quadratic_matrix, quadratic.quadratic_matrix_vjp),
     }),
     takes_unit=True,
 )
@@ -132,8 +134,10 @@ CONV = Family(
     dims=lambda s: (s["d_in"], 1, s["width"]),
     forward_pullback=_conv_forward,
     effective=MappingProxyType({
-        "linear": (lambda a, b: conv.linear_conv_matrix(b["V"], b["U"], a.input_dim),
-                   _pair(("V", "U"), conv.linear_conv_matrix_vjp)),
+        # d_in = L + K − 1 is read off the block shapes V (B, H, L), U (B, H, K).
+        "linear": EffectiveForm(("V", "U"),
+                                lambda V, U: conv.linear_conv_matrix(V, U, V.shape[2] + U.shape[2] - 1),
+                                conv.linear_conv_matrix_vjp),
     }),
     check=_conv_check,
     takes_unit=True,
@@ -147,8 +151,7 @@ ATTN_S = Family(
     dims=lambda s: (s["dim"], 1, s["width"]),
     forward_pullback=_through_matrix,
     effective=MappingProxyType({
-        "icl": (lambda a, b: attention.separate_matrix(b["V"], b["K"], b["Q"]),
-                _pair(("V", "K", "Q"), attention.separate_matrix_vjp)),
+        "icl": EffectiveForm(("V", "K", "Q"), attention.separate_matrix, attention.separate_matrix_vjp),
     }),
 )
 ATTN_M = Family(
@@ -157,7 +160,7 @@ ATTN_M = Family(
     dims=lambda s: (s["dim"], 1, s["width"]),
     forward_pullback=_through_matrix,
     effective=MappingProxyType({
-        "icl": (lambda a, b: attention.merged_matrix(b["V"], b["U"]), _pair(("V", "U"), attention.merged_matrix_vjp)),
+        "icl": EffectiveForm(("V", "U"), attention.merged_matrix, attention.merged_matrix_vjp),
     }),
 )
 
@@ -169,8 +172,7 @@ DEEP_LINEAR = Family(
     dims=lambda s: (s["d_in"], s["d_out"], s["width"]),
     forward_pullback=_through_matrix,
     effective=MappingProxyType({
-        "linear": (lambda a, b: deep.deep_matrix(b["V"], b["U"], b["W1"]),
-                   _pair(("V", "U", "W1"), deep.deep_matrix_vjp)),
+        "linear": EffectiveForm(("V", "U", "W1"), deep.deep_matrix, deep.deep_matrix_vjp),
     }),
     extra_order=1,
 )
@@ -180,7 +182,7 @@ DIAGONAL = Family(
     dims=lambda s: (s["dim"], 1, s["dim"]),
     forward_pullback=_through_matrix,
     effective=MappingProxyType({
-        "linear": (lambda a, b: deep.diagonal_matrix(b["V"], b["U"]), _pair(("V", "U"), deep.diagonal_matrix_vjp)),
+        "linear": EffectiveForm(("V", "U"), deep.diagonal_matrix, deep.diagonal_matrix_vjp),
     }),
 )
 

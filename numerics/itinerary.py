@@ -23,6 +23,18 @@ converges. For one member of an :class:`~numerics.integrate.IntegrationResult`:
 5. the point gets a function-space **label** (:func:`function_label`), the node key of the saddle graphs of
    :mod:`numerics.saddle_graph` (spec §4.3).
 
+Cost (``s2s simulate`` of a sweep). The Hessian is the expensive part: 2n gradients and a dense n × n eigensolve per
+plateau per seed. Two options cut it without changing any reported index:
+
+* ``min_eigenvalue=False`` reads the index as an inertia count (:func:`numerics.inertia.morse_count`: an LDLᵀ
+  factorisation of H + τI, a quarter of the flops of ``eigvalsh``, identical index) and reports no λ_min;
+* ``morse_cache=MorseCache()`` shared by the seeds of one sweep computes the Hessian once per distinct saddle
+  (:class:`MorseCache` says when a label identifies one, and which visits are settled enough to rely on it); a
+  visit that reuses an index says so (``morse_cached``, ``morse_from``).
+
+The dense linear algebra of the Hessian runs under :func:`numerics.blas.blas_threads` (``blas_limit``, default one
+thread): for a 500 × 500 matrix the threads only contend, and on a loaded machine by orders of magnitude.
+
 Example
 -------
 >>> import numpy as np
@@ -36,14 +48,17 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .architectures import Architecture
+from .blas import blas_threads
 from .complexity import Thresholds, complexity
+from .errors import InputError
+from .inertia import morse_count
 from .objective import hessian, loss_and_grad
 from .plateaus import Staircase, staircase_from_result
 from .tasks import LinearRegressionTask
@@ -53,12 +68,17 @@ HESS_RTOL = 1e-3
 HESS_ATOL = 0.05
 LEVEL_QUANTUM = 1e-3
 MAX_HESSIAN_PARAMS = 1500
+BLAS_LIMIT = 1  # BLAS threads for the Hessian's dense linear algebra (module docstring, "Cost")
+MORSE_MARGIN = 4.0  # a cached index needs no eigenvalue within this factor of −τ (MorseCache Notes)
+MORSE_CACHE_RTOL = 1e-2  # itinerary: only visits with ‖∇L‖ ≤ this · max_t ‖∇L(t)‖ use the cache
 
 
 @dataclass(frozen=True)
 class PointInfo:
     """One (near-)fixed point: ``loss``, ``grad_norm``, ``effective_width`` (and its ``measure``), ``morse_index``
-    and ``min_eigenvalue`` (None when the Hessian was skipped), function-space ``label``."""
+    and ``min_eigenvalue`` (None when the Hessian was skipped, or λ_min was not asked for), function-space
+    ``label``. ``morse_cached``: the index (and λ_min) were taken from a :class:`MorseCache`, computed at the
+    point ``morse_from`` = (source, t) of an earlier visit of the same saddle."""
 
     loss: float
     grad_norm: float
@@ -67,6 +87,8 @@ class PointInfo:
     morse_index: int | None
     min_eigenvalue: float | None
     label: str
+    morse_cached: bool = False
+    morse_from: tuple[Hashable, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,11 +111,13 @@ class Visit:
         return self.info.label
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description (θ omitted)."""
+        """JSON-ready description (θ omitted); ``morse_from`` is ``{"source", "t"}`` or None."""
         i = self.info
+        origin = None if i.morse_from is None else {"source": i.morse_from[0], "t": i.morse_from[1]}
         return {"index": self.index, "t": self.t, "t_enter": self.t_enter, "t_leave": self.t_leave,
                 "label": i.label, "loss": i.loss, "grad_norm": i.grad_norm, "effective_width": i.effective_width,
                 "morse_index": i.morse_index, "min_eigenvalue": i.min_eigenvalue,
+                "morse_cached": i.morse_cached, "morse_from": origin,
                 "near_fixed_point": self.near_fixed_point, "degenerate": self.degenerate}
 
 
@@ -111,12 +135,18 @@ def learned_modes(task: LinearRegressionTask, w: np.ndarray) -> tuple[int, ...]:
     return tuple(int(k + 1) for k in range(s.size) if keep[k] and a[k] > 0.5 * s[k])
 
 
+def labels_by_modes(arch: Architecture, task: Any) -> bool:
+    """True when :func:`function_label` names fixed points by their learned modes (linear nets with a vector output
+    on a linear task), False when by effective width and loss level."""
+    return isinstance(task, LinearRegressionTask) and arch.population_kind == "linear" and arch.output_dim > 1
+
+
 def function_label(arch: Architecture, task: Any, theta_1d: np.ndarray, loss: float, width: int,
                    level_scale: float) -> str:
     """Function-space key of a fixed point (spec §4.3): for linear nets with a vector output and a linear task,
     the set of learned modes (``"modes{1,2}"``); otherwise the effective width and the loss rounded to
     1e-3·``level_scale`` (``"w2|L=6.5"``), so that one saddle reached from different seeds gets one key."""
-    if isinstance(task, LinearRegressionTask) and arch.population_kind == "linear" and arch.output_dim > 1:
+    if labels_by_modes(arch, task):
         w = arch.effective_matrix(theta_1d[None, :])[0]
         return "modes{" + ",".join(map(str, learned_modes(task, w))) + "}"
     q = LEVEL_QUANTUM * (level_scale if level_scale > 0 else 1.0)
@@ -124,44 +154,223 @@ def function_label(arch: Architecture, task: Any, theta_1d: np.ndarray, loss: fl
     return f"w{width}|L={level:.4g}" if level != 0 else f"w{width}|L=0"
 
 
+@dataclass(frozen=True)
+class MorseRecord:
+    """A cached Morse index: ``morse_index``, ``min_eigenvalue`` (None if not computed), where it was computed
+    (``source``, ``t``), and ``isolated``: no Hessian eigenvalue within a factor ``MORSE_MARGIN`` of −τ there."""
+
+    morse_index: int
+    min_eigenvalue: float | None
+    source: Hashable
+    t: float | None
+    isolated: bool
+
+
+class MorseCache:
+    """Numeric Morse indices of the saddles of one (architecture, task), computed once per saddle across the seeds
+    of a sweep (pass the same instance as ``morse_cache=`` to every :func:`itinerary` / :func:`describe_point`).
+
+    Parameters
+    ----------
+    level_labels : bool
+        Also cache labels of the form ``"w2|L=6.5"`` (effective width and loss level). Off by default (Notes).
+
+    Attributes
+    ----------
+    hits, misses, unsettled : int
+        Visits answered from the cache; Hessians computed and offered to it; Hessians computed for visits that may
+        not use it (not settled, or a label that does not identify the saddle).
+
+    Notes
+    -----
+    The key is (label, effective width, hess_rtol, hess_atol, threshold scale): the index is the count of Hessian
+    eigenvalues below −τ, so the key carries everything the rule depends on except θ itself.
+
+    *Mode labels identify the saddle.* For a linear net on a linear task (:func:`labels_by_modes`) the fixed points
+    are W = Σ_{k∈S} s_k q_k r_kᵀ, one per set S of learned modes (spec §2, §5.1), and ``"modes{S}"`` names S. The
+    weights realising W form a manifold (the GL(H) orbit); gradient flow from small initialisation stays
+    O(ε²)-close to its balanced part VVᵀ = UUᵀ (the conserved imbalance starts at O(ε²)), which is one O(H) orbit,
+    and θ ↦ Rθ (R ∈ O(H)) maps H to (R ⊗ I) H (R ⊗ I)ᵀ, the same spectrum. So every seed's plateau point labelled S
+    sits near the same spectrum, up to its O(δ) distance from the saddle, which the tolerance τ absorbs (module
+    docstring, point 4): the index is a function of the label *when δ is small compared with the distance of the
+    spectrum from −τ*. Two guards make that checkable rather than assumed:
+
+    * a record is reused only if its threshold was *isolated*: no eigenvalue in [−K·τ, −τ/K], K = ``MORSE_MARGIN``
+      = 4 (:func:`numerics.inertia.morse_count` with ``margin``). By Weyl's inequality another seed's Hessian then
+      has the same index as long as it differs by less than (1 − 1/K)·τ in norm. A label whose first record is not
+      isolated is never reused: each visit computes its own index (``morse_cached`` False);
+    * :func:`itinerary` lets only *settled* visits use the cache, ‖∇L‖ ≤ ``MORSE_CACHE_RTOL`` · max_t ‖∇L(t)‖
+      (default 1e-2, against 0.25 for a near-fixed point), so that δ is small.
+
+    Both guards are needed in practice: for linear-fc, s = 5,4,3,2,1, H = 50, ε = 1e-6 the staircase detector sees
+    one drop {} → {1,2,3} (the escapes of s = 5, 4, 3 overlap), and the plateau point labelled ``"modes{1,2,3}"``
+    has ‖∇L‖ ≈ 0.05 of its peak and a cluster of 46 eigenvalues between −0.04 and −0.075, across τ = 0.05: its
+    index is 141 for some seeds and 95 for others (20 : 12 of 32 seeds).
+    Such a visit is computed per seed, as before; the saddles {}, {1,2,3,4}, {1,…,5} (‖∇L‖ ≤ 4e-3 of the peak,
+    nearest eigenvalue ≥ 8× from −τ) are computed once.
+
+    *Level labels need not.* ``"w2|L=6.5"`` (non-linear nets) names an effective width and a loss level; two
+    different saddles with equal width and loss rounded to 1e-3·L₀ share it (e.g. a quadratic net on target
+    eigenvalues ±a learning +a or −a first: equal loss and width, different remaining directions, so possibly a
+    different index). Caching those would report a measured index for a saddle it was not measured at, so they are
+    computed at every visit unless ``level_labels=True`` asks otherwise (for sweeps where the user knows the
+    labels are unique).
+
+    A cache belongs to one architecture and task: using it with another raises :class:`~numerics.InputError`.
+    """
+
+    def __init__(self, *, level_labels: bool = False) -> None:
+        self.level_labels = bool(level_labels)
+        self.hits = 0
+        self.misses = 0
+        self.unsettled = 0
+        self._records: dict[tuple, MorseRecord] = {}
+        self._owner: tuple | None = None
+        self._task: Any = None
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def records(self) -> dict[tuple, MorseRecord]:
+        """Copy of the cached records by key (label, width, hess_rtol, hess_atol, scale)."""
+        return dict(self._records)
+
+    def _bind(self, arch: Architecture, task: Any) -> None:
+        owner = (arch.label, tuple(sorted(arch.sizes.items())), arch.n_params)
+        if self._owner is None:
+            self._owner, self._task = owner, task
+        elif owner != self._owner or task is not self._task:
+            raise InputError(f"morse_cache: built for {self._owner[0]} {dict(self._owner[1])} and one task, used "
+                             f"with {arch.label} {dict(arch.sizes)}; use one MorseCache per (architecture, task)")
+
+    def key(self, arch: Architecture, task: Any, label: str, width: int, hess_rtol: float, hess_atol: float,
+            scale: float) -> tuple | None:
+        """Cache key of a point, or None when its label does not identify the saddle (class Notes)."""
+        self._bind(arch, task)
+        if not (labels_by_modes(arch, task) or self.level_labels):
+            return None
+        return (label, int(width), float(hess_rtol), float(hess_atol), float(scale))
+
+    def lookup(self, key: tuple | None, need_min_eigenvalue: bool) -> MorseRecord | None:
+        """The reusable record of ``key``: isolated, and with λ_min if that is needed; else None."""
+        rec = None if key is None else self._records.get(key)
+        if rec is None or not rec.isolated or (need_min_eigenvalue and rec.min_eigenvalue is None):
+            return None
+        self.hits += 1
+        return rec
+
+    def store(self, key: tuple | None, record: MorseRecord) -> None:
+        """Keep ``record`` for ``key``; a key once seen non-isolated stays so (the saddle's index is seed-sensitive,
+        class Notes)."""
+        if key is None:
+            return
+        self.misses += 1
+        old = self._records.get(key)
+        if old is not None and not old.isolated:
+            return
+        self._records[key] = record
+
+
+def _morse(arch: Architecture, task: Any, th: np.ndarray, tol_scale: float, hess_rtol: float, hess_atol: float,
+           want_min: bool, want_isolation: bool, blas_limit: int | None) -> tuple[int, float | None, bool]:
+    """(index, λ_min or None, isolated) of the central-difference Hessian at θ (module docstring, point 4);
+    ``isolated`` (MorseCache Notes) is only computed when asked for, else False."""
+    H = hessian(arch, task, th)
+    with blas_threads(blas_limit):
+        if want_min:  # the spectrum is needed anyway: the rule read on it directly
+            lam = np.linalg.eigvalsh(H)
+            tol = max(hess_rtol * float(np.abs(lam).max()), hess_atol * tol_scale)
+            window = (lam >= -MORSE_MARGIN * tol) & (lam <= -tol / MORSE_MARGIN)
+            return int((lam < -tol).sum()), float(lam[0]), want_isolation and not bool(window.any())
+        mc = morse_count(H, rtol=hess_rtol, atol=hess_atol * tol_scale,
+                         margin=MORSE_MARGIN if want_isolation else None)
+        return mc.index, None, bool(mc.isolated)
+
+
+def _describe(arch: Architecture, task: Any, thetas: np.ndarray, *, scale: float,
+              thresholds_: Thresholds | None, hessian_index: bool, hess_rtol: float, hess_atol: float,
+              max_hessian_params: int, min_eigenvalue: bool, morse_cache: MorseCache | None,
+              sources: list[tuple[Hashable, float | None]], use_cache: np.ndarray,
+              blas_limit: int | None, lg: tuple[np.ndarray, np.ndarray] | None = None) -> list[PointInfo]:
+    """:func:`describe_point` of the rows of ``thetas`` (k, n): loss, gradient (``lg`` if already computed) and
+    complexity in one batch."""
+    loss, grad = loss_and_grad(arch, task, thetas) if lg is None else lg
+    comp = complexity(arch, thetas, task, thresholds_=thresholds_)
+    gnorm = np.linalg.norm(grad, axis=1)
+    out = []
+    for r in range(thetas.shape[0]):
+        th = thetas[r]
+        width = int(comp.effective_width[r])
+        label = function_label(arch, task, th, float(loss[r]), width, scale)
+        index = lam_min = origin = None
+        cached = False
+        if hessian_index and arch.n_params <= max_hessian_params:
+            key = rec = None
+            if morse_cache is not None and use_cache[r]:
+                key = morse_cache.key(arch, task, label, width, hess_rtol, hess_atol, comp.thresholds.scale)
+                rec = morse_cache.lookup(key, min_eigenvalue)
+            if rec is not None:
+                index, cached, origin = rec.morse_index, True, (rec.source, rec.t)
+                lam_min = rec.min_eigenvalue if min_eigenvalue else None
+            else:
+                index, lam_min, isolated = _morse(arch, task, th, comp.thresholds.scale, hess_rtol, hess_atol,
+                                                  min_eigenvalue, key is not None, blas_limit)
+                if key is not None:
+                    morse_cache.store(key, MorseRecord(index, lam_min, *sources[r], isolated))
+                elif morse_cache is not None:
+                    morse_cache.unsettled += 1
+        out.append(PointInfo(loss=float(loss[r]), grad_norm=float(gnorm[r]), effective_width=width,
+                             measure=comp.measure, morse_index=index, min_eigenvalue=lam_min, label=label,
+                             morse_cached=cached, morse_from=origin))
+    return out
+
+
 def describe_point(arch: Architecture, task: Any, theta_1d, *, level_scale: float | None = None,
                    thresholds_: Thresholds | None = None, hessian_index: bool = True,
                    hess_rtol: float = HESS_RTOL, hess_atol: float = HESS_ATOL,
-                   max_hessian_params: int = MAX_HESSIAN_PARAMS) -> PointInfo:
-    """Loss, gradient norm, effective width, numeric Morse index and label of the point θ (1-D)."""
-    th = np.asarray(theta_1d, dtype=float).reshape(-1)
-    loss, grad = loss_and_grad(arch, task, th[None, :])
-    comp = complexity(arch, th[None, :], task, thresholds_=thresholds_)
-    width = int(comp.effective_width[0])
-    index = lam_min = None
-    if hessian_index and arch.n_params <= max_hessian_params:
-        lam = np.linalg.eigvalsh(hessian(arch, task, th))
-        tol = max(hess_rtol * float(np.abs(lam).max()), hess_atol * comp.thresholds.scale)
-        index, lam_min = int((lam < -tol).sum()), float(lam[0])
+                   max_hessian_params: int = MAX_HESSIAN_PARAMS, min_eigenvalue: bool = True,
+                   morse_cache: MorseCache | None = None, source: Hashable = None, t: float | None = None,
+                   blas_limit: int | None = BLAS_LIMIT) -> PointInfo:
+    """Loss, gradient norm, effective width, numeric Morse index and label of the point θ (1-D).
+
+    ``min_eigenvalue=False`` counts the index by inertia and leaves λ_min None (module docstring, "Cost").
+    With ``morse_cache`` the index of a saddle already in the cache is reused (if its record is isolated), else
+    computed and stored with (``source``, ``t``) as its origin; the caller vouches that θ is settled near its
+    saddle (:func:`itinerary` checks it; :class:`MorseCache` Notes).
+    ``blas_limit``: BLAS threads for the Hessian's linear algebra (None: leave unchanged).
+    """
+    th = np.asarray(theta_1d, dtype=float).reshape(1, -1)
     scale = zero_loss(arch, task) if level_scale is None else level_scale
-    return PointInfo(loss=float(loss[0]), grad_norm=float(np.linalg.norm(grad[0])), effective_width=width,
-                     measure=comp.measure, morse_index=index, min_eigenvalue=lam_min,
-                     label=function_label(arch, task, th, float(loss[0]), width, scale))
+    return _describe(arch, task, th, scale=scale, thresholds_=thresholds_, hessian_index=hessian_index,
+                     hess_rtol=hess_rtol, hess_atol=hess_atol, max_hessian_params=max_hessian_params,
+                     min_eigenvalue=min_eigenvalue, morse_cache=morse_cache, sources=[(source, t)],
+                     use_cache=np.ones(1, dtype=bool), blas_limit=blas_limit)[0]
 
 
-def _theta_at(result: Any, member: int, t: float, fun: Callable | None) -> np.ndarray:
+def _thetas_at(result: Any, member: int, times: np.ndarray, fun: Callable | None) -> np.ndarray:
+    """θ at ``times`` (k,): the dense output of a gradient flow (one batched call), else the nearest saved θ."""
     m = result[member]
     if result.kind == "gradient_flow" and fun is not None and m.t.size > 1:
         from .integrate import interpolate
 
-        return interpolate(fun, result, member, [t])[0][0]
-    return m.theta[int(np.argmin(np.abs(m.t_saved - t)))]
+        return interpolate(fun, result, member, times)[0]
+    return m.theta[np.argmin(np.abs(m.t_saved[None, :] - times[:, None]), axis=1)]
 
 
 def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, staircase: Staircase | None = None,
               fp_rtol: float = FP_RTOL, keep_all: bool = False, dense: bool = True, hessian_index: bool = True,
               hess_rtol: float = HESS_RTOL, hess_atol: float = HESS_ATOL,
-              max_hessian_params: int = MAX_HESSIAN_PARAMS, thresholds_: Thresholds | None = None) -> list[Visit]:
+              max_hessian_params: int = MAX_HESSIAN_PARAMS, thresholds_: Thresholds | None = None,
+              min_eigenvalue: bool = True, morse_cache: MorseCache | None = None, source: Hashable = None,
+              cache_rtol: float = MORSE_CACHE_RTOL, blas_limit: int | None = BLAS_LIMIT) -> list[Visit]:
     """The near-fixed points visited by member ``member`` of ``result``, in order (module docstring).
 
     ``staircase`` defaults to :func:`~numerics.plateaus.staircase_from_result` (drop times refined on the dense
     output); ``keep_all`` keeps plateaus that fail the near-fixed-point test; ``dense=False`` reads θ at the
-    nearest saved time instead of interpolating.
+    nearest saved time instead of interpolating. ``min_eigenvalue``, ``morse_cache`` and ``blas_limit`` as in
+    :func:`describe_point`; ``source`` names this run in the ``morse_from`` of later cached visits (default: the
+    member index; a sweep split over several results should pass the seed). Only settled visits use the cache:
+    ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes).
     """
     def fun(th: np.ndarray):
         return loss_and_grad(arch, task, th)
@@ -174,21 +383,29 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     if not np.isfinite(times).all():  # known levels: read each plateau halfway between its drops
         edges = np.concatenate([[m.t[0]], sc.drop_times, [m.t[-1]]])
         times = 0.5 * (edges[:-1] + edges[1:])
-    visits: list[Visit] = []
     n = times.size
-    for k, tk in enumerate(times):
-        if not np.isfinite(tk):
-            continue
-        th = _theta_at(result, member, float(tk), fun if dense else None)
-        info = describe_point(arch, task, th, level_scale=scale, thresholds_=thresholds_,
-                              hessian_index=hessian_index, hess_rtol=hess_rtol, hess_atol=hess_atol,
-                              max_hessian_params=max_hessian_params)
-        near = info.grad_norm <= fp_rtol * g_peak or info.grad_norm == 0.0
-        if not (near or keep_all):
-            continue
+    ks = np.flatnonzero(np.isfinite(times))
+    if ks.size == 0:
+        return []
+    thetas = _thetas_at(result, member, times[ks], fun if dense else None)
+    # The near-fixed-point test needs only ‖∇L‖: decided first, so that only near-fixed points meet the cache.
+    loss, grad = loss_and_grad(arch, task, thetas)
+    gnorm = np.linalg.norm(grad, axis=1)
+    near = (gnorm <= fp_rtol * g_peak) | (gnorm == 0.0)
+    settled = near & (gnorm <= cache_rtol * g_peak)
+    rows = np.flatnonzero(near | keep_all)
+    src = member if source is None else source
+    infos = _describe(arch, task, thetas[rows], scale=scale, thresholds_=thresholds_, hessian_index=hessian_index,
+                      hess_rtol=hess_rtol, hess_atol=hess_atol, max_hessian_params=max_hessian_params,
+                      min_eigenvalue=min_eigenvalue, morse_cache=morse_cache,
+                      sources=[(src, float(times[ks[r]])) for r in rows], use_cache=settled[rows],
+                      blas_limit=blas_limit, lg=(loss[rows], grad[rows])) if rows.size else []
+    visits: list[Visit] = []
+    for r, info in zip(rows, infos, strict=True):
+        k = int(ks[r])
         t_enter = float(sc.drop_times[k - 1]) if k > 0 else float(m.t[0])
         t_leave = float(sc.drop_times[k]) if k < n - 1 else float(m.t[-1])
         degenerate = info.morse_index == 0 and k < n - 1
-        visits.append(Visit(index=len(visits), t=float(tk), t_enter=t_enter, t_leave=t_leave, info=info,
-                            near_fixed_point=near, degenerate=degenerate, theta=np.array(th)))
+        visits.append(Visit(index=len(visits), t=float(times[k]), t_enter=t_enter, t_leave=t_leave, info=info,
+                            near_fixed_point=bool(near[r]), degenerate=degenerate, theta=np.array(thetas[r])))
     return visits

@@ -15,9 +15,18 @@ closed form, O(d²) per parameter set instead of O(P d)); their loss then carrie
 
 All functions are batched: θ has shape (B, n_params), except :func:`hessian` and
 :func:`finite_difference_gradient`, which take one parameter vector.
+
+:func:`gradient_function` prepares the objective of one (architecture, task) pair once — compatibility checked, the
+closed form of the task's type (:data:`PREPARERS`) bound to its matrices, the block layout resolved — and returns the
+unchecked θ ↦ (L, ∇L) an integrator calls at every stage; :func:`loss_and_grad` is the same function behind a check
+of its arguments on every call.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +36,8 @@ from .errors import InputError
 from .tasks import Dataset, ICLDataset, ICLTask, LinearRegressionTask, QuadraticGaussianTask
 from .validation import as_float_array, check_positive_scalar
 
-__all__ = ["loss_and_grad", "loss", "check_compatible", "hessian", "finite_difference_gradient", "Task"]
+__all__ = ["GradientFunction", "PREPARERS", "Task", "check_compatible", "finite_difference_gradient",
+           "gradient_function", "hessian", "loss", "loss_and_grad"]
 
 Task = LinearRegressionTask | QuadraticGaussianTask | ICLTask | Dataset | ICLDataset
 
@@ -88,47 +98,165 @@ def check_compatible(arch: Architecture, task: Task) -> None:
 
 
 # ------------------------------------------------------------------------------------ closed forms in M
+# Each binds a task once and returns its closed form M (m, r, c) ↦ (L (m,), ∂L/∂M (m, r, c)).
+
+GradientFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+ClosedForm = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def _linear_population(task: LinearRegressionTask, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Completed square L = L* + ½ tr((W − W*) Σ_xx (W − W*)ᵀ): algebraically the conventions formula, but it
-    # keeps relative accuracy as L → L*, where the expanded form cancels O(1) terms.
-    E = W - task.optimal_matrix
-    G = np.matmul(E, task.sigma_xx)
-    return task.min_loss + 0.5 * np.sum(G * E, axis=(1, 2)), G
+def _linear_population(task: LinearRegressionTask) -> ClosedForm:
+    w_opt, sxx, l_min = task.optimal_matrix, task.sigma_xx, task.min_loss
+
+    def closed(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Completed square L = L* + ½ tr((W − W*) Σ_xx (W − W*)ᵀ): algebraically the conventions formula, but it
+        # keeps relative accuracy as L → L*, where the expanded form cancels O(1) terms.
+        E = W - w_opt
+        G = np.matmul(E, sxx)
+        return l_min + 0.5 * np.einsum("bij,bij->b", G, E), G
+
+    return closed
 
 
-def _linear_moments(sxx: np.ndarray, syx: np.ndarray, syy: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Expanded form: valid also when the empirical Σ_xx is singular (fewer samples than inputs).
-    WS = np.matmul(W, sxx)
-    loss = 0.5 * float(np.trace(syy)) + np.sum((0.5 * WS - syx) * W, axis=(1, 2))
-    return loss, WS - syx
+def _linear_moments(moments: tuple[np.ndarray, np.ndarray, np.ndarray]) -> ClosedForm:
+    sxx, syx, syy = moments
+    half_tr = 0.5 * float(np.trace(syy))
+
+    def closed(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Expanded form: valid also when the empirical Σ_xx is singular (fewer samples than inputs).
+        WS = np.matmul(W, sxx)
+        return half_tr + np.einsum("bij,bij->b", 0.5 * WS - syx, W), WS - syx
+
+    return closed
 
 
-def _quadratic_population(task: QuadraticGaussianTask, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    S = task.sigma
-    DS = np.matmul(task.a - M, S)
-    tr = np.trace(DS, axis1=1, axis2=2)
-    loss = np.sum(DS * DS.transpose(0, 2, 1), axis=(1, 2)) + 0.5 * tr * tr
-    grad = -(2.0 * np.matmul(S, DS) + tr[:, None, None] * S)
-    return loss, grad
+def _quadratic_population(task: QuadraticGaussianTask) -> ClosedForm:
+    S, A = task.sigma, task.a
+
+    def closed(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        DS = np.matmul(A - M, S)
+        tr = np.trace(DS, axis1=1, axis2=2)
+        loss = np.einsum("bij,bji->b", DS, DS) + 0.5 * tr * tr
+        grad = np.matmul(S, DS)
+        grad *= -2.0
+        grad -= tr[:, None, None] * S  # = −(2 Σ DΣ + tr(DΣ) Σ) bit for bit (negation is exact), fewer temporaries
+        return loss, grad
+
+    return closed
 
 
-def _icl_population(task: ICLTask, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _icl_population(task: ICLTask) -> ClosedForm:
     lam, lam2, tr_lam = task.lam, task.lam_squared, task.trace_lam
     n = float(task.context)
-    S = np.matmul(np.matmul(lam, M), lam)  # Λ M Λ
-    LS = np.matmul(lam, S)  # Λ² M Λ
     a, c = 1.0 + 1.0 / n, tr_lam / n
-    loss = 0.5 * tr_lam + np.sum((0.5 * a * LS + 0.5 * c * S - lam2) * M, axis=(1, 2))
-    return loss, a * LS + c * S - lam2
+
+    def closed(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        S = np.matmul(np.matmul(lam, M), lam)  # Λ M Λ
+        LS = np.matmul(lam, S)  # Λ² M Λ
+        grad = a * LS + c * S - lam2
+        # ½[tr Λ + ⟨a Λ²MΛ + c ΛMΛ − 2Λ², M⟩_F] = ½[tr Λ + ⟨∂L/∂M − Λ², M⟩_F]
+        return 0.5 * (tr_lam + np.einsum("bij,bij->b", grad - lam2, M)), grad
+
+    return closed
+
+
+# ------------------------------------------------------------------------------------ prepared objectives
+
+
+def _through_effective(arch: Architecture, closed: ClosedForm) -> GradientFunction:
+    """θ ↦ (L, ∇L) for a loss that depends on θ only through the effective matrix M (docs/theory.md §1.3): the
+    blocks are views of θ, and the pull-back of ∂L/∂M writes each block gradient straight into its columns of ∇L."""
+    form = arch.family.effective[arch.population_kind]
+    spans = {name: (cols, shape) for name, cols, shape in arch.block_spans}
+    used = tuple(spans[name] for name in form.blocks)
+    # A block M does not depend on has gradient zero (no built-in form has one; the check costs nothing per call).
+    new = np.empty if len(used) == len(spans) else np.zeros
+    matrix, vjp, n = form.matrix, form.vjp, arch.n_params
+
+    def gradient(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = theta.shape[0]
+        blocks = [theta[:, cols].reshape((m, *shape)) for cols, shape in used]
+        value, dM = closed(matrix(*blocks))
+        grad = new((m, n))
+        # Splitting the last axis of a column slice of a C-contiguous array is always a view, so the kernels fill
+        # ``grad`` itself.
+        vjp(*blocks, dM, [grad[:, cols].reshape((m, *shape)) for cols, shape in used])
+        return value, grad
+
+    return gradient
+
+
+def _through_forward(arch: Architecture, xs: tuple[np.ndarray, ...], y: np.ndarray) -> GradientFunction:
+    """θ ↦ (L, ∇L) of a dataset by the forward pass: L = (1/2P) Σ_μ ‖f(x_μ) − y_μ‖², ∇L = vjp of (f − y)/P."""
+    forward_pullback, spans, p = arch.family.forward_pullback, arch.block_spans, y.shape[0]
+
+    def gradient(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = theta.shape[0]
+        F, pullback = forward_pullback(arch, {name: theta[:, cols].reshape((m, *shape))
+                                              for name, cols, shape in spans}, xs)
+        residual = F - y
+        value = 0.5 / p * np.einsum("bpo,bpo->b", residual, residual)
+        return value, _arch._pack(arch, pullback(residual / p), m)
+
+    return gradient
+
+
+def _population(bind: Callable[[Any], ClosedForm]) -> Callable[[Architecture, Any], GradientFunction]:
+    return lambda arch, task: _through_effective(arch, bind(task))
+
+
+def _dataset(arch: Architecture, task: Dataset) -> GradientFunction:
+    # Models linear in x need only the empirical moments: the population closed form, O(d²) per parameter set
+    # instead of O(P d).
+    if arch.population_kind == "linear":
+        return _through_effective(arch, _linear_moments(task.moments))
+    return _through_forward(arch, (task.x,), task.y)
+
+
+def _icl_dataset(arch: Architecture, task: ICLDataset) -> GradientFunction:
+    return _through_forward(arch, (task.beta, task.x_query), task.y_query[:, None])
+
+
+# How each task type's objective is prepared for an architecture already checked to fit it.
+PREPARERS: Mapping[type, Callable[[Architecture, Any], GradientFunction]] = MappingProxyType({
+    LinearRegressionTask: _population(_linear_population),
+    QuadraticGaussianTask: _population(_quadratic_population),
+    ICLTask: _population(_icl_population),
+    Dataset: _dataset,
+    ICLDataset: _icl_dataset,
+})
 
 
 # ------------------------------------------------------------------------------------ public API
 
 
-def _theta(arch: Architecture, theta: object) -> np.ndarray:
-    return arch._theta(theta)
+def gradient_function(arch: Architecture, task: Task) -> GradientFunction:
+    """The objective of ``task`` for ``arch``, prepared once: a function θ (m, n_params) ↦ (L (m,), ∇_θ L (m,
+    n_params)) for any number m of parameter sets, equal (bitwise) to :func:`loss_and_grad`.
+
+    Compatibility is checked here, once (``InputError`` naming both, as :func:`check_compatible`); the task's
+    closed form (or its data) and the block layout are bound here too.  The returned function does **no**
+    validation: θ must be a float64 array of shape (m, n_params) (C-contiguous is fastest; any other layout works
+    but its blocks are copied).  A wrong shape is not diagnosed (the integrators check the shapes of ``fun``'s
+    results once, at θ₀); NaN or ±inf entries give non-finite L and ∇L for those rows, not an exception.  Every
+    call returns **new** arrays, never a buffer reused by the next call: callers keep them (the integrators'
+    ``loss`` and ``grad`` arrays are updated in place across calls).  This is the ``fun`` every integrator takes::
+
+        fun = numerics.gradient_function(arch, task)
+        numerics.gradient_flow(fun, theta0, t_max)
+
+    Notes
+    -----
+    Population tasks are evaluated through the effective matrix M(θ) (docs/theory.md §1.3): L and ∂L/∂M in closed
+    form (module docstring), then ∇_θ L = (∂M/∂θ)ᵀ ∂L/∂M, the pull-back of
+    :class:`numerics.families.EffectiveForm`, written block by block into the columns of the result.  Datasets of
+    models linear in x use the same route with the empirical moments; other datasets use the forward pass and its
+    pull-back (docs/theory.md §0.3).
+    """
+    check_compatible(arch, task)
+    for cls in type(task).__mro__:  # check_compatible accepted task, so one of its classes is registered
+        if cls in PREPARERS:
+            return PREPARERS[cls](arch, task)
+    raise InputError(f"task: unknown task type {type(task).__name__} for architecture {arch.name!r}")
 
 
 def loss_and_grad(arch: Architecture, task: Task, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,33 +264,24 @@ def loss_and_grad(arch: Architecture, task: Task, theta: np.ndarray) -> tuple[np
 
     Population tasks use the closed forms of the module docstring (spec §2.5, §2.6, §6.8) chained through the
     effective matrix; datasets use L = (1/2P) Σ_μ ‖y_μ − f(x_μ)‖² with ∇L = vjp of dF = (f − y)/P (spec §0.3).
+    Checks its arguments on every call; a caller that evaluates one (arch, task) many times (an integrator)
+    should prepare it once with :func:`gradient_function`, which computes the same numbers.
     """
-    check_compatible(arch, task)
-    th = _theta(arch, theta)
-    blocks = arch.unpack(th)
-    if isinstance(task, LinearRegressionTask | QuadraticGaussianTask | ICLTask):
-        M = _arch._effective(arch, blocks)
-        if isinstance(task, LinearRegressionTask):
-            value, dM = _linear_population(task, M)
-        elif isinstance(task, QuadraticGaussianTask):
-            value, dM = _quadratic_population(task, M)
-        else:
-            value, dM = _icl_population(task, M)
-        return value, _arch._pack(arch, _arch._effective_vjp(arch, blocks, dM), th.shape[0])
-    if isinstance(task, Dataset) and arch.population_kind == "linear":
-        M = _arch._effective(arch, blocks)
-        value, dM = _linear_moments(*task.moments, M)
-        return value, _arch._pack(arch, _arch._effective_vjp(arch, blocks, dM), th.shape[0])
-    if isinstance(task, ICLDataset):
-        xs: tuple[np.ndarray, ...] = (task.beta, task.x_query)
-        y = task.y_query[:, None]
+    global _last_prepared
+    last = _last_prepared
+    if last is not None and last[0] is arch and last[1] is task:
+        fun = last[2]
     else:
-        xs, y = (task.x,), task.y
-    F, pullback = _arch._forward_pullback(arch, blocks, xs)
-    residual = F - y
-    p = y.shape[0]
-    value = 0.5 / p * np.einsum("bpo,bpo->b", residual, residual)
-    return value, _arch._pack(arch, pullback(residual / p), th.shape[0])
+        fun = gradient_function(arch, task)
+        _last_prepared = (arch, task, fun)
+    return fun(arch._theta(theta))
+
+
+# The pair loss_and_grad prepared last, reused while the very same (arch, task) objects come back (both are
+# immutable: frozen, read-only arrays): callers that loop over loss_and_grad (refinement, itineraries) then pay the
+# check of θ but not the preparation (≈ 2–5 µs, a sixth of a small gradient).  One entry only, so it keeps at most
+# one architecture and one task alive.
+_last_prepared: tuple[Architecture, Any, GradientFunction] | None = None
 
 
 def loss(arch: Architecture, task: Task, theta: np.ndarray) -> np.ndarray:
@@ -204,11 +323,11 @@ def finite_difference_gradient(
     ``step=None`` chooses h_j = eps^(1/3) max(1, |θ_j|) ≈ 6e-6 max(1, |θ_j|), the balance of the O(h²) truncation
     against the O(eps/h) round-off; a float ``step`` is used as the absolute h for every coordinate.
     """
-    check_compatible(arch, task)
+    fun = gradient_function(arch, task)
     th = _theta_1d(arch, theta_1d)
     h = _steps(th, step)
     pts = _perturbed(th, h)
-    vals = np.concatenate([loss(arch, task, pts[i : i + _FD_BATCH]) for i in range(0, len(pts), _FD_BATCH)])
+    vals = np.concatenate([fun(pts[i : i + _FD_BATCH])[0] for i in range(0, len(pts), _FD_BATCH)])
     return (vals[0::2] - vals[1::2]) / (2.0 * h)
 
 
@@ -220,12 +339,22 @@ def hessian(arch: Architecture, task: Task, theta_1d: np.ndarray, step: float | 
     eps|∇L|/h balance at h ∝ eps^(1/3), giving ≈ eps^(2/3) ≈ 4e-11 relative accuracy. A float ``step`` is used as
     the absolute h for every coordinate. Costs 2n gradient evaluations, batched.
     """
-    check_compatible(arch, task)
+    fun = gradient_function(arch, task)
     th = _theta_1d(arch, theta_1d)
     h = _steps(th, step)
-    pts = _perturbed(th, h)
-    grads = np.concatenate(
-        [loss_and_grad(arch, task, pts[i : i + _FD_BATCH])[1] for i in range(0, len(pts), _FD_BATCH)]
-    )
-    H = (grads[0::2] - grads[1::2]) / (2.0 * h[:, None])  # row j = column j of the Hessian
+    n, c = th.size, _FD_BATCH // 2
+    H = np.empty((n, n))  # row j = column j of the Hessian
+    pts = np.empty((2 * c, n))
+    # Streamed in chunks of c coordinates (rows θ + h_j e_j, then θ − h_j e_j): the same arithmetic as one 2n × n
+    # array, without building it; building and striding through it cost twice the gradient calls at n = 500.
+    for j0 in range(0, n, c):
+        k = min(n, j0 + c) - j0
+        idx = np.arange(k)
+        p = pts[: 2 * k]
+        p[:] = th
+        p[idx, j0 + idx] += h[j0 : j0 + k]
+        p[k + idx, j0 + idx] -= h[j0 : j0 + k]
+        g = fun(p)[1]
+        np.subtract(g[:k], g[k:], out=H[j0 : j0 + k])
+        H[j0 : j0 + k] /= 2.0 * h[j0 : j0 + k, None]
     return 0.5 * (H + H.T)

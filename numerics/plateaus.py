@@ -109,6 +109,17 @@ def _cross(t, L, d, level: float, i0: int, crossing: Callable[[float], float] | 
     return float(brentq(hermite, a, b, xtol=1e-15 * max(1.0, abs(b))))
 
 
+def _crosses(t, L, d, mids: np.ndarray, starts: np.ndarray, crossing, crossings) -> np.ndarray:
+    """Drop times of all ``mids`` (searched from ``starts``): one vectorised ``crossings`` call if given."""
+    if crossings is None:
+        return np.array([_cross(t, L, d, m, int(i0), crossing) for m, i0 in zip(mids, starts, strict=True)])
+    drops = np.full(mids.size, math.nan)
+    reached = np.array([bool((L[i0:] <= m).any()) for m, i0 in zip(mids, starts, strict=True)], dtype=bool)
+    if reached.any():
+        drops[reached] = np.asarray(crossings(mids[reached]), dtype=np.float64).reshape(-1)
+    return drops
+
+
 def detect_staircase(
     t,
     loss,
@@ -116,6 +127,7 @@ def detect_staircase(
     dloss=None,
     levels=None,
     crossing: Callable[[float], float] | None = None,
+    crossings: Callable[[np.ndarray], np.ndarray] | None = None,
     min_drop_fraction: float = 1e-3,
     min_log_dip: float = math.log(10.0),
 ) -> Staircase:
@@ -131,6 +143,9 @@ def detect_staircase(
         Known plateau levels L_0 > L_1 > … (then only the crossings are computed).
     crossing : callable, optional
         ``level -> first time L ≤ level`` on a dense interpolant, used to refine each drop time.
+    crossings : callable, optional
+        The same for an array of levels at once (``levels (k,) -> times (k,)``), called once with every midpoint
+        that the recorded loss reaches; takes precedence over ``crossing``.
     min_drop_fraction, min_log_dip : float
         Detection thresholds (module docstring).
     """
@@ -140,7 +155,7 @@ def detect_staircase(
         if lv.size < 1 or not np.isfinite(lv).all() or (lv.size > 1 and not (np.diff(lv) < 0).all()):
             raise InputError("levels: must be finite and strictly decreasing")
         mids = lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
-        drops = np.array([_cross(t, L, d, m, 0, crossing) for m in mids])
+        drops = _crosses(t, L, d, mids, np.zeros(mids.size, dtype=int), crossing, crossings)
         n = int(np.isfinite(drops).sum())
         return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
                          n_drops=n, midpoints=mids, plateau_times=np.full(lv.size, np.nan), levels_known=True)
@@ -168,7 +183,7 @@ def detect_staircase(
             break
         del peaks[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
     mids = lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
-    drops = np.array([_cross(t, L, d, m, pts[k], crossing) for k, m in enumerate(mids)])
+    drops = _crosses(t, L, d, mids, np.asarray(pts[:-1], dtype=int), crossing, crossings)
     return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
                      n_drops=len(peaks), midpoints=mids, plateau_times=t[pts], levels_known=False)
 
@@ -177,15 +192,17 @@ def staircase_from_result(result, member: int = 0, *, fun=None, levels=None, **k
     """:func:`detect_staircase` on one member of an :class:`~numerics.integrate.IntegrationResult`.
 
     For gradient flow dL/dt = −‖∇L‖² is exact at the recorded points; with ``fun`` each drop time is refined on
-    the DOP853 dense output (:func:`numerics.integrate.refine_crossing`, ~1e-10 relative).
+    the DOP853 dense output (:func:`numerics.integrate.refine_crossing`, ~1e-10 relative; all drops of the member
+    in one batched call of :func:`numerics.integrate.dense.refine_crossings`).
     """
-    from .integrate import refine_crossing
+    from .integrate.dense import refine_crossings
 
     m = result[member]
     flow = result.kind == "gradient_flow"
     dloss = -m.grad_norm**2 if flow else None
-    crossing = None
+    crossings = None
     if flow and fun is not None:
-        def crossing(level: float) -> float:
-            return refine_crossing(fun, result, member, level)
-    return detect_staircase(m.t, m.loss, dloss=dloss, levels=levels, crossing=crossing, **kwargs)
+        def crossings(mids: np.ndarray) -> np.ndarray:
+            # all drops of the member at once: their dense interpolants are built in one batched replay
+            return refine_crossings(fun, result, member, mids)
+    return detect_staircase(m.t, m.loss, dloss=dloss, levels=levels, crossings=crossings, **kwargs)

@@ -13,7 +13,8 @@ Exit codes (``docs/reliability.md``):
 stdout carries the result and only the result: while a command runs, file descriptor 1 is pointed at stderr, so
 whatever a library prints there (LAPACK's ``** On entry to …`` lines, say) lands on stderr, and the command's own
 output goes to the original stdout.  With ``--json`` stdout is one JSON document on every exit path; on exit 2 or
-a failure before any result it is ``{"error": {...}}``.
+a failure before any result it is ``{"error": {...}}`` (on one line).  ``s2s simulate --json`` prints JSON lines,
+one object per seed, flushed as each chunk finishes; a failure after some lines adds the ``{"error": ...}`` line.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str
             value = exc.value if isinstance(exc.value, str | int | float | bool | None) else guards.show(exc.value)
             # the argument as the message names it: the option the user typed, not the API's parameter
             err.update(argument=_as_option(exc.argument), value=value, rule=exc.rule)
-        print(dumps({"error": err}))
+        print(dumps({"error": err}, indent=None))  # one line: a valid last line of a JSON-lines stream too
     return code
 
 
@@ -211,8 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(command, 2, exc, json_out, "error")
 
 
-def dumps(obj) -> str:
-    """JSON with NaN/inf written as strings, so the output is valid JSON for any measured value."""
+def dumps(obj, *, indent: int | None = 2) -> str:
+    """JSON with NaN/inf written as strings, so the output is valid JSON for any measured value; ``indent=None``
+    writes it on one line (a JSON-lines record)."""
 
     def clean(o):
         if isinstance(o, float) and (o != o or o in (float("inf"), float("-inf"))):
@@ -225,4 +227,4 @@ def dumps(obj) -> str:
             return clean(o.item())
         return o
 
-    return json.dumps(clean(obj), indent=2)
+    return json.dumps(clean(obj), indent=indent)

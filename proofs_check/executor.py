@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import Any
 
 from guards import BoundExceeded, Deadline, ResourceError, invalid
 
@@ -165,10 +167,14 @@ def _run_local(ids, jobs, figure_dir, done, deadline: Deadline) -> None:
                                             "or exited); the other claims were not affected"))
 
 
-def _run_dask(ids, jobs, scheduler, figure_dir, done, deadline: Deadline, connect_timeout: float) -> None:
+@contextmanager
+def dask_client(jobs: int, scheduler: str | None, connect_timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
+    """A ``distributed.Client`` on ``scheduler`` or, when None, on a new ``LocalCluster`` of ``jobs``
+    single-threaded worker processes; both are closed on exit.  Raises :class:`~guards.errors.InputError`
+    (argument ``executor``) when the optional ``dask`` extra is missing and :class:`~guards.errors.ResourceError`
+    when the scheduler does not answer within ``connect_timeout`` seconds."""
     try:
         from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
     except ImportError:
         raise invalid("executor", "dask", "needs the optional extra: pip install 's2s-workbench[dask]'") from None
     cluster = None
@@ -182,6 +188,17 @@ def _run_dask(ids, jobs, scheduler, figure_dir, done, deadline: Deadline, connec
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_dask(ids, jobs, scheduler, figure_dir, done, deadline: Deadline, connect_timeout: float) -> None:
+    from distributed import as_completed as dask_completed
+
+    with dask_client(jobs, scheduler, connect_timeout) as client:
         futures = {client.submit(_run_by_id, i, figure_dir, key=f"claim-{i}", pure=False): i for i in ids}
         remaining = dask_completed(list(futures), timeout=None if deadline.seconds is None else deadline.remaining())
         try:
@@ -193,7 +210,64 @@ def _run_dask(ids, jobs, scheduler, figure_dir, done, deadline: Deadline, connec
         except TimeoutError:
             deadline.check("the claims still running on Dask")
             raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+
+
+class TaskFailed:
+    """What :func:`stream_ordered` yields in place of a result whose task raised on its worker (a ``KilledWorker``,
+    an exception of the task): ``error`` is ``"<type>: <message>"``, so one lost task never loses the others."""
+
+    def __init__(self, exc: BaseException):
+        self.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+def stream_ordered(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: str = "local",
+                   jobs: int | None = None, scheduler: str | None = None, window: int | None = None,
+                   connect_timeout: float = CONNECT_TIMEOUT) -> Iterator[tuple[int, Any]]:
+    """Yield ``(k, fn(items[k]))`` for every item, **in the order of** ``items``, as soon as each is available.
+
+    ``executor="local"`` calls ``fn`` in this process, one item at a time (``items`` may be a lazy iterator).
+    ``executor="dask"`` submits ``fn`` (a picklable, importable function) to the cluster of :func:`dask_client`,
+    keeping at most ``window`` items in flight (default ``2 * jobs``) so that neither the cluster's queue nor the
+    results waiting for an earlier item grow with the number of items; a result that finishes early waits for its
+    turn.  An item whose task raised on a Dask worker yields a :class:`TaskFailed` instead of a result.  Exceptions
+    of ``fn`` run locally propagate.
+    """
+    if executor not in EXECUTORS:
+        raise invalid("executor", executor, f"choose one of {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise invalid("scheduler", scheduler, "applies only to the dask executor")
+    jobs = default_jobs() if jobs is None else jobs
+    if executor == "local":
+        for k, item in enumerate(items):
+            yield k, fn(item)
+        return
+    window = max(1, 2 * jobs if window is None else window)
+    with dask_client(jobs, scheduler, connect_timeout) as client:
+        from distributed import as_completed as dask_completed
+
+        source = enumerate(items)
+        pending: dict[Any, int] = {}
+        finished: dict[int, Any] = {}
+        flow = dask_completed()
+
+        def submit_next() -> None:
+            for k, item in source:
+                fut = client.submit(fn, item, pure=False)
+                pending[fut] = k
+                flow.add(fut)
+                return
+
+        for _ in range(window):
+            submit_next()
+        following = 0
+        for fut in flow:
+            k = pending.pop(fut)
+            try:
+                finished[k] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost task is reported, the others go on
+                finished[k] = TaskFailed(exc)
+            fut.release()
+            submit_next()
+            while following in finished:
+                yield following, finished.pop(following)
+                following += 1

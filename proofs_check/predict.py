@@ -70,6 +70,27 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    # extra entries holding one value per seed (the others describe the whole prediction)
+    PER_SEED_EXTRA = frozenset({"local_law", "level_ends", "reduced", "taylor_escape", "single_mode_drop_times",
+                                "escapes"})
+
+    def seed_records(self) -> list[dict[str, Any]]:
+        """One JSON-ready object per seed, with the field names of ``s2s simulate``'s per-seed objects
+        (``seed``, ``init_scale``, ``plateau_levels``, ``drop_times``) and this seed's share of ``extra``."""
+        n = len(self.seeds)
+        for key in self.PER_SEED_EXTRA & self.extra.keys():
+            if len(self.extra[key]) != n:
+                raise ValueError(f"extra[{key!r}] has {len(self.extra[key])} entries for {n} seeds")
+        shared = {k: v for k, v in self.extra.items() if k not in self.PER_SEED_EXTRA}
+        return [{
+            "architecture": self.architecture, "task": self.description, "seed": seed, "init_scale": self.init_scale,
+            "plateau_levels": self.plateau_levels[b], "drop_times": self.drop_times[b], "drop_kinds": self.kinds[b],
+            "formulas": self.formulas, "assumptions": self.assumptions, "violations": self.violations,
+            "notes": self.notes,
+            **({"extra": {**shared, **{k: self.extra[k][b] for k in self.PER_SEED_EXTRA & self.extra.keys()}}}
+               if self.extra else {}),
+        } for b, seed in enumerate(self.seeds)]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "architecture": self.architecture, "task": self.description, "seeds": list(self.seeds),
@@ -134,13 +155,9 @@ def merge(first: Prediction, later: Prediction) -> Prediction:
     for name in ("assumptions", "violations", "notes"):
         mine = getattr(first, name)
         mine += [x for x in getattr(later, name) if x not in mine]
-    if "reduced" in later.extra:
-        first.extra.setdefault("reduced", []).extend(later.extra["reduced"])
-    for key in ("local_law", "taylor_escape"):
-        if key in later.extra:
-            first.extra.setdefault(key, []).extend(later.extra[key])
-    if "level_ends" in later.extra:
-        first.extra.setdefault("level_ends", []).extend(later.extra["level_ends"])
+    # Every per-seed entry follows its seeds into the merged prediction.
+    for key in Prediction.PER_SEED_EXTRA & later.extra.keys():
+        first.extra.setdefault(key, []).extend(later.extra[key])
     if "reduced_horizon" in later.extra:
         first.extra["reduced_horizon"] = max(first.extra.get("reduced_horizon", 0.0), later.extra["reduced_horizon"])
     return first

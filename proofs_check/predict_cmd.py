@@ -1,9 +1,12 @@
 """``s2s predict ARCH``: the predicted staircase (every plateau level and drop time, per seed) from the closed forms
 of spec §6, with the same problem options and seed semantics as ``s2s simulate`` (:mod:`proofs_check.problem`).
 
-``--json`` prints one object with ``architecture``, ``convention``, ``plateau_levels``, ``drop_times``,
-``formulas`` (LaTeX), ``assumptions`` (and ``violations``, ``notes``, ``drop_kinds``); ``--compare`` also simulates
-(batched DOP853 gradient flow) and prints predicted vs simulated levels and drop times with relative errors.
+``--json`` prints JSON lines, one object per seed, with the field names of ``s2s simulate``'s objects
+(``architecture``, ``sizes``, ``width``, ``task``, ``convention``, ``seed``, ``init_scale``, ``status``,
+``plateau_levels``, ``drop_times``, ``timing``) and the prediction's own: ``drop_kinds``, ``formulas`` (LaTeX),
+``assumptions``, ``violations``, ``notes``, ``extra`` (this seed's share) and, with ``--compare`` (a batched DOP853
+gradient flow), ``comparison``: predicted vs simulated levels and drop times with relative errors. Seeds the time
+budget left out are objects with ``status: "skipped"``; every object then carries ``stopped``.
 
 ``--time-budget`` bounds the whole command: seeds are predicted in chunks (1, 2, 4, … up to :data:`CHUNK`) under one
 :class:`guards.Deadline`; when it passes, the seeds predicted so far are printed (``"stopped"`` says why) and the
@@ -32,7 +35,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Options of ``s2s predict``: the shared problem options plus ``--json``, ``--compare``, ``--t-max``,
     ``--max-drops``, ``--time-budget``."""
     add_problem_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument("--json", action="store_true", help="print JSON lines: one object per seed")
     parser.add_argument("--compare", action="store_true", help="also simulate and print relative errors")
     parser.add_argument("--t-max", type=float, default=None,
                         help="horizon of reduced-dynamics predictions (architectures without a closed form) and "
@@ -145,10 +148,36 @@ def predict_within(problem, t_max: float | None, deadline: guards.Deadline, max_
     return pred, stopped
 
 
+def _records(problem, pred, out: dict[str, Any], stopped: str | None, timing: dict[str, float]) -> list[dict]:
+    """One object per asked seed (the JSON-lines shape shared with ``s2s simulate``): the predicted seeds with their
+    comparison row, the seeds the time budget left out with ``status: "skipped"``."""
+    from .cli import CONVENTION
+
+    arch = problem.arch
+    identity = {"sizes": dict(arch.sizes), "width": arch.sizes.get("width"), "convention": CONVENTION}
+    records = []
+    for b, rec in enumerate(pred.seed_records()):
+        rec = {**rec, **identity, "status": "predicted"}
+        if "comparison" in out:
+            rec["comparison"] = out["comparison"][b]
+        records.append(rec)
+    for seed in problem.seeds[len(pred.seeds):]:
+        records.append({"architecture": pred.architecture, "task": pred.description, "seed": seed,
+                        "init_scale": pred.init_scale, **identity, "status": "skipped", "message": stopped})
+    for rec in records:
+        if stopped is not None:
+            rec["stopped"] = out["stopped"]
+        rec["timing"] = timing
+    return records
+
+
 def run(args) -> int:
     """Run ``s2s predict``; returns the exit code (2 bad input, 3 time budget exhausted)."""
+    import time
+
     from .cli import CONVENTION, dumps
 
+    start = time.perf_counter()
     if not (math.isfinite(args.time_budget) and args.time_budget > 0):
         raise guards.invalid("--time-budget", args.time_budget, "must be a finite number of seconds > 0")
     if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
@@ -157,10 +186,14 @@ def run(args) -> int:
         guards.integer("--max-drops", args.max_drops, minimum=1)
     deadline = guards.Deadline(args.time_budget, "--time-budget")
     problem = build_problem(args)
+    timing = {"setup": time.perf_counter() - start}
+    mark = time.perf_counter()
     pred, stopped = predict_within(problem, args.t_max, deadline, args.max_drops)
+    timing["prediction"] = time.perf_counter() - mark
     if pred is None:
         raise guards.BoundExceeded(f"{stopped}; no seed was predicted")
     out = {"convention": CONVENTION, **pred.as_json()}
+    mark = time.perf_counter()
     if args.compare and stopped is None:
         done = dataclasses.replace(problem, theta0=problem.theta0[:len(pred.seeds)], seeds=pred.seeds)
         try:
@@ -168,6 +201,7 @@ def run(args) -> int:
                 out["comparison"] = compare(done, pred, args.t_max, deadline)
         except guards.BoundExceeded as exc:
             stopped = str(exc)
+    timing["comparison"] = time.perf_counter() - mark
     if stopped is not None:
         out["stopped"] = {"reason": stopped, "exit_code": 3, "seeds_predicted": len(pred.seeds),
                           "seeds_asked": len(problem.seeds)}
@@ -175,7 +209,10 @@ def run(args) -> int:
               + (" without the comparison" if args.compare else ""), file=sys.stderr)
     code = 3 if stopped is not None else 0
     if args.json:
-        print(dumps(out))
+        timing["total"] = time.perf_counter() - start  # up to the output, which is one print per seed
+        timing = {k: round(v, 4) for k, v in timing.items()}
+        for rec in _records(problem, pred, out, stopped, timing):
+            print(dumps(rec, indent=None), flush=True)
         return code
     print(f"s2s predict {pred.architecture}: {pred.description}; eps = {pred.init_scale:g}, seeds {list(pred.seeds)}")
     print(f"convention: {CONVENTION}")

@@ -13,6 +13,10 @@ Task options (spec §7.2 defaults):
 
 Seeds: member k of ``--seeds K`` starting at ``--seed S`` has θ_0 = default_rng(S + k).standard_normal(n)·ε.
 
+Sweeps (``s2s simulate`` only, ``add_problem_arguments(sweep=True)``): ``--width`` and ``--init-scale`` take comma
+lists of distinct values (at most :data:`MAX_SWEEP` each); the command builds one problem per combination with
+single values, so every rule below applies to each value and names the option.
+
 Rules checked before anything is allocated (exit 2, one line naming the option): a task option that the
 architecture's task does not read is an error, not ignored; every list is non-empty and finite (singular values
 >= 0, covariance eigenvalues > 0); ε must keep the plateau gradient ≈ ε^(q−1) a normal float64 (q = the total
@@ -40,6 +44,7 @@ DATASET_OPTIONS = ("samples", "teacher_width", "data_seed", "data")
 DATASET_DEFAULTS = {"samples": 64, "teacher_width": 2, "data_seed": 12345}
 CONTEXT_DEFAULT = 32
 MAX_LIST = 100_000  # longer lists are refused by the memory estimate long before this; this bounds parsing
+MAX_SWEEP = 100  # values of one swept option (--width, --init-scale in simulate); each is its own run
 RESULT_BYTES_PER_SEED = 50_000  # per-seed analysis and output (traces, itinerary) as Python objects
 
 
@@ -59,8 +64,40 @@ def floats(text: str) -> list[float]:
     return values
 
 
-def add_problem_arguments(p: argparse.ArgumentParser) -> None:
-    """The options shared by ``simulate`` and ``predict``."""
+def _sweep_list(text: str, convert: Callable[[str], Any], what: str) -> list[Any]:
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > MAX_SWEEP:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SWEEP} comma-separated values, got {len(parts)}")
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what} with no empty entry, got "
+                                         f"{guards.show(text)}")
+    try:
+        values = [convert(part) for part in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {guards.show(text)}") from None
+    if len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"each value at most once, got {guards.show(text)}")
+    return values
+
+
+def sweep_ints(text: str) -> list[int]:
+    """Parse ``"2,4,8"`` (a width sweep) into distinct integers (argparse type; ranges are checked per value by
+    :func:`build_problem`, naming the option)."""
+    return _sweep_list(text, int, "integers")
+
+
+def sweep_floats(text: str) -> list[float]:
+    """Parse ``"1e-2,1e-4"`` (an init-scale sweep) into distinct finite floats (argparse type)."""
+    values = _sweep_list(text, float, "numbers")
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"every number must be finite, got {guards.show(text)}")
+    return values
+
+
+def add_problem_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
+    """The options shared by ``simulate`` and ``predict``.  With ``sweep=True`` (``simulate``) ``--width`` and
+    ``--init-scale`` take comma lists (each parsed value is then a list; the caller builds one problem per value),
+    otherwise single values, as ``predict`` reads them."""
     p.add_argument("arch", help="architecture name, or a family (fc, conv) with --activation (see `s2s derive --list`)")
     p.add_argument("--activation", default=None, metavar="EXPR",
                    help="fc/conv: the unit sigma(z) in SymPy syntax, e.g. 'sin(z)' or 'z + z**2/2'")
@@ -68,8 +105,14 @@ def add_problem_arguments(p: argparse.ArgumentParser) -> None:
     for name in SIZE_OPTIONS:
         if name != "width":
             p.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None)
-    p.add_argument("--width", type=int, default=None, help="number of units H")
-    p.add_argument("--init-scale", type=float, default=1e-3, help="epsilon: init iid N(0, eps^2)")
+    if sweep:
+        p.add_argument("--width", type=sweep_ints, default=None, metavar="H[,H...]",
+                       help="number of units H; a comma list (2,4,8) sweeps it")
+        p.add_argument("--init-scale", type=sweep_floats, default=[1e-3], metavar="EPS[,EPS...]",
+                       help="epsilon: init iid N(0, eps^2) (default 1e-3); a comma list (1e-2,1e-4) sweeps it")
+    else:
+        p.add_argument("--width", type=int, default=None, help="number of units H")
+        p.add_argument("--init-scale", type=float, default=1e-3, help="epsilon: init iid N(0, eps^2)")
     p.add_argument("--seed", type=int, default=0, help="first seed")
     p.add_argument("--seeds", type=int, default=1, help="number of seeds (one batched run)")
     p.add_argument("--task", choices=["auto", "dataset"], default="auto")

@@ -1,13 +1,58 @@
 """``s2s simulate``: gradient flow (or GD) of one architecture on one task, with plateaus, drops, itinerary and
-effective width over time (spec §0.6, §0.7, §1.4, §4.3).
+effective width over time (spec §0.6, §0.7, §1.4, §4.3), for one seed or a sweep of up to 10⁵ seeds × init scales
+× widths.
 
 Usage::
 
-    s2s simulate ARCH [task options] --width H --init-scale EPS --seed S [--seeds K] [--method flow|gd]
-                 [--lr ETA] [--t-max T] [--json] [--plot FILE.png [--log-time]]
+    s2s simulate ARCH [task options] --width H[,H...] --init-scale EPS[,EPS...] --seed S [--seeds K] [--chunk C]
+                 [--method flow|gd] [--lr ETA] [--t-max T] [--analysis staircase,itinerary,morse,width|none]
+                 [--json] [--progress|--no-progress] [--executor local|dask [--scheduler ADDRESS] [--jobs N]]
+                 [--plot FILE.png [--log-time]]
 
-Task options and seed semantics are those of :mod:`proofs_check.problem` (shared with ``s2s predict``). With
-``--seeds K`` the K members run as **one batched integration**; ``--json`` then prints a list of K objects.
+Task options and seed semantics are those of :mod:`proofs_check.problem` (shared with ``s2s predict``).
+
+Sweeps (:mod:`proofs_check.sweep`): the points of the sweep are the cross product of the ``--init-scale`` list and
+the ``--width`` list, ε outer and H inner (``--init-scale 1e-2,1e-4 --width 2,4`` runs (1e-2, 2), (1e-2, 4),
+(1e-4, 2), (1e-4, 4)), each with the same seeds S … S+K−1.  Each point's seeds are integrated in chunks of
+``--chunk C`` members (default ⌈32768/n⌉, at most 256, within the memory limit; :mod:`proofs_check.sweep`), one
+batched integration per chunk; the chunk's seeds are analysed, printed and flushed, and its trajectories dropped
+before the next chunk, so memory is bounded by a chunk, not by K.  Chunking changes a seed's results by round-off
+only (the batch's BLAS sums).
+
+Output.  ``--json`` prints **JSON lines**: one object per seed per line, in sweep order (points in order, seeds
+ascending), for one seed too.  Each object has the fields
+
+* identity: ``architecture``, ``sizes`` (all sizes), ``width`` (H, null if the architecture has none), ``task``,
+  ``convention``, ``seed``, ``init_scale``, ``method``, ``lr``, ``t_max``, ``chunk`` (its index in the sweep)
+  and ``chunk_size``;
+* integration: ``integrator``, ``status`` (converged, t_max, budget, diverged, nan, step_too_small; ``skipped``:
+  never integrated, the time budget ran out first; ``error``: its Dask worker failed), ``message``,
+  ``status_time``, ``status_loss``, ``t_final``, ``final_loss``, ``gradient_evaluations``, ``steps``, ``seconds``
+  (the chunk's batched integration);
+* ``analyses``: the analyses computed for it, then their fields: staircase → ``plateau_levels`` (first = initial
+  loss, last = final loss), ``drop_times``, ``plateau_durations``, ``n_drops``; itinerary → ``itinerary`` (one
+  object per plateau: index, label, t, loss, effective_width, morse_index (null without ``morse``), grad_norm,
+  degenerate, ...); width → ``effective_width`` ({measure, t, width, changes}) and ``final_effective_width``;
+  a seed whose analysis did not fit in ``--time-budget`` has ``"analysis": "skipped: <why>"`` instead;
+* ``timing``: wall seconds of ``setup`` (the command's), ``integration``, ``analysis`` and ``output`` (this seed's
+  chunk), ``analysis_this_seed``, and ``total`` (from the start of the command to this line).
+
+Analyses (``--analysis``, a comma list, or ``none``; default all four, as before sweeps existed): ``staircase``,
+``itinerary`` (needs staircase), ``morse`` (the numeric Hessian Morse index of each itinerary point, 2n gradients
+each; needs itinerary; ``--no-hessian`` removes it) and ``width`` (the effective-width trace, 400 points).
+
+Progress: one line per chunk on stderr (seeds done / total, elapsed, rate, ETA) when stderr is a terminal or with
+``--progress``; ``--no-progress`` silences it.  Never on stdout.
+
+Executors: ``local`` (default) integrates the chunks one after the other in this process; ``--executor dask``
+sends chunks to the workers of ``--scheduler ADDRESS`` or of a new ``LocalCluster`` of ``--jobs`` processes
+(:func:`proofs_check.executor.stream_ordered`; needs the ``dask`` extra), at most 2 × jobs chunks in flight;
+workers return only the per-seed objects, and lines are still printed **in seed order** (a chunk that finishes
+early waits for the earlier ones).  Workers rebuild the problem from the options, so ``--data FILE`` must be
+readable on them.
+
+``--plot``: the first :data:`PLOT_SEEDS` seeds of the output are drawn (their (t, loss) records are kept, nothing
+else).
 
 Default horizon (``--t-max`` omitted): long enough for the slowest predicted escape, from the task's smallest
 target strength c (:func:`numerics.complexity.target_scale`) and ε (spec §6.4, §6.7, §6.8, §6.9):
@@ -22,27 +67,32 @@ target strength c (:func:`numerics.complexity.target_scale`) and ε (spec §6.4,
 * dataset tasks: c is only the RMS of the labels, a crude rate (weak directions of the data escape later), so the
   horizon is 10× the above.
 
-Runs stop earlier once converged (‖∇L‖ ≤ gtol·√L(θ₀) and |ΔL| ≤ ftol·L(θ₀), see
-:func:`numerics.gradient_flow`); gtol = min(1e-10, 1e-3·ε^{q−1}) stays below the plateau gradient ≈ ε^{q−1} so
-that the initial saddle is never mistaken for a minimum.
+Each point of a sweep gets its own default horizon (it depends on ε).  Runs stop earlier once converged
+(‖∇L‖ ≤ gtol·√L(θ₀) and |ΔL| ≤ ftol·L(θ₀), see :func:`numerics.gradient_flow`); gtol = min(1e-10, 1e-3·ε^{q−1})
+stays below the plateau gradient ≈ ε^{q−1} so that the initial saddle is never mistaken for a minimum.
 
-``--time-budget`` bounds the whole command, not only the integration: setup, integration, the per-seed analysis
-(staircase, itinerary, effective width) and the output share one :class:`guards.Deadline`.  Seeds whose analysis
-did not fit are reported with their integration results and ``"analysis": "skipped: ..."``.
+``--time-budget`` bounds the whole command: setup, every chunk's integration and analysis, and the output share
+one :class:`guards.Deadline`.  Seeds whose analysis did not fit are reported with their integration results and
+``"analysis": "skipped: ..."``; seeds never reached are reported with ``"status": "skipped"``.
 
-Exit codes: 0 all members finished (converged or t_max); 3 some member diverged, hit NaN, or exhausted its
-step/time/memory budget, or the analysis or ``--plot`` could not be finished (its ``status``, ``status_time`` and
-``status_loss`` say where; the partial results are printed first); bad input raises :class:`guards.InputError`
-(exit 2 in the CLI's main).
+Exit codes: 0 all members finished (converged or t_max); 3 some member diverged, hit NaN, exhausted its
+step/time/memory budget, was skipped or lost with its worker, or the analysis or ``--plot`` could not be finished
+(its ``status``, ``status_time`` and ``status_loss`` say where; the results are printed first); bad input raises
+:class:`guards.InputError` (exit 2 in the CLI's main) before anything is integrated.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib.util
+import itertools
 import math
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,6 +102,7 @@ import numerics
 from numerics.complexity import complexity_along, target_scale
 from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
 
+from .executor import EXECUTORS, TaskFailed, default_jobs, stream_ordered
 from .problem import (
     Problem,
     add_problem_arguments,
@@ -59,14 +110,116 @@ from .problem import (
     power_law_horizon,
     require_target_scale,
 )
+from .sweep import MAX_SEEDS, Chunk, Point, Progress, default_chunk, plan_chunks
 
-BAD_STATUSES = ("budget", "diverged", "nan", "step_too_small")
+BAD_STATUSES = ("budget", "diverged", "nan", "step_too_small", "skipped", "error")
 WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
+PLOT_SEEDS = 8  # --plot draws the first this many seeds of the output
+
+
+# ------------------------------------------------------------------------------------------------ analyses
+
+
+@dataclass
+class _Seed:
+    """What the analyses of one member read (and the staircase they share)."""
+
+    problem: Problem
+    fun: Callable
+    res: Any
+    b: int
+    analyses: frozenset[str]
+    morse_cache: Any
+    sc: Any = None
+
+
+def _add_staircase(s: _Seed, out: dict[str, Any]) -> None:
+    m = s.res[s.b]
+    try:
+        sc = numerics.staircase_from_result(s.res, s.b, fun=s.fun if s.res.kind == "gradient_flow" else None)
+        levels, drops, durations = sc.levels.tolist(), sc.drop_times.tolist(), sc.durations.tolist()
+        # The --json contract: first = initial loss, last = final loss (a run without drops: both).
+        levels = [float(m.loss[0]), *levels[1:-1], m.loss_final] if len(levels) > 1 else [float(m.loss[0]),
+                                                                                          m.loss_final]
+    except numerics.InputError:  # fewer than 3 recorded points (e.g. NaN at the first step)
+        sc, levels, drops, durations = None, [float(m.loss[0]), m.loss_final], [], []
+    s.sc = sc
+    out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops))
+
+
+def _describe_visits(s: _Seed) -> list:
+    """The one call site of :func:`numerics.itinerary`: the Morse index (numeric Hessian per plateau) only when
+    ``morse`` was asked.  ``s.morse_cache`` comes from :func:`_new_morse_cache`, one per point of the sweep (in this
+    process) or per chunk (on a Dask worker), for ``itinerary(..., morse_cache=s.morse_cache)``."""
+    arch, task = s.problem.arch, s.problem.task
+    return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.kind == "gradient_flow",
+                     hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
+                     morse_cache=s.morse_cache, source=s.problem.seeds[s.b])
+
+
+def _new_morse_cache() -> Any:
+    """The Morse-index cache shared by the seeds of one point of the sweep (same architecture and task), so that each
+    distinct saddle gets one Hessian (:class:`numerics.MorseCache`: a label's index is reused only where it is
+    settled, so the reported indices are those of a Hessian per plateau)."""
+    return numerics.MorseCache()
+
+
+def _add_itinerary(s: _Seed, out: dict[str, Any]) -> None:
+    out["itinerary"] = [v.to_dict() for v in _describe_visits(s)] if s.sc is not None else []
+
+
+def _add_width(s: _Seed, out: dict[str, Any]) -> None:
+    trace = complexity_along(s.problem.arch, s.res, s.problem.task, member=s.b, max_points=WIDTH_POINTS)
+    out["effective_width"] = {"measure": trace.measure, "t": trace.t.tolist(),
+                              "width": trace.effective_width.tolist(),
+                              "changes": [list(c) for c in trace.changes()]}
+    out["final_effective_width"] = int(trace.effective_width[-1])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A per-seed analysis: the analyses it ``needs`` first, a ``summary`` for ``--help``, and ``add`` (None: it
+    only changes how another analysis runs)."""
+
+    needs: tuple[str, ...]
+    summary: str
+    add: Callable[[_Seed, dict[str, Any]], None] | None
+
+
+# Run in this order; --analysis selects among them (default: all).
+ANALYSES: dict[str, Analysis] = {
+    "staircase": Analysis((), "plateau levels, drop times, durations", _add_staircase),
+    "itinerary": Analysis(("staircase",), "the near-fixed point of each plateau", _add_itinerary),
+    "morse": Analysis(("itinerary",), "numeric Hessian Morse index per itinerary point (2n gradients each)", None),
+    "width": Analysis((), f"effective width over time ({WIDTH_POINTS} points)", _add_width),
+}
+DEFAULT_ANALYSES = tuple(ANALYSES)
+
+
+def parse_analyses(text: str | None, no_hessian: bool = False) -> tuple[str, ...]:
+    """``--analysis`` (a comma list of :data:`ANALYSES` names, or ``none``; None: all) minus ``morse`` under
+    ``--no-hessian``, in registry order; unknown names or a missing prerequisite raise ``InputError``."""
+    if text is None:
+        chosen = set(DEFAULT_ANALYSES)
+    else:
+        names = [t.strip() for t in text.split(",")]
+        chosen = set() if names == ["none"] else set(names)
+        unknown = sorted(chosen - set(ANALYSES))
+        if unknown or "" in names:
+            raise guards.invalid("--analysis", text, f"unknown analysis {unknown[0] if unknown else '(empty)'!r}; "
+                                 f"a comma list of {', '.join(ANALYSES)}, or none")
+        for name in chosen:
+            missing = [n for n in ANALYSES[name].needs if n not in chosen]
+            if missing:
+                raise guards.invalid("--analysis", text, f"{name} needs {missing[0]}; add it to the list")
+    if no_hessian:
+        chosen.discard("morse")
+    return tuple(n for n in ANALYSES if n in chosen)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``simulate`` options (problem options from :func:`proofs_check.problem.add_problem_arguments`)."""
-    add_problem_arguments(parser)
+    add_problem_arguments(parser, sweep=True)
     parser.add_argument("--method", choices=["flow", "gd"], default="flow",
                         help="gradient flow (adaptive DOP853, default) or gradient descent (time = lr x steps)")
     parser.add_argument("--lr", type=float, default=None, help="learning rate of --method gd (required there)")
@@ -80,11 +233,28 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, default=200_000,
                         help="budget: flow attempted steps / GD steps per member (status 'budget', exit 3)")
     parser.add_argument("--time-budget", type=float, default=300.0, metavar="SECONDS",
-                        help="wall-clock budget of the integration (default 300; status 'budget', exit 3)")
+                        help="wall-clock budget of the whole command, sweep included (default 300; unfinished "
+                             "seeds are reported as skipped, exit 3)")
+    parser.add_argument("--analysis", default=None, metavar="LIST",
+                        help="per-seed analyses, a comma list of " + "; ".join(
+                            f"{k} ({a.summary})" for k, a in ANALYSES.items()) + "; or none. Default: all four")
     parser.add_argument("--no-hessian", action="store_true",
-                        help="skip the numeric Morse index of the itinerary points (saves 2n gradients each)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (a list with --seeds K > 1)")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw the loss staircase and the effective width")
+                        help="drop 'morse' from the analyses (the numeric Morse index; saves 2n gradients each)")
+    parser.add_argument("--chunk", type=int, default=None, metavar="C",
+                        help="seeds per batched integration (default: about 32768/n, at most 256, within the "
+                             "memory limit)")
+    parser.add_argument("--json", action="store_true",
+                        help="JSON lines: one object per seed per line, printed as each chunk finishes")
+    parser.add_argument("--progress", action="store_true", default=None,
+                        help="one progress line per chunk on stderr (default: only when stderr is a terminal)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress lines")
+    parser.add_argument("--executor", choices=list(EXECUTORS), default="local",
+                        help="local: chunks in this process (default); dask: chunks on a Dask cluster (dask extra)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a new LocalCluster)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="dask LocalCluster: worker processes (default: number of CPUs, at most 8)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help=f"draw the loss staircase and the effective width of the first {PLOT_SEEDS} seeds")
     parser.add_argument("--log-time", action="store_true", help="--plot: logarithmic time axis")
 
 
@@ -114,15 +284,13 @@ def default_gtol(problem: Problem) -> float:
     return min(numerics.integrate.DEFAULT_GTOL, 1e-3 * problem.init_scale ** (problem.arch.total_degree - 1))
 
 
-# ------------------------------------------------------------------------------------------------ run
+# ------------------------------------------------------------------------------------------------ one chunk
 
 
 def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     arch, task = problem.arch, problem.task
 
-    def fun(th: np.ndarray):
-        return numerics.loss_and_grad(arch, task, th)
-
+    fun = numerics.gradient_function(arch, task)
     gtol = default_gtol(problem)
     if args.method == "flow":
         stiff = None if args.stiff_method == "none" else args.stiff_method
@@ -140,38 +308,140 @@ def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     return fun, res, statuses
 
 
-def _member_report(problem: Problem, args, fun, res, b: int, status: str, t_max: float) -> dict[str, Any]:
-    arch, task = problem.arch, problem.task
+@dataclass(frozen=True)
+class Job:
+    """What every chunk needs, picklable for Dask workers: the parsed options (``init_scale``/``width`` as lists),
+    the analyses, each point's horizon and the command's deadline as a wall-clock instant (``time.time()``)."""
+
+    args: argparse.Namespace
+    analyses: tuple[str, ...]
+    t_max: dict[int, float]
+    deadline_at: float
+    key: str
+
+
+@dataclass
+class ChunkOutput:
+    """A finished chunk as it comes back from a worker: per-seed objects (no trajectories), wall seconds of its
+    integration and analysis, each seed's analysis seconds, and (t, loss) of its first ``chunk.trace`` members for
+    ``--plot``.  ``reports`` is None when the deadline had passed before the chunk started (``stopped`` says why)."""
+
+    chunk: Chunk
+    reports: list[dict[str, Any]] | None
+    integration: float = 0.0
+    analysis: float = 0.0
+    per_seed: list[float] = field(default_factory=list)
+    traces: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    stopped: str | None = None
+
+
+def _point_args(args, point: Point, first_seed: int, size: int) -> argparse.Namespace:
+    """The options of one point of the sweep, as :func:`build_problem` reads them (single values)."""
+    return argparse.Namespace(**{**vars(args), "init_scale": point.init_scale, "width": point.width,
+                                 "seed": first_seed, "seeds": size})
+
+
+# Problems of the points (architecture, task; θ₀ of one seed), built once per process: in this process by run(),
+# on a Dask worker by its first chunk of the point.
+_TEMPLATES: dict[tuple[str, int], Problem] = {}
+_MAX_TEMPLATES = 64
+
+
+def _template(job: Job, point: Point) -> Problem:
+    key = (job.key, point.index)
+    if key not in _TEMPLATES:
+        while len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        _TEMPLATES[key] = build_problem(_point_args(job.args, point, job.args.seed, 1))
+    return _TEMPLATES[key]
+
+
+def _identity(problem: Problem, args, seed: int, t_max: float, chunk: Chunk) -> dict[str, Any]:
+    arch = problem.arch
+    return {"architecture": arch.label, "sizes": dict(arch.sizes), "width": arch.sizes.get("width"),
+            "task": problem.description, "convention": _convention(), "seed": seed,
+            "init_scale": problem.init_scale,
+            "method": "gradient_flow" if args.method == "flow" else "gradient_descent",
+            "lr": args.lr if args.method == "gd" else None, "t_max": t_max, "chunk": chunk.index,
+            "chunk_size": chunk.size}
+
+
+def _integration_fields(args, res, b: int, status: str) -> dict[str, Any]:
     m = res[b]
-    out: dict[str, Any] = {
-        "architecture": arch.label, "sizes": dict(arch.sizes), "task": problem.description,
-        "convention": _convention(), "seed": problem.seeds[b], "init_scale": problem.init_scale,
-        "method": "gradient_flow" if res.kind == "gradient_flow" else "gradient_descent",
-        "integrator": m.method, "lr": args.lr if args.method == "gd" else None, "t_max": t_max,
-        "status": status, "message": m.message if status == m.status else
-        f"step budget --max-steps={args.max_steps} used before t_max", "status_time": m.status_time,
-        "status_loss": m.status_loss, "t_final": m.t_final, "final_loss": m.loss_final,
-        "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted, "seconds": res.seconds,
-    }
-    try:
-        sc = numerics.staircase_from_result(res, b, fun=fun if res.kind == "gradient_flow" else None)
-        levels, drops, durations = sc.levels.tolist(), sc.drop_times.tolist(), sc.durations.tolist()
-        # The --json contract: first = initial loss, last = final loss (a run without drops: both).
-        levels = [float(m.loss[0]), *levels[1:-1], m.loss_final] if len(levels) > 1 else [float(m.loss[0]),
-                                                                                          m.loss_final]
-    except numerics.InputError:  # fewer than 3 recorded points (e.g. NaN at the first step)
-        sc, levels, drops, durations = None, [float(m.loss[0]), m.loss_final], [], []
-    out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops))
-    visits = []
-    if sc is not None:
-        visits = itinerary(arch, task, res, b, staircase=sc, dense=res.kind == "gradient_flow",
-                           hessian_index=not args.no_hessian, max_hessian_params=MAX_HESSIAN_PARAMS)
-    out["itinerary"] = [v.to_dict() for v in visits]
-    trace = complexity_along(arch, res, task, member=b, max_points=WIDTH_POINTS)
-    out["effective_width"] = {"measure": trace.measure, "t": trace.t.tolist(),
-                              "width": trace.effective_width.tolist(),
-                              "changes": [list(c) for c in trace.changes()]}
-    out["final_effective_width"] = int(trace.effective_width[-1])
+    return {"integrator": m.method, "status": status,
+            "message": m.message if status == m.status else f"step budget --max-steps={args.max_steps} used before "
+                                                            "t_max",
+            "status_time": m.status_time, "status_loss": m.status_loss, "t_final": m.t_final,
+            "final_loss": m.loss_final, "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted,
+            "seconds": res.seconds}
+
+
+def _member_report(problem: Problem, job: Job, fun, res, b: int, status: str, chunk: Chunk,
+                   morse_cache: Any) -> dict[str, Any]:
+    out = _identity(problem, job.args, problem.seeds[b], job.t_max[chunk.point.index], chunk)
+    out.update(_integration_fields(job.args, res, b, status))
+    out["analyses"] = list(job.analyses)
+    seed = _Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache)
+    for name in job.analyses:
+        add = ANALYSES[name].add
+        if add is not None:
+            add(seed, out)
+    return out
+
+
+def _blas_threads(limit: int | None):
+    """BLAS threads of a chunk: a Dask worker uses one (its cluster runs one worker per core); in this process the
+    library's default (the analysis pins its own small dense algebra, :func:`numerics.itinerary`)."""
+    return numerics.blas_threads(limit)
+
+
+def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int | None = None) -> ChunkOutput:
+    """Integrate, analyse and describe one chunk (in this process or on a Dask worker); the trajectories never
+    leave this function.  ``morse_cache``: the point's cache (None: a new one for this chunk)."""
+    remaining = job.deadline_at - time.time()
+    args = job.args
+    if remaining <= 0:
+        return ChunkOutput(chunk, None, stopped=f"--time-budget={args.time_budget:g} s used before seed "
+                                                f"{chunk.first_seed}{_where(chunk.point)} was reached")
+    deadline = guards.Deadline(remaining if math.isfinite(remaining) else None, "--time-budget")
+    morse_cache = _new_morse_cache() if morse_cache is None else morse_cache
+    template = _template(job, chunk.point)
+    theta0 = numerics.init_params(template.arch, template.init_scale, seed=chunk.first_seed, n_seeds=chunk.size)
+    problem = replace(template, theta0=theta0, seeds=tuple(chunk.seeds))
+    with _blas_threads(blas_limit):
+        mark = time.perf_counter()
+        fun, res, statuses = _integrate(problem, args, job.t_max[chunk.point.index], deadline)
+        out = ChunkOutput(chunk, [], integration=time.perf_counter() - mark)
+        mark = time.perf_counter()
+        for b in range(len(res)):
+            if out.stopped is None and deadline.expired():
+                out.stopped = (f"--time-budget={args.time_budget:g} s used before the analysis of seed "
+                               f"{problem.seeds[b]}{_where(chunk.point)}")
+            seed_start = time.perf_counter()
+            if out.stopped is not None:
+                report = _identity(problem, args, problem.seeds[b], job.t_max[chunk.point.index], chunk)
+                report.update(_integration_fields(args, res, b, statuses[b]), analysis=f"skipped: {out.stopped}")
+            else:
+                report = _member_report(problem, job, fun, res, b, statuses[b], chunk, morse_cache)
+            out.reports.append(report)
+            out.per_seed.append(time.perf_counter() - seed_start)
+        out.analysis = time.perf_counter() - mark
+    out.traces = [(np.array(res[b].t), np.array(res[b].loss)) for b in range(chunk.trace)]
+    return out
+
+
+def _where(point: Point) -> str:
+    return f" (eps={point.init_scale:g}" + ("" if point.width is None else f", width={point.width}") + ")"
+
+
+def _unreached(template: Problem, args, chunk: Chunk, t_max: float, status: str, why: str) -> list[dict[str, Any]]:
+    """Objects for seeds that were never integrated (``skipped``: the deadline; ``error``: the worker failed)."""
+    out = []
+    for seed in chunk.seeds:
+        r = _identity(template, args, seed, t_max, chunk)
+        r.update(integrator=None, status=status, message=why, status_time=None, status_loss=None, t_final=None,
+                 final_loss=None, gradient_evaluations=0, steps=0, seconds=0.0, analysis=f"skipped: {why}")
+        out.append(r)
     return out
 
 
@@ -181,12 +451,24 @@ def _convention() -> str:
     return CONVENTION
 
 
+# ------------------------------------------------------------------------------------------------ the command
+
+
+def _dask_available() -> bool:
+    return importlib.util.find_spec("distributed") is not None
+
+
 def _validate(args) -> None:
     if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
         raise guards.invalid("--t-max", args.t_max, "must be finite and > 0")
     guards.integer("--max-steps", args.max_steps, minimum=1)
     if not (math.isfinite(args.time_budget) and args.time_budget > 0):
         raise guards.invalid("--time-budget", args.time_budget, "must be a finite number of seconds > 0")
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise guards.invalid("--seeds", args.seeds, f"must be between 1 and {MAX_SEEDS} (every seed prints a line of "
+                             f"10-50 kB); continue a longer sweep with --seed {args.seed + MAX_SEEDS}")
+    if args.chunk is not None:
+        guards.integer("--chunk", args.chunk, minimum=1)
     for opt in ("rtol", "atol"):
         v = getattr(args, opt)
         if not (math.isfinite(v) and v >= 0) or (opt == "rtol" and v <= 0):
@@ -198,6 +480,14 @@ def _validate(args) -> None:
             raise guards.invalid("--lr", args.lr, "must be finite and > 0")
     elif args.lr is not None:
         raise guards.invalid("--lr", args.lr, "applies only with --method gd")
+    if args.executor != "dask":
+        for opt in ("scheduler", "jobs"):
+            if getattr(args, opt) is not None:
+                raise guards.invalid("--" + opt, getattr(args, opt), "applies only with --executor dask")
+    elif not _dask_available():
+        raise guards.invalid("--executor", "dask", "needs the optional extra: pip install 's2s-workbench[dask]'")
+    if args.jobs is not None:
+        guards.integer("--jobs", args.jobs, minimum=1)
     if args.log_time and not args.plot:
         raise guards.invalid("--log-time", True, "applies only with --plot")
     if args.plot:
@@ -217,65 +507,154 @@ def check_png_target(path: str) -> None:
         raise guards.invalid("--plot", path, "is not writable")
 
 
-def _skipped_report(problem: Problem, args, res, b: int, status: str, t_max: float, why: str) -> dict[str, Any]:
-    m = res[b]
-    return {"architecture": problem.arch.label, "seed": problem.seeds[b], "init_scale": problem.init_scale,
-            "integrator": m.method, "t_max": t_max, "status": status, "message": m.message,
-            "status_time": m.status_time, "status_loss": m.status_loss, "t_final": m.t_final,
-            "final_loss": m.loss_final, "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted,
-            "seconds": res.seconds,
-            "analysis": f"skipped: {why}"}
+
+def _setup(args, key: str) -> tuple[list[Point], dict[int, Problem], dict[int, float], dict[int, int]]:
+    """Every point's problem (validated before anything runs), horizon and chunk size."""
+    widths = args.width if args.width is not None else [None]
+    points = [Point(i, eps, w) for i, (eps, w) in enumerate(itertools.product(args.init_scale, widths))]
+    templates, t_max, chunks = {}, {}, {}
+    for point in points:
+        probe = build_problem(_point_args(args, point, args.seed, 1))
+        size = min(args.chunk if args.chunk is not None else default_chunk(probe.arch.n_params, args.seeds),
+                   args.seeds)
+        while size > 1:  # the problem's own memory estimate for a batch of `size` seeds
+            try:
+                build_problem(_point_args(args, point, args.seed, size))
+                break
+            except guards.InputError as exc:
+                if exc.argument != "--seeds":
+                    raise
+                if args.chunk is not None:
+                    raise guards.invalid("--chunk", size, exc.rule.replace("run fewer seeds at a time",
+                                                                           "use a smaller --chunk")) from None
+                size //= 2
+        templates[point.index] = probe
+        _TEMPLATES[(key, point.index)] = probe
+        t_max[point.index] = float(args.t_max) if args.t_max is not None else default_t_max(probe)
+        chunks[point.index] = size
+    return points, templates, t_max, chunks
 
 
-def _timing(start: float, phases: dict[str, float], analysis: float, output: float) -> dict[str, float]:
-    """Wall seconds per phase of the command (setup, integration, this seed's analysis, all seeds' analysis, output)
-    and their total, so that a benchmark compares what the user waits for, not the integrator alone."""
-    return {**{k: round(v, 4) for k, v in phases.items()}, "analysis_this_seed": round(analysis, 4),
-            "output": round(output, 4), "total": round(time.perf_counter() - start, 4)}
+class _Output:
+    """Prints each chunk's seeds as soon as the chunk is done: JSON lines, or the text summary."""
+
+    def __init__(self, args, start: float, setup: float):
+        self.json, self.start, self.setup = args.json, start, setup
+        self.headed: set[int] = set()
+
+    def emit(self, chunk: Chunk, reports: list[dict[str, Any]], integration: float, analysis: float,
+             per_seed: list[float]) -> None:
+        if not self.json:
+            self._text(chunk, reports)
+            return
+        from .cli import dumps
+
+        # The output phase is the serialisation of the chunk's objects; the timing is then spliced into each line.
+        mark = time.perf_counter()
+        bodies = [dumps(r, indent=None) for r in reports]
+        output = time.perf_counter() - mark
+        total = time.perf_counter() - self.start
+        lines = []
+        for body, a in zip(bodies, per_seed, strict=True):
+            timing = {"setup": round(self.setup, 4), "integration": round(integration, 4),
+                      "analysis": round(analysis, 4), "analysis_this_seed": round(a, 4), "output": round(output, 4),
+                      "total": round(total, 4)}
+            lines.append(body[:-1] + ', "timing": ' + dumps(timing, indent=None) + "}")
+        print("\n".join(lines), flush=True)
+
+    def _text(self, chunk: Chunk, reports: list[dict[str, Any]]) -> None:
+        if chunk.point.index not in self.headed:
+            self.headed.add(chunk.point.index)
+            r = reports[0]
+            print(f"{r['architecture']} {', '.join(f'{k}={v}' for k, v in r['sizes'].items())}; {r['task']}; "
+                  f"eps = {r['init_scale']:g}; t_max = {r['t_max']:.6g}")
+        for r in reports:
+            _print_seed(r)
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        if not self.json:
+            print(f"total {time.perf_counter() - self.start:.2f} s")
+
+
+def _print_seed(r: dict[str, Any]) -> None:
+    if r["integrator"] is None:
+        print(f"seed {r['seed']}: {r['status']}: {r['message']}")
+        return
+    print(f"seed {r['seed']}: {r['status']} at t = {r['t_final']:.6g} (loss {r['final_loss']:.6g}); "
+          f"{r['gradient_evaluations']} gradient evaluations, {r['steps']} steps [{r['integrator']}]")
+    if "analysis" in r:
+        print(f"  analysis {r['analysis']}")
+        return
+    if r["status"] in BAD_STATUSES:
+        print(f"  !! {r['message']} (t = {r['status_time']:.6g}, loss = {r['status_loss']:.6g})")
+    if "plateau_levels" in r:
+        print("  plateau levels: " + ", ".join(f"{v:.6g}" for v in r["plateau_levels"]))
+        print("  drop times:     " + ", ".join(f"{v:.6g}" for v in r["drop_times"]))
+    if "effective_width" in r:
+        w = r["effective_width"]
+        print(f"  {w['measure']} over time: " + ", ".join(f"{int(c[1])} from t={c[0]:.4g}" for c in w["changes"]))
+    for v in r.get("itinerary", []):
+        idx = "-" if v["morse_index"] is None else v["morse_index"]
+        print(f"  visit {v['index']}: {v['label']:<16} t={v['t']:<10.5g} loss={v['loss']:<10.5g} "
+              f"width={v['effective_width']} index={idx} |grad|={v['grad_norm']:.2e}"
+              + (" (degenerate)" if v["degenerate"] else ""))
+
+
+def _progress_enabled(args) -> bool:
+    return bool(args.progress) if args.progress is not None else sys.stderr.isatty()
 
 
 def run(args) -> int:
-    """Run ``s2s simulate`` for parsed ``args``; returns the exit code (0, or 3 for a failed member)."""
+    """Run ``s2s simulate`` for parsed ``args``, printing each chunk's seeds as it finishes; returns the exit code
+    (0, or 3 for a failed, skipped or unanalysed member, module docstring)."""
     start = time.perf_counter()
     _validate(args)
+    analyses = parse_analyses(args.analysis, args.no_hessian)
     deadline = guards.Deadline(args.time_budget, "--time-budget")
-    problem = build_problem(args)
-    t_max = float(args.t_max) if args.t_max is not None else default_t_max(problem)
-    deadline.check("setup (building the task and the initial weights)")
-    phases = {"setup": time.perf_counter() - start}
-    mark = time.perf_counter()
-    fun, res, statuses = _integrate(problem, args, t_max, deadline)
-    phases["integration"] = time.perf_counter() - mark
-    reports, stopped, per_seed = [], None, []
-    mark = time.perf_counter()
-    for b in range(len(res)):
-        if stopped is None and deadline.expired():
-            stopped = f"--time-budget={args.time_budget:g} s used before the analysis of seed {problem.seeds[b]}"
-        seed_start = time.perf_counter()
-        if stopped is not None:
-            reports.append(_skipped_report(problem, args, res, b, statuses[b], t_max, stopped))
-        else:
-            reports.append(_member_report(problem, args, fun, res, b, statuses[b], t_max))
-        per_seed.append(time.perf_counter() - seed_start)
-    phases["analysis"] = time.perf_counter() - mark
-    if args.json:
-        from .cli import dumps
-
-        # The output phase is timed on a first serialisation; the printed document then carries it.
-        mark = time.perf_counter()
-        dumps(reports)
-        output = time.perf_counter() - mark
-        for r, a in zip(reports, per_seed, strict=True):
-            r["timing"] = _timing(start, phases, a, output)
-        print(dumps(reports[0] if len(reports) == 1 else reports), flush=True)
+    _TEMPLATES.clear()
+    key = f"{os.getpid()}-{time.time_ns()}"
+    points, templates, t_max, chunks = _setup(args, key)
+    deadline.check("setup (building the tasks and the initial weights)")
+    job = Job(args, analyses, t_max, time.time() + deadline.remaining(), key)
+    plan = plan_chunks(points, args.seed, args.seeds, chunks, PLOT_SEEDS if args.plot else 0)
+    sink = _Output(args, start, time.perf_counter() - start)
+    progress = Progress(len(points) * args.seeds, _progress_enabled(args))
+    if args.executor == "dask":
+        fn = functools.partial(run_chunk, job, blas_limit=1)
     else:
-        _print_text(problem, reports, deadline.elapsed())
-    code = 3 if stopped is not None or any(s in BAD_STATUSES for s in statuses) else 0
+        caches = {p.index: _new_morse_cache() for p in points}
+
+        def fn(chunk: Chunk) -> ChunkOutput:
+            return run_chunk(job, chunk, caches[chunk.point.index])
+
+    code, stopped, drawn, lost = 0, None, [], 0
+    for k, out in stream_ordered(fn, plan, executor=args.executor, jobs=args.jobs or default_jobs(),
+                                 scheduler=args.scheduler):
+        chunk = plan[k]
+        template, horizon = templates[chunk.point.index], t_max[chunk.point.index]
+        if isinstance(out, TaskFailed):
+            out = ChunkOutput(chunk, _unreached(template, args, chunk, horizon, "error",
+                                                f"Dask worker failed: {out.error}"))
+        elif out.reports is None:
+            out.reports = _unreached(template, args, chunk, horizon, "skipped", out.stopped)
+        stopped = stopped or out.stopped
+        lost += out.reports[0]["status"] == "error"
+        sink.emit(chunk, out.reports, out.integration, out.analysis, out.per_seed or [0.0] * chunk.size)
+        progress.update(chunk.size, f"at{_where(chunk.point)}, chunk {k + 1}/{len(plan)}")
+        if any(r["status"] in BAD_STATUSES or "analysis" in r for r in out.reports):
+            code = 3
+        drawn += list(zip(out.reports, out.traces, strict=False))
+    sink.close()
+    if lost:
+        print(f"s2s simulate: stopped: {lost} chunk(s) lost with their Dask worker; their seeds are reported with "
+              "status 'error'", file=sys.stderr)
     if stopped is not None:
-        print(f"s2s simulate: stopped: {stopped}; the other seeds' integration results are printed", file=sys.stderr)
+        print(f"s2s simulate: stopped: {stopped}; the seeds before it are complete, the others are reported as "
+              "skipped", file=sys.stderr)
     if args.plot:
         try:
-            plot_runs(reports, res, args.plot, log_time=args.log_time)
+            plot_runs([(r, t, loss) for r, (t, loss) in drawn], args.plot, log_time=args.log_time)
         except (OSError, ValueError, RuntimeError) as exc:
             print(f"s2s simulate: stopped: --plot={args.plot}: the results above are complete but the figure could "
                   f"not be written ({' '.join(str(exc).split())[:160]})", file=sys.stderr)
@@ -283,33 +662,12 @@ def run(args) -> int:
     return code
 
 
-def _print_text(problem: Problem, reports: list[dict[str, Any]], seconds: float) -> None:
-    a = problem.arch
-    print(f"{a.name} {', '.join(f'{k}={v}' for k, v in a.sizes.items())}; {problem.description}; "
-          f"eps = {problem.init_scale:g}; t_max = {reports[0]['t_max']:.6g}")
-    for r in reports:
-        print(f"seed {r['seed']}: {r['status']} at t = {r['t_final']:.6g} (loss {r['final_loss']:.6g}); "
-              f"{r['gradient_evaluations']} gradient evaluations, {r['steps']} steps [{r['integrator']}]")
-        if "analysis" in r:
-            print(f"  analysis {r['analysis']}")
-            continue
-        if r["status"] in BAD_STATUSES:
-            print(f"  !! {r['message']} (t = {r['status_time']:.6g}, loss = {r['status_loss']:.6g})")
-        print("  plateau levels: " + ", ".join(f"{v:.6g}" for v in r["plateau_levels"]))
-        print("  drop times:     " + ", ".join(f"{v:.6g}" for v in r["drop_times"]))
-        w = r["effective_width"]
-        print(f"  {w['measure']} over time: " + ", ".join(f"{int(c[1])} from t={c[0]:.4g}" for c in w["changes"]))
-        for v in r["itinerary"]:
-            idx = "-" if v["morse_index"] is None else v["morse_index"]
-            print(f"  visit {v['index']}: {v['label']:<16} t={v['t']:<10.5g} loss={v['loss']:<10.5g} "
-                  f"width={v['effective_width']} index={idx} |grad|={v['grad_norm']:.2e}"
-                  + (" (degenerate)" if v["degenerate"] else ""))
-    print(f"total {seconds:.2f} s")
-
-
-def plot_runs(reports: list[dict[str, Any]], res, path: str, *, log_time: bool = False) -> None:
+def plot_runs(runs: list[tuple[dict[str, Any], np.ndarray, np.ndarray]], path: str, *,
+              log_time: bool = False) -> None:
     """Two panels: the loss staircase (recorded loss, plateau levels dotted, drop times dashed) and the effective
-    width over time, one colour per seed (matplotlib, Agg backend)."""
+    width over time, one colour per ``(report, t, loss)`` of ``runs`` (matplotlib, Agg backend)."""
+    if not runs:
+        raise ValueError("no seed was integrated")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -317,27 +675,30 @@ def plot_runs(reports: list[dict[str, Any]], res, path: str, *, log_time: bool =
 
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for b, r in enumerate(reports):
+    sweep = len({(r["init_scale"], r["width"]) for r, _, _ in runs}) > 1
+    for b, (r, t, loss) in enumerate(runs):
         c = colours[b % len(colours)]
-        m = res[b]
-        t, loss = np.asarray(m.t), np.asarray(m.loss)
         keep = t > 0 if log_time else np.ones(t.size, dtype=bool)
-        ax1.plot(t[keep], loss[keep], color=c, lw=1.5, label=f"seed {r['seed']} ({r['status']})")
-        for td in r["drop_times"]:
+        label = f"seed {r['seed']}" + (f", eps={r['init_scale']:g}, H={r['width']}" if sweep else "")
+        ax1.plot(t[keep], loss[keep], color=c, lw=1.5, label=f"{label} ({r['status']})")
+        for td in r.get("drop_times", []):
             if np.isfinite(td):
                 ax1.axvline(td, color=c, ls="--", lw=0.7, alpha=0.6)
         if b == 0:
-            for lv in r["plateau_levels"]:
+            for lv in r.get("plateau_levels", []):
                 ax1.axhline(lv, color="0.5", ls=":", lw=0.8)
-        w = r["effective_width"]
-        tw, ww = np.asarray(w["t"]), np.asarray(w["width"])
-        keep = tw > 0 if log_time else np.ones(tw.size, dtype=bool)
-        ax2.step(tw[keep], ww[keep] + 0.04 * b, where="post", color=c, lw=1.5)
-    r0 = reports[0]
+        if "effective_width" in r:
+            w = r["effective_width"]
+            tw, ww = np.asarray(w["t"]), np.asarray(w["width"])
+            keep = tw > 0 if log_time else np.ones(tw.size, dtype=bool)
+            ax2.step(tw[keep], ww[keep] + 0.04 * b, where="post", color=c, lw=1.5)
+    r0 = runs[0][0]
     ax1.set_ylabel("loss L (1/2 E||y - f||^2)")
-    ax1.set_title(f"{r0['architecture']}: {r0['task']}, eps = {r0['init_scale']:g} ({r0['method']})", fontsize=9)
+    ax1.set_title(f"{r0['architecture']}: {r0['task']}, eps = {r0['init_scale']:g} ({r0['method']})"
+                  + (f"; first {len(runs)} runs of the sweep" if sweep else ""), fontsize=9)
     ax1.legend(fontsize=8, loc="upper right")
-    ax2.set_ylabel(f"effective width ({r0['effective_width']['measure']})")
+    measure = r0["effective_width"]["measure"] if "effective_width" in r0 else "not computed: --analysis"
+    ax2.set_ylabel(f"effective width ({measure})")
     ax2.set_xlabel("time t (gradient-flow units" + (", log scale)" if log_time else ")"))
     ax2.yaxis.get_major_locator().set_params(integer=True)
     if log_time:

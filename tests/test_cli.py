@@ -98,3 +98,13 @@ def test_json_error_names_the_option_the_user_typed(capsys):
     err = json.loads(out.out)["error"]
     assert err["argument"] == "--init-scale" and err["message"].startswith("--init-scale")
     assert "--init-scale" in out.err
+
+
+def test_simulate_json_is_one_line_per_seed_and_errors_one_line(capsys):
+    assert cli.main(["simulate", "linear-fc", "--singular-values", "2,1", "--width", "2", "--seeds", "3", "--json",
+                     "--analysis", "staircase"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["seed"] for line in out] == [0, 1, 2]
+    assert cli.main(["simulate", "linear-fc", "--chunk", "0", "--json"]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and json.loads(out[0])["error"]["argument"] == "--chunk"

@@ -214,6 +214,16 @@ def _bound(argv: list[str]) -> float:
     return QUICK
 
 
+# Commands whose --json prints JSON lines (one object per seed); the others print one JSON document.
+JSON_LINES = ("simulate", "predict")
+
+
+def _json_output(command: str, out: str) -> list:
+    if command in JSON_LINES:
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [json.loads(out)]
+
+
 @pytest.mark.parametrize("argv,code,fragment", list(_cases()))
 def test_cli_case(argv, code, fragment, hostile_dir, capfd):
     start = time.monotonic()
@@ -230,7 +240,7 @@ def test_cli_case(argv, code, fragment, hostile_dir, capfd):
     else:
         assert elapsed < _bound(argv) + 10.0
     if "--json" in argv:
-        obj = json.loads(out)  # stdout is one JSON document on every exit path
+        obj = _json_output(argv[0], out)[-1]  # stdout is JSON on every exit path; an error is the last object
         if code == 2:
             assert obj["error"]["exit_code"] == 2 and fragment in obj["error"]["message"]
     elif code == 2:

@@ -7,6 +7,8 @@ with multiplicity H (one copy per unit, spec §3.2), so the Morse index there is
 
 from __future__ import annotations
 
+import sys
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -91,3 +93,125 @@ def test_saddle_connections_from_the_origin():
     # The mode-2 saddle has index 1 (rotation towards mode 1) and leads to the minimum {1}.
     assert g.nodes["modes{2}"]["morse_index"] == 1 and list(g.successors("modes{2}")) == ["modes{1}"]
     assert g.nodes["modes{1}"]["morse_index"] == 0
+
+
+# ------------------------------------------------------------------------------------------------ Morse cache
+
+
+def _records(visits):
+    return [(v.label, v.info.morse_index, v.info.effective_width) for v in visits]
+
+
+def test_morse_cache_reuses_the_index_of_settled_saddles_across_seeds():
+    arch, task = _linear()
+    res = _flow(arch, task, 1e-6, 3)
+    plain = [itinerary(arch, task, res, b) for b in range(3)]
+    cache = N.MorseCache()
+    cached = [itinerary(arch, task, res, b, morse_cache=cache, source=100 + b) for b in range(3)]
+    assert [_records(v) for v in cached] == [_records(v) for v in plain]
+    assert not any(v.info.morse_cached for v in cached[0])  # the first seed computes every saddle
+    reused = [v for its in cached[1:] for v in its if v.info.morse_cached]
+    assert reused and cache.hits == len(reused) and len(cache) == cache.misses
+    first = {v.label: v for v in cached[0]}
+    for v in reused:  # the index, λ_min and origin of the first seed's visit of the same saddle
+        assert v.info.morse_from == (100, first[v.label].t)
+        assert v.info.min_eigenvalue == first[v.label].info.min_eigenvalue
+        d = v.to_dict()
+        assert d["morse_cached"] is True and d["morse_from"] == {"source": 100, "t": first[v.label].t}
+    assert plain[1][0].to_dict()["morse_cached"] is False and plain[1][0].to_dict()["morse_from"] is None
+
+
+def test_inertia_count_gives_the_same_indices_without_min_eigenvalue():
+    arch, task = _linear()
+    res = _flow(arch, task, 1e-6, 2)
+    for b in range(2):
+        a, c = itinerary(arch, task, res, b), itinerary(arch, task, res, b, min_eigenvalue=False)
+        assert _records(a) == _records(c) and all(v.info.min_eigenvalue is None for v in c)
+    # a record without λ_min is not reused by a caller who wants it
+    cache = N.MorseCache()
+    itinerary(arch, task, res, 0, morse_cache=cache, min_eigenvalue=False)
+    again = itinerary(arch, task, res, 1, morse_cache=cache, min_eigenvalue=True)
+    assert not any(v.info.morse_cached for v in again) and all(v.info.min_eigenvalue is not None for v in again)
+
+
+def test_unsettled_visits_and_fragile_records_are_not_reused():
+    arch, task = _linear()
+    res = _flow(arch, task, 1e-6, 2)
+    cache = N.MorseCache()
+    for b in range(2):  # cache_rtol = 0: no visit with a nonzero gradient counts as settled
+        assert not any(v.info.morse_cached for v in itinerary(arch, task, res, b, morse_cache=cache, cache_rtol=0.0))
+    assert cache.hits == 0 and cache.unsettled > 0
+    # At θ = 0 the Hessian has eigenvalues ±3, ±2, ±1 (c_min = 1). τ = 0.05: isolated, reused. τ = 0.5: −1 lies
+    # within a factor 4 of −τ, so the record is fragile and each visit computes its own index.
+    theta = np.zeros(arch.n_params)
+    for atol, reused in ((0.05, True), (0.5, False)):
+        cache = N.MorseCache()
+        infos = [describe_point(arch, task, theta, hess_atol=atol, morse_cache=cache) for _ in range(2)]
+        assert [i.morse_cached for i in infos] == [False, reused] and infos[1].morse_index == 9
+
+
+def test_level_labels_are_cached_only_on_request_and_a_cache_serves_one_problem():
+    quad = N.build_architecture("quadratic", d_in=2, width=2)
+    qt = N.QuadraticGaussianTask(np.diag([1.0, -1.0]))
+    theta = np.zeros(quad.n_params)
+    for level_labels, second in ((False, False), (True, True)):
+        cache = N.MorseCache(level_labels=level_labels)
+        infos = [describe_point(quad, qt, theta, morse_cache=cache) for _ in range(2)]
+        assert infos[0].label == "w0|L=2" and [i.morse_cached for i in infos] == [False, second]
+    arch, task = _linear()
+    with pytest.raises(N.InputError, match="morse_cache"):
+        describe_point(arch, task, np.zeros(arch.n_params), morse_cache=cache)
+    cache = N.MorseCache()
+    describe_point(arch, task, np.zeros(arch.n_params), morse_cache=cache)
+    with pytest.raises(N.InputError, match="morse_cache"):  # same architecture, another task
+        describe_point(arch, N.whitened([3.0, 2.0, 1.0]), np.zeros(arch.n_params), morse_cache=cache)
+
+
+def test_batched_dense_output_equals_one_replay_per_time():
+    # itinerary and staircase_from_result build all interpolants of a member in one batch (numerics/integrate/dense)
+    from scipy.optimize import brentq
+
+    from numerics.integrate.dense import refine_crossings, step_interpolant
+
+    arch, task = _linear()
+    fun = lambda th: N.loss_and_grad(arch, task, th)  # noqa: E731
+    res = N.gradient_flow(fun, N.init_params(arch, 1e-6, seed=0), 40.0, save_every=5)
+    m = res[0]
+    times = np.array([m.t[3], 0.5 * (m.t[7] + m.t[8]), 0.3 * m.t[12] + 0.7 * m.t[13], m.t_saved[2]])
+    theta, loss = N.interpolate(fun, res, 0, times)
+    for k, tk in enumerate(times):
+        j = min(int(np.searchsorted(m.t, tk, side="right")) - 1, m.t.size - 2)
+        np.testing.assert_allclose(theta[k], step_interpolant(fun, res, 0, j)(tk), rtol=1e-13, atol=1e-20)
+    assert np.array_equal(theta[3], m.theta[2])  # a stored time returns the stored θ
+    levels = [6.0, 2.0, 0.7, -1.0]  # the last is never reached
+    t_batch = refine_crossings(fun, res, 0, levels)
+    for level, tb in zip(levels[:3], t_batch[:3], strict=True):  # reference: Brent on a step's own interpolant
+        j = int(np.flatnonzero(m.loss <= level)[0]) - 1
+        interp = step_interpolant(fun, res, 0, j)
+        ref = brentq(lambda tau: float(fun(interp(np.array([tau])))[0][0]) - level, m.t[j], m.t[j + 1],  # noqa: B023
+                     xtol=4 * np.spacing(max(abs(m.t[j + 1]), 1.0)), rtol=4 * np.finfo(float).eps)
+        assert tb == pytest.approx(ref, rel=1e-14)
+    assert np.isnan(t_batch[3]) and N.refine_crossing(fun, res, 0, levels[1]) == t_batch[1]
+
+
+def test_seed_sensitive_saddle_is_computed_per_seed(monkeypatch):
+    # linear-fc, s = 5..1, H = 8, ε = 1e-6: the drops of s = 4 and 3 merge, and the plateau point labelled
+    # modes{1,2,3} is not settled (‖∇L‖ ≈ 5 % of its peak, a cluster of eigenvalues near −τ): its index is 10 for
+    # some seeds and 11 for others (MorseCache Notes). The guards keep every seed's own index; without them (any
+    # near-fixed point counts as settled, any record as isolated) the cache reports the first seed's index for all.
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=8)
+    task = N.whitened([5.0, 4.0, 3.0, 2.0, 1.0])
+    fun = lambda th: N.loss_and_grad(arch, task, th)  # noqa: E731
+    res = N.gradient_flow(fun, N.init_params(arch, 1e-6, seed=0, n_seeds=12), 66.5, gtol=1e-10,
+                          stiff_method="LSODA")
+    plain = [_records(itinerary(arch, task, res, b, min_eigenvalue=False)) for b in range(12)]
+    assert len({r[1] for p in plain for r in p if r[0] == "modes{1,2,3}"}) == 2
+    cache = N.MorseCache()
+    guarded = [itinerary(arch, task, res, b, min_eigenvalue=False, morse_cache=cache) for b in range(12)]
+    assert [_records(v) for v in guarded] == plain and cache.hits > 0
+    assert not any(v.info.morse_cached for its in guarded for v in its if v.label == "modes{1,2,3}")
+    monkeypatch.setattr(sys.modules["numerics.itinerary"], "MORSE_MARGIN", 1.0 + 1e-9)
+    cache = N.MorseCache()
+    naive = [_records(itinerary(arch, task, res, b, min_eigenvalue=False, morse_cache=cache, cache_rtol=1.0))
+             for b in range(12)]
+    assert naive != plain

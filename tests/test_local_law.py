@@ -37,18 +37,23 @@ def _compare(arch: str, capsys) -> dict:
     predict_cmd.configure_parser(p)
     code = predict_cmd.run(p.parse_args([arch, "--init-scale", str(EPS), "--max-drops", "1", "--compare", "--json"]))
     assert code == 0
-    return json.loads(capsys.readouterr().out)
+    return _lines(capsys)
+
+
+def _lines(capsys) -> list[dict]:
+    """``predict --json`` prints one object per seed (JSON lines)."""
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
 @pytest.mark.parametrize("arch, q", [("tanh-fc", 1), ("xtanh-fc", 2), ("cubic", 3)])
 def test_local_law_predicts_the_first_drop_without_integrating(arch, q, capsys):
-    data = _compare(arch, capsys)
+    (data,) = _compare(arch, capsys)
     law = data["extra"]["local_law"]
-    assert len(law) == 1 and math.isfinite(law[0])
-    assert data["drop_kinds"] == [["semi-analytic"]]  # the reduced dynamics stay the prediction
-    row = data["comparison"][0]["local_law"]
+    assert math.isfinite(law)
+    assert data["drop_kinds"] == ["semi-analytic"]  # the reduced dynamics stay the prediction
+    row = data["comparison"]["local_law"]
     budget = EPS ** (q - 1) * math.log(1 / EPS) if q >= 2 else 0.05
-    assert row["predicted"] == law[0] and float(row["rel_error"]) < budget, row
+    assert row["predicted"] == law and float(row["rel_error"]) < budget, row
 
 
 def test_no_local_law_for_a_population_task(capsys):
@@ -56,7 +61,8 @@ def test_no_local_law_for_a_population_task(capsys):
     p = argparse.ArgumentParser()
     predict_cmd.configure_parser(p)
     assert predict_cmd.run(p.parse_args(["quadratic", "--init-scale", str(EPS), "--max-drops", "1", "--json"])) == 0
-    assert "local_law" not in json.loads(capsys.readouterr().out)["extra"]
+    (data,) = _lines(capsys)
+    assert "local_law" not in data["extra"]
 
 
 def test_linear_conv_top_mode_law(capsys):
@@ -66,11 +72,11 @@ def test_linear_conv_top_mode_law(capsys):
     p = argparse.ArgumentParser()
     predict_cmd.configure_parser(p)
     assert predict_cmd.run(p.parse_args(["linear-conv", "--seeds", "2", "--compare", "--json"])) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = _lines(capsys)
     s1 = 2 + math.sqrt(5)
-    assert len(data["extra"]["local_law"]) == 2
-    for row in data["comparison"]:
-        law = row["local_law"]
+    assert len(data) == 2 and all(math.isfinite(d["extra"]["local_law"]) for d in data)
+    for d in data:
+        law = d["comparison"]["local_law"]
         assert abs(law["predicted"] - law["simulated"]) < 1 / s1, law
 
 

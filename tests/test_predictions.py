@@ -113,15 +113,23 @@ def _run(argv, capsys):
     return code, capsys.readouterr()
 
 
+def _lines(text: str) -> list[dict]:
+    """``predict --json`` prints one object per seed (JSON lines)."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
 def test_cli_json_keys(capsys):
     code, out = _run(["linear-fc", "--singular-values", "3,2,1", "--init-scale", "1e-5", "--seeds", "2", "--json"],
                      capsys)
     assert code == 0
-    data = json.loads(out.out)
-    for key in ("architecture", "convention", "plateau_levels", "drop_times", "formulas", "assumptions"):
-        assert key in data
-    assert data["architecture"] == "linear-fc" and len(data["drop_times"]) == 2
-    assert all("\\" in v or "=" in v for v in data["formulas"].values())
+    data = _lines(out.out)
+    assert [d["seed"] for d in data] == [0, 1]
+    for d in data:
+        for key in ("architecture", "convention", "seed", "init_scale", "plateau_levels", "drop_times", "formulas",
+                    "assumptions", "status", "timing", "sizes", "width"):
+            assert key in d, key
+        assert d["architecture"] == "linear-fc" and len(d["drop_times"]) == 3 and len(d["plateau_levels"]) == 4
+        assert all("\\" in v or "=" in v for v in d["formulas"].values())
 
 
 def test_cli_compare_every_architecture(capsys):
@@ -137,9 +145,9 @@ def test_max_drops_compares_the_last_kept_level_on_its_plateau(capsys):
     # (≈ 7, off by the neighbour modes' overlap, 2.7e-3 L_0 measured), not after the run passed the later drops
     # (≈ 0, an error of 7/27.5 = 0.25 L_0). The closed-form drops are unchanged by the truncation.
     code, out = _run(["linear-fc", "--max-drops", "2", "--compare", "--json"], capsys)
-    data = json.loads(out.out)
-    assert code == 0 and data["drop_times"][0] == pytest.approx([1.4307605, 1.6698481], rel=1e-6)
-    levels = data["comparison"][0]["levels"]
+    (data,) = _lines(out.out)
+    assert code == 0 and data["drop_times"] == pytest.approx([1.4307605, 1.6698481], rel=1e-6)
+    levels = data["comparison"]["levels"]
     assert len(levels) == 3 and levels[2]["rel_error"] < 1e-2
 
 
@@ -167,12 +175,12 @@ ONSET = 1e-3
 ])
 def test_reduced_predictions_within_their_error_budget(argv, capsys):
     code, out = _run([*argv, "--compare", "--json"], capsys)
-    data = json.loads(out.out)
+    data = _lines(out.out)
     assert code == 0
     prob = _problem(*argv)
     c = numerics.target_scale(prob.arch, prob.task)
-    assert len(data["comparison"]) == len(prob.seeds)
-    for kinds, row in zip(data["drop_kinds"], data["comparison"], strict=True):
+    assert [d["seed"] for d in data] == list(prob.seeds)
+    for kinds, row in ((d["drop_kinds"], d["comparison"]) for d in data):
         assert kinds and set(kinds) == {"semi-analytic"}, (row["seed"], kinds)
         assert len(row["levels"]) == len(kinds) + 1 and len(row["drop_times"]) == len(kinds), row
         for level in row["levels"]:  # "nan" (never reached) fails too
@@ -208,3 +216,15 @@ def test_bad_input_exit_code(capsys):
 
     code = cli.main(["predict", "no-such-arch"])
     assert code == 2 and "error" in capsys.readouterr().err
+
+
+def test_json_lines_name_every_asked_seed_when_the_budget_stops(capsys):
+    # The time budget stops the prediction part way: every asked seed still gets its object, the ones not predicted
+    # with status "skipped", and every object says why the command stopped (exit 3).
+    code, out = _run(["cubic", "--seeds", "40", "--time-budget", "3", "--json"], capsys)
+    data = _lines(out.out)
+    assert code == 3 and [d["seed"] for d in data] == list(range(40))
+    status = [d["status"] for d in data]
+    assert "skipped" in status and status == sorted(status, key=lambda s: s != "predicted")
+    assert all(d["stopped"]["exit_code"] == 3 and d["stopped"]["seeds_asked"] == 40 for d in data)
+    assert all(d["drop_times"] for d in data if d["status"] == "predicted")

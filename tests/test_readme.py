@@ -57,3 +57,20 @@ def test_readme_console_examples_print_what_the_readme_shows(command, expected, 
     lines = [" ".join(x.split()) for x in done.stdout.splitlines()]
     for want in expected:
         assert any(" ".join(want.split()) in line for line in lines), (want, done.stdout[-3000:])
+
+
+def test_readme_names_every_field_of_a_simulate_json_line(capsys):
+    # The README's simulate paragraph is the schema users read: every key of a JSON line must be named there.
+    import json
+
+    from proofs_check import cli
+
+    para = README[README.index("`s2s simulate --json` prints"):README.index("Exit codes (`docs/reliability.md`)")]
+    named = set(re.findall(r"`([a-z_]+)`", para))
+    code = cli.main(["simulate", "linear-fc", "--singular-values", "2,1", "--width", "2", "--init-scale", "1e-4",
+                     "--seeds", "2", "--json"])
+    objs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and len(objs) == 2
+    for obj in objs:
+        assert set(obj) - named == set() and set(obj["timing"]) - named == set()
+        assert set(obj["analyses"]) <= named

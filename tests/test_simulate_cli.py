@@ -17,16 +17,23 @@ KEYS = {"architecture", "convention", "plateau_levels", "drop_times", "itinerary
 
 
 def simulate(argv, capsys):
+    """Exit code and the output: with --json the list of JSON-lines objects (one per seed), else the text."""
     p = argparse.ArgumentParser(prog="s2s simulate")
     simulate_cmd.configure_parser(p)
     code = simulate_cmd.run(p.parse_args(argv))
     out = capsys.readouterr().out
-    return code, (json.loads(out) if "--json" in argv else out)
+    return code, ([json.loads(line) for line in out.splitlines()] if "--json" in argv else out)
+
+
+def simulate_one(argv, capsys):
+    """A one-seed run: its JSON output is exactly one line."""
+    code, (r,) = simulate(argv, capsys)
+    return code, r
 
 
 def test_linear_json(capsys):
-    code, r = simulate(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--init-scale", "1e-6",
-                        "--json"], capsys)
+    code, r = simulate_one(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--init-scale", "1e-6",
+                            "--json"], capsys)
     assert code == 0 and KEYS <= set(r)
     assert r["architecture"] == "linear-fc" and r["convention"] == CONVENTION and r["status"] == "converged"
     # Levels ½ Σ_{j>k} s_j² (spec §6.5); first = initial loss, last = final loss.
@@ -40,27 +47,27 @@ def test_linear_json(capsys):
     assert [c[1] for c in r["effective_width"]["changes"]] == [0, 1, 2, 3] and r["final_effective_width"] == 3
 
 
-def test_seeds_give_a_list_matching_single_runs(capsys):
+def test_seeds_give_one_line_each_matching_single_runs(capsys):
     base = ["linear-fc", "--singular-values", "2,1", "--width", "3", "--init-scale", "1e-4", "--json",
             "--no-hessian"]
     code, rs = simulate(base + ["--seed", "5", "--seeds", "2"], capsys)
-    assert code == 0 and isinstance(rs, list) and [r["seed"] for r in rs] == [5, 6]
-    _, single = simulate(base + ["--seed", "6"], capsys)
+    assert code == 0 and [r["seed"] for r in rs] == [5, 6]
+    _, single = simulate_one(base + ["--seed", "6"], capsys)
     # Same seed, same initial weights; the batch only changes round-off (flow.py: agreement to the tolerance).
     np.testing.assert_allclose(rs[1]["drop_times"], single["drop_times"], rtol=1e-6)
 
 
 def test_quadratic_plateau_levels(capsys):
     # Spec §6.5: 10 → 7.333 → 2 → 1.2 → 0 for A = diag(2, 1, −1, −2), H = 8, ε = 1e-3 (one unit per drop).
-    code, r = simulate(["quadratic", "--init-scale", "1e-3", "--json", "--no-hessian"], capsys)
+    code, r = simulate_one(["quadratic", "--init-scale", "1e-3", "--json", "--no-hessian"], capsys)
     assert code == 0 and r["status"] == "converged"
     np.testing.assert_allclose(r["plateau_levels"], [10.0, 22 / 3, 2.0, 1.2, 0.0], rtol=1e-4, atol=1e-8)
     assert [c[1] for c in r["effective_width"]["changes"]] == [0, 1, 2, 3, 4]
 
 
 def test_gd_divergence_exit_3(capsys):
-    code, r = simulate(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--method", "gd", "--lr", "2.0",
-                        "--init-scale", "0.1", "--json", "--no-hessian"], capsys)
+    code, r = simulate_one(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--method", "gd", "--lr",
+                            "2.0", "--init-scale", "0.1", "--json", "--no-hessian"], capsys)
     assert code == 3 and r["status"] == "diverged"
     assert r["status_loss"] > 1e3 * 7.0 * 0.99 and r["status_time"] > 0 and len(r["plateau_levels"]) >= 2
 
@@ -68,15 +75,15 @@ def test_gd_divergence_exit_3(capsys):
 def test_gd_runs_and_step_budget(capsys):
     argv = ["linear-fc", "--singular-values", "2,1", "--width", "2", "--method", "gd", "--lr", "0.01",
             "--init-scale", "1e-4", "--json", "--no-hessian"]
-    code, r = simulate(argv, capsys)
+    code, r = simulate_one(argv, capsys)
     assert code == 0 and r["method"] == "gradient_descent" and r["status"] == "converged"
-    code, r = simulate(argv + ["--max-steps", "50"], capsys)
+    code, r = simulate_one(argv + ["--max-steps", "50"], capsys)
     assert code == 3 and r["status"] == "budget" and r["t_final"] == pytest.approx(0.5)
 
 
 def test_flow_step_budget_keeps_partial_results(capsys):
-    code, r = simulate(["linear-fc", "--singular-values", "2,1", "--width", "2", "--max-steps", "20", "--json"],
-                       capsys)
+    code, r = simulate_one(["linear-fc", "--singular-values", "2,1", "--width", "2", "--max-steps", "20", "--json"],
+                           capsys)
     assert code == 3 and r["status"] == "budget" and r["t_final"] > 0 and r["plateau_levels"]
 
 
@@ -101,9 +108,10 @@ def test_bad_input_raises_input_error(argv, capsys):
 
 
 def test_default_horizons():
+    from proofs_check.problem import add_problem_arguments, build_problem
+
     p = argparse.ArgumentParser()
-    simulate_cmd.configure_parser(p)
-    from proofs_check.problem import build_problem
+    add_problem_arguments(p)  # single values: one point of a sweep, as simulate builds each
 
     lin = build_problem(p.parse_args(["linear-fc", "--init-scale", "1e-6"]))
     assert simulate_cmd.default_t_max(lin) == pytest.approx(1.5 * 2 * np.log(1e6) + 25)  # s_min = 1

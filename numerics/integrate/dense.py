@@ -100,11 +100,55 @@ def step_interpolant(fun: GradFun, result: IntegrationResult | MemberTrajectory,
     raise AssertionError("unreachable")
 
 
+def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory, member: int | None, steps, *,
+                      rtol: float | None = None, atol: float | None = None) -> list[StepInterpolant]:
+    """:func:`step_interpolant` of several recorded intervals ``steps`` (ints) of one member, in that order.
+
+    The DOP853 replays of the intervals before ``stiff_switch_time`` run as one batch: row r starts from the stored
+    θ nearest at or before its step and takes its recorded steps, rows leaving the batch as their own step is
+    reached, so k interpolants cost the sequential gradient calls of the longest replay instead of k times that
+    (each row's arithmetic is that of :func:`step_interpolant`; batched evaluation may differ by round-off).
+    """
+    m = _member(result, member)
+    rtol, atol = _tols(result, rtol, atol)
+    js = [int(j) for j in np.asarray(steps, dtype=np.int64).reshape(-1)]
+    for j in js:
+        if not 0 <= j < m.t.size - 1:
+            raise InputError(f"steps: step index must be in [0, {m.t.size - 1}), got {j}")
+    stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
+    out: dict[int, StepInterpolant] = {}
+    batch = sorted({j for j in js if m.t[j] < stiff_from})
+    for j in set(js) - set(batch):  # stiff part: re-integrated per interval (step_interpolant)
+        out[j] = step_interpolant(fun, m, None, j, rtol=rtol, atol=atol)
+    if batch:
+        jj = np.array(batch)
+        k = np.searchsorted(m.t_saved, m.t[jj], side="right") - 1
+        q = np.searchsorted(m.t, m.t_saved[k], side="left")  # current step index of each row
+        y = m.theta[k].copy()
+        f = -evaluate(fun, y)[1]
+        live = np.arange(jj.size)
+        while live.size:
+            h = m.t[q[live] + 1] - m.t[q[live]]
+            y_new, _, f_new, _, _, Z = attempt_step(fun, y[live], f[live], h, rtol, atol, stiff=False)
+            done = q[live] == jj[live]
+            if done.any():
+                F = dense_coefficients(fun, y_new[done], Z[done], h[done])
+                for c, r in enumerate(live[done]):
+                    j = int(jj[r])
+                    out[j] = StepInterpolant(m.t[j], m.t[j + 1], y[r].copy(), F[:, c, :].copy())
+            y[live], f[live] = y_new, f_new
+            q[live] += 1
+            live = live[~done]
+    return [out[j] for j in js]
+
+
 def interpolate(fun: GradFun, result: IntegrationResult | MemberTrajectory, member: int | None, times, *,
                 rtol: float | None = None, atol: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """θ and L at arbitrary ``times`` in [0, t_final] of one member (the ``save_at`` of other solvers).
 
-    Returns (theta (k, n), loss (k,)).
+    A time at which θ was stored returns the stored θ (the interpolant of the step starting there evaluates to it
+    exactly, x = 0); the other times are read on the step interpolants, built in one batch
+    (:func:`step_interpolants`). Returns (theta (k, n), loss (k,)).
     """
     m = _member(result, member)
     tt = np.asarray(times, dtype=np.float64).reshape(-1)
@@ -117,10 +161,45 @@ def interpolate(fun: GradFun, result: IntegrationResult | MemberTrajectory, memb
     if m.t.size == 1:
         out[:] = m.theta[0]
     else:
-        for j in np.unique(j_of):
-            sel = j_of == j
-            out[sel] = step_interpolant(fun, m, None, int(j), rtol=rtol, atol=atol)(tt[sel])
+        k = np.minimum(np.searchsorted(m.t_saved, tt), m.t_saved.size - 1)
+        stored = m.t_saved[k] == tt
+        out[stored] = m.theta[k[stored]]
+        steps = np.unique(j_of[~stored])
+        for j, interp in zip(steps, step_interpolants(fun, m, None, steps, rtol=rtol, atol=atol), strict=True):
+            sel = (j_of == j) & ~stored
+            out[sel] = interp(tt[sel])
     return out, evaluate(fun, out)[0]
+
+
+def _crossing_step(m: MemberTrajectory, level: float) -> int | float:
+    """Index j of the recorded step [t_j, t_j+1] where the loss first reaches ``level``; or the answer itself
+    (t_0 if L(0) ≤ level, NaN if never)."""
+    below = np.flatnonzero(m.loss <= level)
+    if below.size == 0:
+        return math.nan
+    j1 = int(below[0])
+    return float(m.t[0]) if j1 == 0 else j1 - 1
+
+
+def _root_in_step(fun: GradFun, m: MemberTrajectory, interp: StepInterpolant, j: int, level: float) -> float:
+    def g(tau: float) -> float:
+        return float(evaluate(fun, interp(np.array([tau])))[0][0]) - level
+
+    a, b = float(m.t[j]), float(m.t[j + 1])
+    ga, gb = g(a), g(b)
+    if ga <= 0:  # round-off at the left end
+        return a
+    if gb > 0:  # round-off at the right end: the recorded loss is ≤ level there
+        return b
+    return float(brentq(g, a, b, xtol=4 * np.spacing(max(abs(b), 1.0)), rtol=4 * np.finfo(float).eps,
+                        maxiter=200))
+
+
+def _level(level: float) -> float:
+    level = float(level)
+    if not math.isfinite(level):
+        raise InputError(f"level: must be finite, got {level!r}")
+    return level
 
 
 def refine_crossing(fun: GradFun, result: IntegrationResult | MemberTrajectory, member: int | None,
@@ -131,28 +210,18 @@ def refine_crossing(fun: GradFun, result: IntegrationResult | MemberTrajectory, 
     time tolerance 4 ulp) on the 7th-order dense interpolant of that step. Returns 0.0 if L(0) ≤ level and
     NaN if the recorded loss never reaches ``level``.
     """
+    return float(refine_crossings(fun, result, member, [level], rtol=rtol, atol=atol)[0])
+
+
+def refine_crossings(fun: GradFun, result: IntegrationResult | MemberTrajectory, member: int | None, levels, *,
+                     rtol: float | None = None, atol: float | None = None) -> np.ndarray:
+    """:func:`refine_crossing` for several ``levels`` of one member; the interpolants of the crossing steps are
+    built in one batch (:func:`step_interpolants`). Returns the times (k,)."""
     m = _member(result, member)
-    level = float(level)
-    if not math.isfinite(level):
-        raise InputError(f"level: must be finite, got {level!r}")
-    below = np.flatnonzero(m.loss <= level)
-    if below.size == 0:
-        return math.nan
-    j1 = int(below[0])
-    if j1 == 0:
-        return float(m.t[0])
-    j = j1 - 1
-    interp = step_interpolant(fun, m, None, j, rtol=rtol if rtol is not None else _tols(result, None, None)[0],
-                              atol=atol if atol is not None else _tols(result, None, None)[1])
-
-    def g(tau: float) -> float:
-        return float(evaluate(fun, interp(np.array([tau])))[0][0]) - level
-
-    a, b = float(m.t[j]), float(m.t[j1])
-    ga, gb = g(a), g(b)
-    if ga <= 0:  # round-off at the left end
-        return a
-    if gb > 0:  # round-off at the right end: the recorded loss is ≤ level there
-        return b
-    return float(brentq(g, a, b, xtol=4 * np.spacing(max(abs(b), 1.0)), rtol=4 * np.finfo(float).eps,
-                        maxiter=200))
+    lv = [_level(x) for x in np.asarray(levels, dtype=np.float64).reshape(-1)]
+    found = [_crossing_step(m, x) for x in lv]
+    steps = sorted({j for j in found if isinstance(j, int)})
+    rtol, atol = _tols(result, rtol, atol)  # the result's options (a bare member has none)
+    interps = dict(zip(steps, step_interpolants(fun, m, None, steps, rtol=rtol, atol=atol), strict=True))
+    return np.array([_root_in_step(fun, m, interps[j], j, x) if isinstance(j, int) else j
+                     for j, x in zip(found, lv, strict=True)], dtype=np.float64)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linear import Out, transposed
+
 
 def bilinear_forward(M: np.ndarray, beta: np.ndarray, x_query: np.ndarray) -> np.ndarray:
     """f[b, μ] = β_μᵀ M_b x_q,μ: shape (B, P, 1)."""
@@ -27,15 +29,20 @@ def separate_matrix(V: np.ndarray, K: np.ndarray, Q: np.ndarray) -> np.ndarray:
 
 
 def separate_matrix_vjp(
-    V: np.ndarray, K: np.ndarray, Q: np.ndarray, dM: np.ndarray
+    V: np.ndarray, K: np.ndarray, Q: np.ndarray, dM: np.ndarray, out: Out = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pull-back: dv_i = Σ_r k_irᵀ dM q_ir, dk_ir = v_i dM q_ir, dq_ir = v_i dMᵀ k_ir."""
+    """Pull-back: dv_i = Σ_r k_irᵀ dM q_ir, dk_ir = v_i dM q_ir, dq_ir = v_i dMᵀ k_ir (into ``out`` = (dV, dK, dQ)
+    when given)."""
     B, H, R, D = K.shape
-    G = np.matmul(Q.reshape(B, H * R, D), dM.transpose(0, 2, 1)).reshape(B, H, R, D)  # rows (dM q_ir)ᵀ
+    o = out or (None, None, None)
+    G = np.matmul(Q.reshape(B, H * R, D), transposed(dM)).reshape(B, H, R, D)  # rows (dM q_ir)ᵀ
     GT = np.matmul(K.reshape(B, H * R, D), dM).reshape(B, H, R, D)  # rows (dMᵀ k_ir)ᵀ
     dV = np.sum(K * G, axis=(2, 3))[:, :, None]
+    if o[0] is not None:
+        o[0][...] = dV
+        dV = o[0]
     v = V[:, :, :, None]
-    return dV, v * G, v * GT
+    return dV, np.multiply(v, G, out=o[1]), np.multiply(v, GT, out=o[2])
 
 
 def merged_matrix(V: np.ndarray, U: np.ndarray) -> np.ndarray:
@@ -43,7 +50,13 @@ def merged_matrix(V: np.ndarray, U: np.ndarray) -> np.ndarray:
     return np.einsum("bh,bhde->bde", V[:, :, 0], U)
 
 
-def merged_matrix_vjp(V: np.ndarray, U: np.ndarray, dM: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pull-back: dv_i = ⟨U_i, dM⟩_F, dU_i = v_i dM."""
+def merged_matrix_vjp(
+    V: np.ndarray, U: np.ndarray, dM: np.ndarray, out: Out = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pull-back: dv_i = ⟨U_i, dM⟩_F, dU_i = v_i dM (into ``out`` = (dV, dU) when given)."""
+    o = out or (None, None)
     dV = np.einsum("bhde,bde->bh", U, dM)[:, :, None]
-    return dV, V[:, :, :, None] * dM[:, None, :, :]
+    if o[0] is not None:
+        o[0][...] = dV
+        dV = o[0]
+    return dV, np.multiply(V[:, :, :, None], dM[:, None, :, :], out=o[1])

@@ -7,15 +7,22 @@ f(x) = Σ_i Σ_p V[i, p] σ(U[i]·x[p:p+K]) for any unit σ (an :class:`~numeric
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from .linear import Out, transposed
 
+
+@lru_cache(maxsize=64)
 def patch_index(d_in: int, kernel: int) -> np.ndarray:
-    """Integer array idx (L, K) with idx[p, k] = p + k, so x[..., idx] stacks the L patches."""
+    """Integer array idx (L, K) with idx[p, k] = p + k, so x[..., idx] stacks the L patches (read-only, cached:
+    the effective-matrix pull-back needs it on every gradient)."""
     n_patches = d_in - kernel + 1
-    return np.arange(n_patches)[:, None] + np.arange(kernel)[None, :]
+    idx = np.arange(n_patches)[:, None] + np.arange(kernel)[None, :]
+    idx.setflags(write=False)
+    return idx
 
 
 def conv_forward_pullback(
@@ -56,11 +63,14 @@ def conv_vjp(
     return conv_forward_pullback(V, U, X, activation)[1](dF)
 
 
+@lru_cache(maxsize=64)
 def _scatter(d_in: int, kernel: int) -> np.ndarray:
-    # One-hot (L*K, d_in) map sending tap (p, k) to input coordinate p + k.
+    # One-hot (L*K, d_in) map sending tap (p, k) to input coordinate p + k; cached (read-only) because the
+    # effective matrix is rebuilt on every gradient.
     idx = patch_index(d_in, kernel)
     S = np.zeros((idx.size, d_in))
     S[np.arange(idx.size), idx.ravel()] = 1.0
+    S.setflags(write=False)
     return S
 
 
@@ -71,8 +81,12 @@ def linear_conv_matrix(V: np.ndarray, U: np.ndarray, d_in: int) -> np.ndarray:
     return np.matmul(T.reshape(B, -1), _scatter(d_in, K))[:, None, :]
 
 
-def linear_conv_matrix_vjp(V: np.ndarray, U: np.ndarray, dW: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pull-back of W: with dT[p,k] = dW[0, p+k], dV[i,p] = Σ_k U[i,k] dT[p,k], dU[i,k] = Σ_p V[i,p] dT[p,k]."""
+def linear_conv_matrix_vjp(
+    V: np.ndarray, U: np.ndarray, dW: np.ndarray, out: Out = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pull-back of W: with dT[p,k] = dW[0, p+k], dV[i,p] = Σ_k U[i,k] dT[p,k], dU[i,k] = Σ_p V[i,p] dT[p,k]
+    (into ``out`` = (dV, dU) when given)."""
+    o = out or (None, None)
     K = U.shape[2]
     dT = dW[:, 0, :][:, patch_index(dW.shape[2], K)]
-    return np.matmul(U, dT.transpose(0, 2, 1)), np.matmul(V, dT)
+    return np.matmul(U, transposed(dT), out=o[0]), np.matmul(V, dT, out=o[1])

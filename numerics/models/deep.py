@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linear import Out, transposed
+
 
 def deep_matrix(V: np.ndarray, U: np.ndarray, W1: np.ndarray) -> np.ndarray:
     """W = W3 W2 W1 = Vᵀ U W1: shape (B, d_out, d_in)."""
@@ -15,14 +17,15 @@ def deep_matrix(V: np.ndarray, U: np.ndarray, W1: np.ndarray) -> np.ndarray:
 
 
 def deep_matrix_vjp(
-    V: np.ndarray, U: np.ndarray, W1: np.ndarray, dW: np.ndarray
+    V: np.ndarray, U: np.ndarray, W1: np.ndarray, dW: np.ndarray, out: Out = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pull-back of W = Vᵀ A, A = U W1: dV = A dWᵀ, dA = V dW, dU = dA W1ᵀ, dW1 = Uᵀ dA."""
+    """Pull-back of W = Vᵀ A, A = U W1: dV = A dWᵀ, dA = V dW, dU = dA W1ᵀ, dW1 = Uᵀ dA (into ``out`` = (dV, dU,
+    dW1) when given)."""
+    o = out or (None, None, None)
     A = np.matmul(U, W1)
     dA = np.matmul(V, dW)
-    return np.matmul(A, dW.transpose(0, 2, 1)), np.matmul(dA, W1.transpose(0, 2, 1)), np.matmul(
-        U.transpose(0, 2, 1), dA
-    )
+    return (np.matmul(A, transposed(dW), out=o[0]), np.matmul(dA, transposed(W1), out=o[1]),
+            np.matmul(U.transpose(0, 2, 1), dA, out=o[2]))
 
 
 def diagonal_matrix(V: np.ndarray, U: np.ndarray) -> np.ndarray:
@@ -30,7 +33,10 @@ def diagonal_matrix(V: np.ndarray, U: np.ndarray) -> np.ndarray:
     return (U[:, :, 0] * V[:, :, 0])[:, None, :]
 
 
-def diagonal_matrix_vjp(V: np.ndarray, U: np.ndarray, dW: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pull-back of β = u ⊙ v: dv = u ⊙ dβ, du = v ⊙ dβ."""
+def diagonal_matrix_vjp(
+    V: np.ndarray, U: np.ndarray, dW: np.ndarray, out: Out = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pull-back of β = u ⊙ v: dv = u ⊙ dβ, du = v ⊙ dβ (into ``out`` = (dV, dU) when given)."""
+    o = out or (None, None)
     g = dW[:, 0, :, None]
-    return U * g, V * g
+    return np.multiply(U, g, out=o[0]), np.multiply(V, g, out=o[1])

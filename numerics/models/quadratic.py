@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linear import Out
+
 
 def quadratic_matrix(V: np.ndarray, U: np.ndarray) -> np.ndarray:
     """M = Σ_i v_i u_i u_iᵀ: shape (B, d, d), symmetric."""
     return np.matmul((U * V).transpose(0, 2, 1), U)
 
 
-def quadratic_matrix_vjp(V: np.ndarray, U: np.ndarray, dM: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pull-back of M: dv_i = u_iᵀ dM u_i, du_i = v_i (dM + dMᵀ) u_i."""
+def quadratic_matrix_vjp(
+    V: np.ndarray, U: np.ndarray, dM: np.ndarray, out: Out = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pull-back of M: dv_i = u_iᵀ dM u_i, du_i = v_i (dM + dMᵀ) u_i (into ``out`` = (dV, dU) when given)."""
+    o = out or (None, None)
     US = np.matmul(U, dM + dM.transpose(0, 2, 1))
-    dV = 0.5 * np.sum(U * US, axis=2, keepdims=True)
-    return dV, V * US
+    dV = np.multiply(np.sum(U * US, axis=2, keepdims=True), 0.5, out=o[0])
+    return dV, np.multiply(V, US, out=o[1])
