@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -31,12 +30,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from numerics import build_architecture, init_params  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The same solve_ivp loop (rtol 1e-10, atol 1e-14, timed on a few seeds and scaled) and gradient timing as there.
+from bench_stiff import bare, grad_seconds  # noqa: E402
 
 
 def spread(d: int) -> np.ndarray:
@@ -61,16 +63,6 @@ def lean_gradient(s: np.ndarray, h: int):
     return fun
 
 
-def best_time(f, reps: int) -> float:
-    best = math.inf
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            f()
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return best
-
-
 def simulate(s: np.ndarray, h: int, eps: float, seeds: int, extra: list[str]) -> tuple[float, list[dict]]:
     """Run ``s2s simulate`` and return (process wall, the per-seed objects); accepts JSON lines or one document."""
     cmd = [sys.executable, "-m", "proofs_check", "simulate", "linear-fc", "--d-in", str(s.size), "--d-out",
@@ -90,21 +82,6 @@ def simulate(s: np.ndarray, h: int, eps: float, seeds: int, extra: list[str]) ->
     return wall, objs
 
 
-def loop_solve_ivp(fun, theta0: np.ndarray, t_end: np.ndarray, loop_seeds: int) -> tuple[float, int]:
-    """Wall of a loop of solve_ivp runs over the seeds (timed on ``loop_seeds`` of them, scaled) and its evaluations."""
-    k = min(loop_seeds, theta0.shape[0])
-
-    def rhs(_t, y):
-        return -fun(y[None, :])[1][0]
-
-    t0 = time.perf_counter()
-    nfev = 0
-    for b in range(k):
-        sol = solve_ivp(rhs, (0.0, float(t_end[b])), theta0[b], method="DOP853", rtol=1e-10, atol=1e-14)
-        nfev += sol.nfev
-    return (time.perf_counter() - t0) * theta0.shape[0] / k, nfev * theta0.shape[0] // k
-
-
 def row(label: str, s: np.ndarray, h: int, eps: float, seeds: int, args) -> None:
     wall, objs = simulate(s, h, eps, seeds, args.simulate_args.split())
     arch = build_architecture("linear-fc", d_in=s.size, d_out=s.size, width=h)
@@ -114,10 +91,10 @@ def row(label: str, s: np.ndarray, h: int, eps: float, seeds: int, args) -> None
     fun = lean_gradient(s, h)
     evals = sum(int(o["gradient_evaluations"]) for o in objs)
     batch = theta0[: min(seeds, 256)]
-    per_member = best_time(lambda: fun(batch), max(1, 200 // batch.shape[0])) / batch.shape[0]
+    per_member = grad_seconds(fun, batch, max(1, 200 // batch.shape[0])) / batch.shape[0]
     floor = evals * per_member
     timing = objs[0].get("timing", {})
-    loop_wall, loop_evals = loop_solve_ivp(fun, theta0, t_end, args.loop_seeds)
+    loop_wall, loop_evals = bare(fun, theta0, t_end, args.loop_seeds)
     print(f"| {label} | {arch.n_params} | {seeds} | {wall:.3g} | {timing.get('integration', float('nan')):.3g} | "
           f"{timing.get('analysis', float('nan')):.3g} | {seeds / wall:.3g} | {evals} | {floor:.3g} | "
           f"{wall / floor:.3g} | {loop_wall:.3g} ({loop_evals}) | {loop_wall / wall:.3g} | "

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from .architectures import Architecture
 from .errors import InputError
@@ -108,6 +107,8 @@ def refine_fixed_point(arch: Architecture, task: Task, theta0: object, *, gtol: 
             break
     if gn > gtol:
         method += "+least-squares"
+        from scipy.optimize import least_squares  # here: scipy.optimize costs every command ≈ 0.3 s at start-up
+
         sol = least_squares(lambda x: _grad(arch, task, x), th, jac=lambda x: hessian(arch, task, x), method="lm",
                             xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=200 * arch.n_params)
         gs = float(np.linalg.norm(_grad(arch, task, sol.x)))

@@ -58,7 +58,7 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
     dense output; simulated level k = the loss where |dL/dt| is smallest between simulated drops k and k+1 (the last
     one: up to the end of that seed's reduced curve, if any).
     """
-    fun = lambda th: numerics.loss_and_grad(problem.arch, problem.task, th)  # noqa: E731
+    fun = numerics.gradient_function(problem.arch, problem.task)
     finite = [x for d in pred.drop_times for x in d if np.isfinite(x)]
     if t_max is None and "reduced_horizon" in pred.extra:
         t_max = pred.extra["reduced_horizon"]  # the reduced curve's last level is read at its horizon

@@ -227,9 +227,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="final time (default: from the task scale and eps, see the module docstring)")
     parser.add_argument("--rtol", type=float, default=numerics.integrate.DEFAULT_RTOL, help="flow: DOP853 rtol")
     parser.add_argument("--atol", type=float, default=numerics.integrate.DEFAULT_ATOL, help="flow: DOP853 atol")
-    parser.add_argument("--stiff-method", choices=["LSODA", "Radau", "BDF", "none"], default="LSODA",
-                        help="flow: implicit solver once DOP853 is stability-limited (default LSODA: 3.4x faster "
-                             "than Radau on benchmark (c), same drop times to 1e-9)")
+    parser.add_argument("--stiff-method", choices=[*numerics.integrate.STIFF_METHODS, "none"], default="auto",
+                        help="flow: strategy once DOP853 is stability-limited (default auto: LSODA with a dense "
+                             "Jacobian for n <= 100 parameters, else the Jacobian-free Krylov exponential method; "
+                             "see numerics.integrate.flow)")
     parser.add_argument("--max-steps", type=int, default=200_000,
                         help="budget: flow attempted steps / GD steps per member (status 'budget', exit 3)")
     parser.add_argument("--time-budget", type=float, default=300.0, metavar="SECONDS",

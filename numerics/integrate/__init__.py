@@ -3,7 +3,8 @@
 Every integrator works against the generic interface ``fun(theta (B, n)) -> (loss (B,), grad (B, n))`` and
 returns one immutable :class:`IntegrationResult` (a :class:`MemberTrajectory` per batch member).
 
-* :func:`gradient_flow` — θ̇ = −∇L, explicit DOP853 with per-member step control, stiff fallback (``flow``);
+* :func:`gradient_flow` — θ̇ = −∇L, explicit DOP853 with per-member step control, stiff strategies
+  :data:`STIFF_METHODS` (``flow``, ``stiff_methods``, ``stiff``, ``krylov``);
 * :func:`gradient_descent` — θ ← θ − η∇L with divergence detection (``descent``);
 * :func:`refine_crossing`, :func:`interpolate`, :func:`step_interpolant` — dense output (``dense``).
 """
@@ -12,6 +13,7 @@ from .dense import StepInterpolant, interpolate, refine_crossing, step_interpola
 from .descent import gradient_descent
 from .flow import DEFAULT_ATOL, DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_RTOL, gradient_flow
 from .result import STATUSES, IntegrationResult, MemberTrajectory
+from .stiff_methods import STIFF_METHODS
 
 __all__ = [
     "DEFAULT_ATOL",
@@ -19,6 +21,7 @@ __all__ = [
     "DEFAULT_GTOL",
     "DEFAULT_RTOL",
     "STATUSES",
+    "STIFF_METHODS",
     "IntegrationResult",
     "MemberTrajectory",
     "StepInterpolant",

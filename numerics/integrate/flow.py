@@ -20,12 +20,28 @@ Stopping rule per member (whichever comes first):
 * ``"nan"`` / ``"step_too_small"``: the step size fell below 10 ulp of t; ``"nan"`` when the last attempt
   produced non-finite values (the last finite state is kept).
 
-Stiffness fallback: plateaus are accuracy-limited (near-exponential motion, large steps) but the approach to a
-minimum can be stiff (step limited by stability, h·λ_max ≈ 6). Hairer's DOP853 test estimates h·λ from the last
-two stages of every accepted step; after ``stiff_steps`` (15, Hairer's value) consecutive accepted steps with
-h·λ > 6.1 the member leaves the batch and is finished by ``scipy.integrate.solve_ivp`` with the implicit
-``stiff_method`` (default "Radau") at the same rtol/atol and the same stopping rule (``method`` of the member
-becomes e.g. "DOP853+Radau", ``stiff_switch_time`` records when). ``stiff_method=None`` disables the switch.
+Stiffness: plateaus are accuracy-limited (near-exponential motion, large steps) but the approach to a minimum
+(and a plateau next to an already learned unit) can be stiff (step limited by stability, h·λ_max ≈ 6). Hairer's
+DOP853 test estimates h·λ from the last two stages of every accepted step; after ``stiff_steps`` (15, Hairer's
+value) consecutive accepted steps with h·λ > 6.1 the member leaves the DOP853 batch and the strategy
+``STIFF_METHODS[stiff_method]`` (:mod:`numerics.integrate.stiff_methods`) continues it at the same rtol/atol and
+with the same stopping rule (``method`` of the member becomes e.g. ``"DOP853+krylov"``, ``stiff_switch_time``
+records the first switch). ``stiff_method=None`` never switches. The strategies:
+
+* ``"Radau"``, ``"BDF"``, ``"LSODA"``: SciPy's implicit solvers, one member at a time, with a dense n×n
+  finite-difference Jacobian (n + 1 gradients each; LSODA builds its own, one call per column). Cheap for small n
+  (quadratic benchmark (c), n = 40: LSODA 16 k gradients vs 85 k for Krylov), hopeless for large n (n = 20 000:
+  a 3.2 GB Jacobian, O(n³) factorisations);
+* ``"krylov"``: the members that went stiff stay *batched* and are advanced together by the exponential
+  Rosenbrock method exprb32 with Lanczos Hessian-vector products (:mod:`numerics.integrate.krylov`): no n×n matrix,
+  O(sqrt(h·λ_max)) gradients per step, exact for a quadratic loss. When it costs more gradients per unit time than
+  DOP853 at its stability limit (2·12·λ_max/6, i.e. where the motion is accuracy-limited again) it hands the member
+  back to the DOP853 batch; each hand-back doubles that member's ``stiff_steps`` so it cannot ping-pong;
+* ``"auto"``: the dense LSODA for n ≤ 100 parameters, Krylov above (:class:`~.stiff_methods.AutoStiff`); and with
+  ``gtol = 0`` it does not switch at all while finishing the run with DOP853 at the stability limit costs at most
+  3× the gradients used so far (the 8th-order batched method is then cheaper in wall time). With ``gtol > 0`` it
+  always switches: at the stability limit DOP853 leaves noise of ~rtol·|θ|·λ_max in the gradient, which can keep
+  ‖∇L‖ above gtol forever (measured: 150 of 256 seeds of linear-fc H = 50 never converge without a switch).
 
 Dense output: (t, L, ‖∇L‖) are recorded at every accepted step (so dL/dt = −‖∇L‖² is known there exactly) and θ
 at every ``save_every``-th accepted step (plus the first and last). :mod:`numerics.integrate.dense` rebuilds the
@@ -49,7 +65,7 @@ from . import checks
 from .dop853 import STIFF_HLAMBDA, GradFun, attempt_step, evaluate, initial_step, new_step_factor
 from .record import Recorder
 from .result import IntegrationResult, MemberTrajectory
-from .stiff import continue_stiff
+from .stiff_methods import STIFF_METHODS
 
 DEFAULT_RTOL = 1e-10
 DEFAULT_ATOL = 1e-14
@@ -99,7 +115,9 @@ def gradient_flow(
     first_step, max_step : float
         Optional initial step (default: Hairer's heuristic) and step cap.
     stiff_method : str or None
-        Implicit ``solve_ivp`` method used after stiffness is detected ("Radau", "BDF" or "LSODA"); None: never.
+        Strategy after stiffness is detected: a key of ``STIFF_METHODS`` ("Radau", "BDF", "LSODA", "krylov",
+        "auto"; module docstring); None: never switch. The default stays "Radau" for compatibility; "auto" is the
+        one that scales to large n.
     stiff_steps : int
         Consecutive stiff-looking accepted steps that trigger the switch.
     memory_budget : float or None
@@ -125,8 +143,9 @@ def gradient_flow(
     first_step = checks.check_positive("first_step", first_step, allow_none=True)
     max_step = checks.check_positive("max_step", max_step, allow_inf=True)
     stiff_steps = checks.check_int("stiff_steps", stiff_steps)
-    if stiff_method is not None and stiff_method not in ("Radau", "BDF", "LSODA"):
-        raise checks.InputError(f"stiff_method: must be 'Radau', 'BDF', 'LSODA' or None, got {stiff_method!r}")
+    if stiff_method is not None and (not isinstance(stiff_method, str) or stiff_method not in STIFF_METHODS):
+        names = ", ".join(repr(k) for k in STIFF_METHODS)
+        raise checks.InputError(f"stiff_method: must be one of {names} or None, got {stiff_method!r}")
     if rtol < 100 * np.finfo(float).eps:
         raise checks.InputError(f"rtol: must be >= 100 machine epsilon (2.2e-14), got {rtol!r}")
 
@@ -172,128 +191,131 @@ def gradient_flow(
     stiff_on = stiff_method is not None
     g_lim = gtol * np.sqrt(l_scale)  # convergence thresholds per member
     f_lim = ftol * l_scale
-    attempts = 0  # every running member attempts one step per iteration, so this is its attempt count
     work = np.empty((B, 14, n))  # stage storage reused by every step (see attempt_step)
-    with np.errstate(all="ignore"):
-        while True:
-            ia = np.flatnonzero(active)
-            if ia.size == 0:
-                break
-            if time_budget_s is not None and _time.perf_counter() - start > time_budget_s:
-                for b in ia:
-                    status[b], message[b] = "budget", f"time budget {time_budget_s:g} s exhausted"
-                    where[b] = (t[b], loss[b], n_acc[b])
-                active[:] = False
-                break
-            if rec.nbytes > memory_budget:
-                for b in ia:
-                    status[b], message[b] = "budget", checks.memory_stop(rec.nbytes, memory_budget)
-                    where[b] = (t[b], loss[b], n_acc[b])
-                active[:] = False
-                break
-            full = ia.size == B
-            sel = slice(None) if full else ia  # views instead of gathers when the whole batch is running
-            ta = t[sel]
-            ha = np.minimum(np.maximum(h[sel], 10 * np.spacing(ta)), max_step)
-            t_new = np.minimum(ta + ha, t_max)
-            ha = t_new - ta
-            y_new, l_new, f_new, err, hlam, _ = attempt_step(fun, y[sel], f[sel], ha, rtol, atol, stiff=stiff_on,
-                                                             work=work)
-            attempts += 1
-            n_eval[sel] += 12
-            acc = err < 1
-            h[sel] = ha * new_step_factor(err, rejected_before[sel])
-            all_acc = bool(acc.all())
-            if all_acc:
-                rejected_before[sel] = False
-                ja, asel = ia, sel
-                if full:  # common case: swap in the new arrays instead of copying rows
-                    y, f, l_old, loss = y_new, f_new, loss, l_new.copy()
+    # Members handed back by the stiff strategy rejoin the DOP853 batch; each hand-back doubles the member's
+    # stiff-step threshold so that a borderline member cannot ping-pong (module docstring).
+    stiff_need = np.full(B, stiff_steps, dtype=np.int64)
+    chooser = STIFF_METHODS[stiff_method] if stiff_on else None
+    strategy = chooser.resolve(n) if stiff_on else None
+    stiff_label = "" if strategy is None else strategy.label
+    switch_time: dict[int, float] = {}
+    while True:
+        with np.errstate(all="ignore"):
+            while True:
+                ia = np.flatnonzero(active)
+                if ia.size == 0:
+                    break
+                if time_budget_s is not None and _time.perf_counter() - start > time_budget_s:
+                    for b in ia:
+                        status[b], message[b] = "budget", f"time budget {time_budget_s:g} s exhausted"
+                        where[b] = (t[b], loss[b], n_acc[b])
+                    active[:] = False
+                    break
+                if rec.nbytes > memory_budget:
+                    for b in ia:
+                        status[b], message[b] = "budget", checks.memory_stop(rec.nbytes, memory_budget)
+                        where[b] = (t[b], loss[b], n_acc[b])
+                    active[:] = False
+                    break
+                full = ia.size == B
+                sel = slice(None) if full else ia  # views instead of gathers when the whole batch is running
+                ta = t[sel]
+                ha = np.minimum(np.maximum(h[sel], 10 * np.spacing(ta)), max_step)
+                t_new = np.minimum(ta + ha, t_max)
+                ha = t_new - ta
+                y_new, l_new, f_new, err, hlam, _ = attempt_step(fun, y[sel], f[sel], ha, rtol, atol, stiff=stiff_on,
+                                                                 work=work)
+                n_eval[sel] += 12
+                acc = err < 1
+                h[sel] = ha * new_step_factor(err, rejected_before[sel])
+                all_acc = bool(acc.all())
+                if all_acc:
+                    rejected_before[sel] = False
+                    ja, asel, ha_acc = ia, sel, ha
+                    if full:  # common case: swap in the new arrays instead of copying rows
+                        y, f, l_old, loss = y_new, f_new, loss, l_new.copy()
+                    else:
+                        y[ia], f[ia], l_old = y_new, f_new, loss[ia]
+                        loss[ia] = l_new
+                    gn = np.sqrt(np.einsum("ij,ij->i", f_new, f_new))
+                    t[sel] = t_new
                 else:
-                    y[ia], f[ia], l_old = y_new, f_new, loss[ia]
-                    loss[ia] = l_new
-                gn = np.sqrt(np.einsum("ij,ij->i", f_new, f_new))
-                t[sel] = t_new
-            else:
-                rejected_before[sel] = ~acc
-                last_bad[sel] = ~np.isfinite(err)
-                ja = asel = ia[acc]
-                n_rej[ia[~acc]] += 1
-                y[ja] = y_new[acc]
-                f[ja] = f_new[acc]
-                l_old = loss[ja]
-                loss[ja] = l_new[acc]
-                gn = np.linalg.norm(f_new[acc], axis=1)
-                t[ja] = t_new[acc]
-                hlam = hlam[acc]
-            if ja.size:
-                n_acc[asel] += 1
-                rec.add(ja, n_acc[asel], t[asel], loss[asel], gn)
-                # Member finished?
-                at_end = t[asel] >= t_max
-                # gtol = 0 disables the rule: an exactly zero gradient (a start on a saddle) is not convergence
-                conv = (gtol > 0) & (gn <= g_lim[asel]) & (np.abs(l_old - loss[asel]) <= f_lim[asel])
-                done = conv | at_end
-                if stiff_on:
-                    sc = np.where(hlam > STIFF_HLAMBDA, stiff_count[asel] + 1, 0)
-                    stiff_count[asel] = sc
-                    to_stiff = (sc >= stiff_steps) & ~done
-                    done |= to_stiff
-                if save_every is not None:
-                    for b in ja[n_acc[asel] % save_every == 0]:
-                        rec.save_theta(b, t[b], y[b])
-                if done.any():
-                    for k in np.flatnonzero(done):
-                        b = ja[k]
-                        if conv[k]:
-                            status[b] = "converged"
-                            message[b] = (f"|grad L| = {gn[k]:.3g} <= gtol*sqrt(L_scale) and |dL| <= "
-                                          f"ftol*L_scale at t = {t[b]:.6g}")
-                        elif at_end[k]:
-                            status[b], message[b] = "t_max", f"reached t_max = {t_max:g}"
+                    rejected_before[sel] = ~acc
+                    last_bad[sel] = ~np.isfinite(err)
+                    ja = asel = ia[acc]
+                    n_rej[ia[~acc]] += 1
+                    y[ja] = y_new[acc]
+                    f[ja] = f_new[acc]
+                    l_old = loss[ja]
+                    loss[ja] = l_new[acc]
+                    gn = np.linalg.norm(f_new[acc], axis=1)
+                    t[ja] = t_new[acc]
+                    hlam = hlam[acc]
+                    ha_acc = ha[acc]
+                if ja.size:
+                    n_acc[asel] += 1
+                    rec.add(ja, n_acc[asel], t[asel], loss[asel], gn)
+                    # Member finished?
+                    at_end = t[asel] >= t_max
+                    # gtol = 0 disables the rule: an exactly zero gradient (a start on a saddle) is not convergence
+                    conv = (gtol > 0) & (gn <= g_lim[asel]) & (np.abs(l_old - loss[asel]) <= f_lim[asel])
+                    done = conv | at_end
+                    if stiff_on:
+                        sc = np.where(hlam > STIFF_HLAMBDA, stiff_count[asel] + 1, 0)
+                        stiff_count[asel] = sc
+                        to_stiff = (sc >= stiff_need[asel]) & ~done
+                        if to_stiff.any():
+                            # explicit cost left at the stability limit: 12 gradients per step of 6.1/λ_max
+                            left = 12.0 * (t_max - t[asel]) * hlam / (STIFF_HLAMBDA * ha_acc)
+                            stay = to_stiff & chooser.stay_explicit(left, n_eval[asel], gtol)
+                            stiff_count[ja[stay]] = 0
+                            to_stiff &= ~stay
+                        done |= to_stiff
+                    if save_every is not None:
+                        for b in ja[n_acc[asel] % save_every == 0]:
+                            rec.save_theta(b, t[b], y[b])
+                    if done.any():
+                        for k in np.flatnonzero(done):
+                            b = ja[k]
+                            if conv[k]:
+                                status[b] = "converged"
+                                message[b] = (f"|grad L| = {gn[k]:.3g} <= gtol*sqrt(L_scale) and |dL| <= "
+                                              f"ftol*L_scale at t = {t[b]:.6g}")
+                            elif at_end[k]:
+                                status[b], message[b] = "t_max", f"reached t_max = {t_max:g}"
+                            else:
+                                stiff_members.append(int(b))
+                            active[b] = False
+                            where[b] = (t[b], loss[b], n_acc[b])
+                            rec.save_theta(b, t[b], y[b])
+                # Budget and step-size collapse (after rejections).
+                used = n_acc[ia] + n_rej[ia]  # attempted steps per member, over all phases
+                if not all_acc or used.max() >= max_steps:
+                    for b in ia[active[ia]]:
+                        if n_acc[b] + n_rej[b] >= max_steps:
+                            status[b], message[b] = "budget", f"max_steps = {max_steps} attempted steps used"
+                        elif h[b] >= 10 * np.spacing(t[b]):
+                            continue
+                        elif last_bad[b]:
+                            status[b], message[b] = "nan", f"non-finite loss/gradient near t = {t[b]:.6g}"
                         else:
-                            stiff_members.append(int(b))
+                            status[b], message[b] = "step_too_small", f"step size collapsed at t = {t[b]:.6g}"
                         active[b] = False
                         where[b] = (t[b], loss[b], n_acc[b])
                         rec.save_theta(b, t[b], y[b])
-            # Budget (same attempt count for every running member) and step-size collapse (after rejections).
-            if attempts >= max_steps or not all_acc:
-                for b in ia[active[ia]]:
-                    if attempts >= max_steps:
-                        status[b], message[b] = "budget", f"max_steps = {max_steps} attempted steps used"
-                    elif h[b] >= 10 * np.spacing(t[b]):
-                        continue
-                    elif last_bad[b]:
-                        status[b], message[b] = "nan", f"non-finite loss/gradient near t = {t[b]:.6g}"
-                    else:
-                        status[b], message[b] = "step_too_small", f"step size collapsed at t = {t[b]:.6g}"
-                    active[b] = False
-                    where[b] = (t[b], loss[b], n_acc[b])
-                    rec.save_theta(b, t[b], y[b])
+        if not stiff_members:
+            break
+        back = _stiff_phase(strategy, fun, stiff_members, y, t, h, loss, f, t_max, rtol, atol, gtol, ftol, l_scale,
+                            None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start),
+                            max_steps, save_every, rec, n_acc, n_rej, n_eval, status, message, where, switch_time)
+        stiff_members = []
+        for b in back:
+            active[b] = True
+            stiff_count[b] = 0
+            stiff_need[b] *= 2
+            rejected_before[b] = False
 
     members: list[MemberTrajectory | None] = [None] * B
-    switch_time: dict[int, float] = {}
-    for b in stiff_members:
-        switch_time[b] = float(t[b])
-        remaining = None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start)
-        out = continue_stiff(fun, y[b], float(t[b]), t_max, rtol=rtol, atol=atol, gtol=gtol, ftol=ftol,
-                             l_scale=float(l_scale[b]), method=stiff_method, time_budget_s=remaining,
-                             max_steps=max(1, max_steps - int(n_acc[b] + n_rej[b])))
-        n_eval[b] += out.evaluations
-        base = n_acc[b]
-        k_steps = np.arange(1, out.t.size + 1) + base
-        for k in range(out.t.size):
-            rec.add(np.array([b]), k_steps[k : k + 1], out.t[k : k + 1], out.loss[k : k + 1],
-                    out.grad_norm[k : k + 1])
-        for k in range(out.t.size):
-            if save_every is not None and (k + 1) % save_every == 0:
-                rec.save_theta(b, out.t[k], out.theta[k])
-        n_acc[b] += out.t.size
-        y[b] = out.theta[-1] if out.t.size else y[b]
-        rec.save_theta(b, float(out.t[-1]) if out.t.size else float(t[b]), y[b])
-        status[b] = out.status
-        message[b] = f"stiff at t = {t[b]:.6g}, switched to {stiff_method}; {out.message}"
-        where[b] = (out.t[-1] if out.t.size else t[b], out.loss[-1] if out.t.size else loss[b], n_acc[b])
 
     for b in range(B):
         tt, ll, gg, ss = rec.arrays(b)
@@ -302,7 +324,7 @@ def gradient_flow(
             step_index=ss, status=str(status[b]), message=str(message[b]), status_time=float(where[b, 0]),
             status_loss=float(where[b, 1]), status_step=int(where[b, 2]), gradient_evaluations=int(n_eval[b]),
             n_accepted=int(n_acc[b]), n_rejected=int(n_rej[b]),
-            method="DOP853" if b not in switch_time else f"DOP853+{stiff_method}",
+            method="DOP853" if b not in switch_time else f"DOP853+{stiff_label}",
             stiff_switch_time=switch_time.get(b),
         )
     return IntegrationResult(
@@ -310,3 +332,40 @@ def gradient_flow(
         options=dict(rtol=rtol, atol=atol, gtol=gtol, ftol=ftol, t_max=t_max, save_every=save_every,
                      stiff_method=stiff_method),
     )
+
+
+def _stiff_phase(strategy, fun, members, y, t, h, loss, f, t_max, rtol, atol, gtol, ftol, l_scale, time_budget_s,
+                 max_steps, save_every, rec, n_acc, n_rej, n_eval, status, message, where, switch_time) -> list[int]:
+    """Run the stiff strategy on ``members`` (updating the records and state arrays in place); returns the members
+    it handed back to DOP853 (status ``"explicit"`` of :class:`~numerics.integrate.stiff.StiffOutput`)."""
+    sb = np.array(members)
+    # h: the stability-limited DOP853 step (the controller's next proposal), a safe first step for any method
+    outs = strategy.finish(fun, y[sb], t[sb], h[sb], t_max, rtol=rtol, atol=atol, gtol=gtol, ftol=ftol,
+                           l_scale=l_scale[sb], time_budget_s=time_budget_s,
+                           max_steps=np.maximum(1, max_steps - (n_acc[sb] + n_rej[sb])))
+    back = []
+    for b, out in zip(members, outs, strict=True):
+        switch_time.setdefault(b, float(t[b]))
+        n_eval[b] += out.evaluations
+        n_rej[b] += out.rejected
+        k_steps = np.arange(1, out.t.size + 1) + n_acc[b]
+        for k in range(out.t.size):
+            rec.add(np.array([b]), k_steps[k : k + 1], out.t[k : k + 1], out.loss[k : k + 1],
+                    out.grad_norm[k : k + 1])
+            if save_every is not None and (k + 1) % save_every == 0:
+                rec.save_theta(b, out.t[k], out.theta[k])
+        n_acc[b] += out.t.size
+        if out.t.size:
+            y[b], t[b], loss[b] = out.theta[-1], out.t[-1], out.loss[-1]
+        rec.save_theta(b, float(t[b]), y[b])
+        where[b] = (t[b], loss[b], n_acc[b])
+        if out.status == "explicit":
+            back.append(b)
+            h[b] = out.h_next
+        else:
+            status[b] = out.status
+            message[b] = f"stiff at t = {switch_time[b]:.6g}, switched to {strategy.label}; {out.message}"
+    if back:
+        f[back] = -evaluate(fun, y[back])[1]
+        n_eval[back] += 1
+    return back

@@ -54,7 +54,8 @@ class MemberTrajectory:
     n_accepted, n_rejected : int
         Accepted / rejected steps (gradient descent: n_accepted = number of steps, n_rejected = 0).
     method : str
-        ``"DOP853"``, ``"DOP853+Radau"`` (stiff fallback engaged at ``stiff_switch_time``) or ``"GD"``.
+        ``"DOP853"``, ``"DOP853+<strategy>"`` (stiff strategy "Radau", "BDF", "LSODA" or "krylov" engaged at
+        ``stiff_switch_time``; with ``stiff_method="auto"`` the concrete one it chose) or ``"GD"``.
     """
 
     t: np.ndarray

@@ -23,6 +23,11 @@ _SOLVERS = {"Radau": Radau, "BDF": BDF, "LSODA": LSODA}
 
 @dataclass
 class StiffOutput:
+    """One member's stiff continuation: every accepted step (t, L, ‖∇L‖, θ), why it stopped and its cost.
+
+    ``status`` is a final status of :mod:`numerics.integrate.result`, or ``"explicit"``: handed back to DOP853
+    (cheaper there again) with the suggested step ``h_next``."""
+
     t: np.ndarray
     loss: np.ndarray
     grad_norm: np.ndarray
@@ -30,6 +35,8 @@ class StiffOutput:
     status: str
     message: str
     evaluations: int
+    rejected: int = 0
+    h_next: float = float("nan")
 
 
 def continue_stiff(fun: GradFun, theta: np.ndarray, t0: float, t_max: float, *, rtol: float, atol: float,
@@ -92,3 +99,39 @@ def continue_stiff(fun: GradFun, theta: np.ndarray, t0: float, t_max: float, *, 
     return StiffOutput(t=np.array(ts), loss=np.array(ls), grad_norm=np.array(gs),
                        theta=np.array(ths).reshape(len(ts), n), status=status, message=message,
                        evaluations=count[0])
+
+
+class ConcreteStrategy:
+    """A strategy that is its own choice for every n and, once a member is stiff, always takes it over (the
+    opposite of :class:`~.stiff_methods.AutoStiff`, which may resolve to another one or stay explicit)."""
+
+    def resolve(self, n: int):
+        return self
+
+    def stay_explicit(self, left: np.ndarray, spent: np.ndarray, gtol: float) -> np.ndarray:
+        return np.zeros(np.shape(left), dtype=bool)
+
+
+@dataclass(frozen=True)
+class ScipyImplicit(ConcreteStrategy):
+    """Strategy "Radau", "BDF" or "LSODA": finish each stiff member alone with :func:`continue_stiff`.
+
+    Radau and BDF get the batched forward-difference Jacobian (n + 1 gradients in one call per Jacobian, an n×n
+    matrix); LSODA builds its own, one gradient call per column. Meant for small n (docs: module docstring of
+    :mod:`numerics.integrate.flow`).
+    """
+
+    label: str
+
+    def finish(self, fun: GradFun, theta: np.ndarray, t0: np.ndarray, h0: np.ndarray, t_max: float, *,
+               rtol: float, atol: float, gtol: float, ftol: float, l_scale: np.ndarray,
+               time_budget_s: float | None, max_steps: np.ndarray) -> list[StiffOutput]:
+        """The members θ (m, n) one after the other from their times t0 (``h0`` unused: SciPy picks its own)."""
+        start = _time.perf_counter()
+        out = []
+        for b in range(theta.shape[0]):
+            remaining = None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start)
+            out.append(continue_stiff(fun, theta[b], float(t0[b]), t_max, rtol=rtol, atol=atol, gtol=gtol,
+                                      ftol=ftol, l_scale=float(l_scale[b]), method=self.label,
+                                      time_budget_s=remaining, max_steps=int(max_steps[b])))
+        return out
