@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -21,8 +22,10 @@ class ClosedForm:
     assumptions: tuple[str, ...]
     source: str
 
-    @property
+    @cached_property
     def latex(self) -> str:
+        # Rendered once per formula: every prediction lists its formulas, and sp.latex costs ≈ 0.1 s for the longer
+        # ones (the expression is immutable, so the text cannot go stale).
         return sp.latex(self.expr)
 
 
