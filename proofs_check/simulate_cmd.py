@@ -228,7 +228,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rtol", type=float, default=numerics.integrate.DEFAULT_RTOL, help="flow: DOP853 rtol")
     parser.add_argument("--atol", type=float, default=numerics.integrate.DEFAULT_ATOL, help="flow: DOP853 atol")
     parser.add_argument("--stiff-method", choices=[*numerics.integrate.STIFF_METHODS, "none"], default="auto",
-                        help="flow: strategy once DOP853 is stability-limited (default auto: LSODA with a dense "
+                        help="flow: strategy once DOP853 is stability-limited (default auto: BDF with a dense "
                              "Jacobian for n <= 100 parameters, else the Jacobian-free Krylov exponential method; "
                              "see numerics.integrate.flow)")
     parser.add_argument("--max-steps", type=int, default=200_000,

@@ -37,11 +37,12 @@ records the first switch). ``stiff_method=None`` never switches. The strategies:
   O(sqrt(h·λ_max)) gradients per step, exact for a quadratic loss. When it costs more gradients per unit time than
   DOP853 at its stability limit (2·12·λ_max/6, i.e. where the motion is accuracy-limited again) it hands the member
   back to the DOP853 batch; each hand-back doubles that member's ``stiff_steps`` so it cannot ping-pong;
-* ``"auto"``: the dense LSODA for n ≤ 100 parameters, Krylov above (:class:`~.stiff_methods.AutoStiff`); and with
-  ``gtol = 0`` it does not switch at all while finishing the run with DOP853 at the stability limit costs at most
-  3× the gradients used so far (the 8th-order batched method is then cheaper in wall time). With ``gtol > 0`` it
-  always switches: at the stability limit DOP853 leaves noise of ~rtol·|θ|·λ_max in the gradient, which can keep
-  ‖∇L‖ above gtol forever (measured: 150 of 256 seeds of linear-fc H = 50 never converge without a switch).
+* ``"auto"``: the dense BDF for n ≤ 100 parameters (LSODA can run out of steps there), Krylov above
+  (:class:`~.stiff_methods.AutoStiff`); and with ``gtol = 0`` it does not switch at all while finishing the run with
+  DOP853 at the stability limit costs at most 3× the gradients used so far (the 8th-order batched method is then
+  cheaper in wall time). With ``gtol > 0`` it always switches: at the stability limit DOP853 leaves noise of
+  ~rtol·|θ|·λ_max in the gradient, which can keep ‖∇L‖ above gtol forever (measured: 150 of 256 seeds of linear-fc H
+  = 50 never converge without a switch).
 
 Dense output: (t, L, ‖∇L‖) are recorded at every accepted step (so dL/dt = −‖∇L‖² is known there exactly) and θ
 at every ``save_every``-th accepted step (plus the first and last). :mod:`numerics.integrate.dense` rebuilds the
