@@ -13,12 +13,20 @@ For each case (architecture, task, sizes) and batch size B in 1, 16, 256 it time
     overhead alone.  Before timing, (c) is checked against (b) (``allclose``, rtol 1e-10): the floor computes the
     same numbers, it does not skip work.
 
+On the dataset cases the floor is the pointwise network written out by hand: pre-activations laid out units ×
+samples, the unit's σ and σ′ in place on the floor's own arrays, the pull-back over blocks of members whose
+temporaries stay at 64 KB (fresh megabyte arrays cost more in page faults than their arithmetic at B = 256).  These
+cases also time
+
+(d) the library's previous dataset path (samples × units layout, the public σ′ formulas with their temporaries,
+    e.g. ``1.0 - a*a``), kept here as a copy, so (d)/(b) is the speed-up of the in-place kernels in one run.
+
 Cases: linear-fc H = 50, D = 5 on a whitened task (the per-call cost quoted in benchmarks/RESULTS.md), linear-conv,
 deep-linear, quadratic, attn-s and attn-m on their population tasks (sizes of ``s2s simulate ARCH``'s defaults, as in
-``bench_families.py``), and tanh-fc on a dataset of P = 64 samples.  Each number is the minimum over ``--rounds``
-interleaved rounds (for each case and B the three variants take turns, so a burst of load hits all three) of the
-minimum over ``--repeat`` repeats of the mean per call, divided by B (µs per member).  The columns (b)/(c) and
-(a)/(c) are the overheads over the floor.
+``bench_families.py``), and tanh-fc, relu-fc, xtanh-fc, cubic (width 8) and relu-conv (d_in 3, kernel 2, width 4) on
+a dataset of P = 64 samples.  Each number is the minimum over ``--rounds`` interleaved rounds (for each case and B
+the variants take turns, so a burst of load hits all of them) of the minimum over ``--repeat`` repeats of the mean
+per call, divided by B (µs per member).  The columns (b)/(c) and (a)/(c) are the overheads over the floor.
 """
 
 from __future__ import annotations
@@ -208,25 +216,185 @@ def floor_attn_s(arch, task):
     return f
 
 
-def floor_tanh_fc(arch, task):
+# Units of the dataset floors: name -> (forward(z) -> (a, saved), may overwrite z; scale(dz, a, *saved): dz *= σ′).
+# The same operations as the library's units, written out in plain NumPy on the floor's own arrays; the pull-back
+# runs over blocks of members whose temporaries have at most CHUNK elements (64 KB: cached, no fresh pages).
+CHUNK = 8192
+
+
+def _tanh_fwd(z):
+    return np.tanh(z, out=z), ()
+
+
+def _tanh_scale(dz, a):
+    s = a * a
+    np.subtract(1.0, s, out=s)
+    dz *= s
+
+
+def _relu_fwd(z):
+    return np.maximum(z, 0.0, out=z), ()
+
+
+def _relu_scale(dz, a):
+    dz *= a > 0.0
+
+
+def _xtanh_fwd(z):
+    t = np.tanh(z)
+    return z * t, (z, t)
+
+
+def _xtanh_scale(dz, a, z, t):
+    s = t * t
+    np.subtract(1.0, s, out=s)
+    s *= z
+    s += t
+    dz *= s
+
+
+def _cube_fwd(z):
+    a = z * z
+    a *= z
+    return a, (z,)
+
+
+def _cube_scale(dz, a, z):
+    s = 3.0 * z
+    s *= z
+    dz *= s
+
+
+FLOOR_UNITS = {"tanh": (_tanh_fwd, _tanh_scale), "relu": (_relu_fwd, _relu_scale),
+               "xtanh": (_xtanh_fwd, _xtanh_scale), "cube": (_cube_fwd, _cube_scale)}
+
+
+def floor_fc_dataset(arch, task):
+    """Two-layer fc net on a dataset: z (B, H, P) = U x̃ᵀ, a = σ(z), F = Vᵀ a, dV = a r, dU = (v r ⊙ σ′) x̃."""
     X, y, n = task.x, task.y, arch.n_params
+    if arch.bias:
+        X = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)
+    XT = X.T
     p = X.shape[0]
+    forward, scale = FLOOR_UNITS[arch.activation.name]
 
     def f(theta):
         m = theta.shape[0]
         V, U = _views(arch, theta, m)
-        z = np.matmul(X, U.transpose(0, 2, 1))
-        a = np.tanh(z)
-        r = np.matmul(a, V) - y
+        a, saved = forward(np.matmul(U, XT))
+        r = np.matmul(V.transpose(0, 2, 1), a).transpose(0, 2, 1) - y
         loss = 0.5 / p * np.einsum("bpo,bpo->b", r, r)
         r /= p
         g = np.empty((m, n))
         gV, gU = _views(arch, g, m)
-        np.matmul(a.transpose(0, 2, 1), r, out=gV)
-        dz = np.matmul(r, V.transpose(0, 2, 1))
-        dz *= 1.0 - a * a
-        np.matmul(dz.transpose(0, 2, 1), X, out=gU)
+        np.matmul(a, r, out=gV)
+        rT = r.transpose(0, 2, 1)
+        step = max(1, CHUNK // (a.shape[1] * p))  # members per block: temporaries of <= CHUNK elements
+        for lo in range(0, m, step):
+            k = slice(lo, lo + step)
+            dz = V[k] * rT[k] if V.shape[2] == 1 else np.matmul(V[k], rT[k])
+            scale(dz, a[k], *(x[k] for x in saved))
+            np.matmul(dz, X, out=gU[k])
         return loss, g
+    return f
+
+
+def floor_conv_dataset(arch, task):
+    """1-D conv net on a dataset: z (B, H·L, P) over patches (position-major), the rest as in floor_fc_dataset."""
+    X, y, n, k = task.x, task.y, arch.n_params, arch.sizes["kernel"]
+    p, d = X.shape
+    L = d - k + 1
+    idx = np.arange(L)[:, None] + np.arange(k)[None, :]
+    Xf = np.ascontiguousarray(X.T[idx].transpose(0, 2, 1)).reshape(L * p, k)
+    XfT = Xf.T
+    forward, scale = FLOOR_UNITS[arch.activation.name]
+
+    def f(theta):
+        m = theta.shape[0]
+        V, U = _views(arch, theta, m)
+        H = U.shape[1]
+        Vr = V.reshape(m, H * L, 1)
+        a, saved = forward(np.matmul(U, XfT).reshape(m, H * L, p))
+        r = np.matmul(Vr.transpose(0, 2, 1), a).transpose(0, 2, 1) - y
+        loss = 0.5 / p * np.einsum("bpo,bpo->b", r, r)
+        r /= p
+        g = np.empty((m, n))
+        gV, gU = _views(arch, g, m)
+        np.matmul(a, r, out=gV.reshape(m, H * L, 1))
+        rT = r.transpose(0, 2, 1)
+        step = max(1, CHUNK // (H * L * p))
+        for lo in range(0, m, step):
+            k = slice(lo, lo + step)
+            dz = Vr[k] * rT[k]
+            scale(dz, a[k], *(x[k] for x in saved))
+            np.matmul(dz.reshape(-1, H, L * p), Xf, out=gU[k])
+        return loss, g
+    return f
+
+
+# ------------------------------------------------------------------------------------------------- before
+# The library's dataset path as it was before its units ran in place (samples × units layout, the public σ′
+# formulas with their temporaries), kept to time the change side by side: (d) in the table.
+_OLD_UNITS = {"tanh": (np.tanh, lambda z, a: 1.0 - a * a), "relu": (lambda z: np.maximum(z, 0.0), lambda z, a: z > 0.0),
+              "xtanh": (lambda z: z * np.tanh(z), lambda z, a: np.tanh(z) + z * (1.0 - np.tanh(z) * np.tanh(z))),
+              "cube": (lambda z: z * z * z, lambda z, a: 3.0 * z * z)}
+
+
+def _old_fc(V, U, X, unit, bias):
+    sigma, prime = unit
+    Xa = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1) if bias else X
+    z = np.matmul(Xa, U.transpose(0, 2, 1))
+    a = sigma(z)
+    F = np.matmul(a, V)
+
+    def pullback(dF):
+        dV = np.matmul(a.transpose(0, 2, 1), dF)
+        dz = dF * V[:, None, :, 0] if V.shape[2] == 1 else np.matmul(dF, V.transpose(0, 2, 1))
+        dz *= prime(z, a)
+        return dV, np.matmul(dz.transpose(0, 2, 1), Xa)
+    return F, pullback
+
+
+def _old_conv(V, U, X, unit, bias):
+    sigma, prime = unit
+    B, H, K = U.shape
+    d = X.shape[1]
+    idx = np.arange(d - K + 1)[:, None] + np.arange(K)[None, :]
+    Xp = X[:, idx]
+    P, L, _ = Xp.shape
+    z = np.matmul(Xp.reshape(P * L, K), U.transpose(0, 2, 1)).reshape(B, P, L * H)
+    a = sigma(z)
+    Vt = np.ascontiguousarray(V.transpose(0, 2, 1)).reshape(B, L * H, 1)
+    F = np.matmul(a, Vt)
+
+    def pullback(dF):
+        dV = np.matmul(dF.transpose(0, 2, 1), a).reshape(B, L, H).transpose(0, 2, 1)
+        dz = dF * Vt.transpose(0, 2, 1)
+        dz *= prime(z, a)
+        dU = np.matmul(dz.reshape(B, P * L, H).transpose(0, 2, 1), Xp.reshape(P * L, K))
+        return dV, dU
+    return F, pullback
+
+
+def before_dataset(arch, task):
+    """The previous numerics._through_forward with the previous fc/conv kernels (as of this benchmark's change)."""
+    X, y, p = task.x, task.y, task.y.shape[0]
+    unit = _OLD_UNITS[arch.activation.name]
+    model = _old_conv if arch.family is numerics.FAMILIES["conv"] else _old_fc
+    spans = arch.block_spans
+
+    def f(theta):
+        m = theta.shape[0]
+        b = {name: theta[:, cols].reshape((m, *shape)) for name, cols, shape in spans}
+        F, pullback = model(b["V"], b["U"], X, unit, arch.bias)
+        residual = F - y
+        value = 0.5 / p * np.einsum("bpo,bpo->b", residual, residual)
+        dV, dU = pullback(residual / p)
+        g = np.empty((m, arch.n_params))
+        gV, gU = _views(arch, g, m)
+        gV[...] = dV
+        gU[...] = dU
+        return value, g
     return f
 
 
@@ -239,8 +407,14 @@ CASES = {
     "quadratic": ("quadratic", {"d_in": 4, "width": 8}, _quadratic, floor_quadratic),
     "attn-s": ("attn-s", {"dim": 3, "width": 5}, _icl, floor_attn_s),
     "attn-m": ("attn-m", {"dim": 3, "width": 5}, _icl, floor_attn_m),
-    "tanh-fc (P=64)": ("tanh-fc", {"width": 8}, _dataset, floor_tanh_fc),
+    "tanh-fc (P=64)": ("tanh-fc", {"width": 8}, _dataset, floor_fc_dataset),
+    "relu-fc (P=64)": ("relu-fc", {"width": 8}, _dataset, floor_fc_dataset),
+    "xtanh-fc (P=64)": ("xtanh-fc", {"width": 8}, _dataset, floor_fc_dataset),
+    "cubic (P=64)": ("cubic", {"width": 8}, _dataset, floor_fc_dataset),
+    "relu-conv (P=64)": ("relu-conv", {"d_in": 3, "kernel": 2, "width": 4}, _dataset, floor_conv_dataset),
 }
+# Cases that also time the previous dataset path, (d).
+BEFORE = {label: before_dataset for label, case in CASES.items() if case[3] in (floor_fc_dataset, floor_conv_dataset)}
 
 
 # ------------------------------------------------------------------------------------------------- timing
@@ -284,14 +458,21 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"{label}, B = {batch}: the floor does not compute the prepared gradient")
             variants = {"a": lambda a=arch, t=task, th=theta: numerics.loss_and_grad(a, t, th),
                         "b": lambda f=fun, th=theta: f(th), "c": lambda f=floor, th=theta: f(th)}
+            if label in BEFORE:
+                old = BEFORE[label](arch, task)
+                for x, y in zip(got, old(theta), strict=True):
+                    if not np.allclose(x, y, rtol=1e-10, atol=1e-12 * (1.0 + np.max(np.abs(y)))):
+                        raise SystemExit(f"{label}, B = {batch}: the previous path computes another gradient")
+                variants["d"] = lambda f=old, th=theta: f(th)
             calls[(label, batch)] = {k: (f, _calibrate(f, args.min_time)) for k, f in variants.items()}
 
     best: dict[tuple[str, int, str], float] = {}
-    order = ["a", "b", "c"]
+    order = ["a", "b", "c", "d"]
     for rnd in range(args.rounds):
         print(f"round {rnd + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
         for i, key in enumerate(calls):
-            turn = order[(rnd + i) % 3:] + order[: (rnd + i) % 3]  # who goes first rotates
+            here = [v for v in order if v in calls[key]]
+            turn = here[(rnd + i) % len(here):] + here[: (rnd + i) % len(here)]  # who goes first rotates
             for v in turn:
                 f, n = calls[key][v]
                 best[(*key, v)] = min(best.get((*key, v), math.inf), _best(f, n, args.repeat))
@@ -302,12 +483,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"date {start}; Python {sys.version.split()[0]}, NumPy {np.__version__}; nproc {os.cpu_count()}; "
           f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
     print()
-    header = ["case", "n", "B", "(a) loss_and_grad", "(b) prepared", "(c) floor", "(b)/(c)", "(a)/(c)"]
+    header = ["case", "n", "B", "(a) loss_and_grad", "(b) prepared", "(c) floor", "(b)/(c)", "(a)/(c)",
+              "(d) before", "(d)/(b)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for label, batch in calls:
-        a, b, c = (best[(label, batch, v)] / batch * 1e6 for v in order)
-        print(f"| {label} | {n_params[label]} | {batch} | {a:.2f} | {b:.2f} | {c:.2f} | {b / c:.2f} | {a / c:.2f} |")
+        a, b, c, d = (best.get((label, batch, v), math.nan) / batch * 1e6 for v in order)
+        before = "- | -" if math.isnan(d) else f"{d:.2f} | {d / b:.2f}"
+        print(f"| {label} | {n_params[label]} | {batch} | {a:.2f} | {b:.2f} | {c:.2f} | {b / c:.2f} | {a / c:.2f} "
+              f"| {before} |")
     return 0
 
 

@@ -19,6 +19,7 @@ the API), the value and the rule:
 
 >>> parse_activation("z + z**2/2")
 z**2/2 + z
+>>> from guards.errors import InputError
 >>> try:
 ...     parse_activation("abs(z)")
 ... except InputError as exc:
@@ -28,30 +29,61 @@ must be differentiable at z = 0 (the one-sided slopes are -1 and 1)
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import tokenize
-from typing import Any
-
-import sympy as sp
-from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+from typing import TYPE_CHECKING, Any
 
 from .alarm import within
 from .errors import BoundExceeded, invalid
 
-Z = sp.Symbol("z", real=True)
+if TYPE_CHECKING:
+    import sympy as sp
+
+# SymPy costs every command about 0.3 s to import, and only a user's expression needs it: the symbol Z and the
+# function table are built on first use (module ``__getattr__``, PEP 562), so ``from guards.expression import Z``
+# still works and importing guards, numerics or the CLI does not import SymPy.
 MAX_CHARS = 500
 PARSE_SECONDS = 5.0
-FUNCTIONS: dict[str, Any] = {
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
-    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "atan": sp.atan, "asinh": sp.asinh, "erf": sp.erf,
-    "erfc": sp.erfc, "Abs": sp.Abs, "abs": sp.Abs, "sign": sp.sign, "Max": sp.Max, "Min": sp.Min,
-    "Heaviside": sp.Heaviside, "pi": sp.pi, "E": sp.E,
-    # parse_expr's number transformation emits these names.
-    "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
-}
 _OPERATORS = {"+", "-", "*", "/", "**", "(", ")", ","}
 _PROBES = (-2.0, -0.5, 0.5, 2.0)
+
+
+@functools.cache
+def _symbol() -> sp.Symbol:
+    import sympy as sp
+
+    return sp.Symbol("z", real=True)
+
+
+@functools.cache
+def _functions() -> dict[str, Any]:
+    import sympy as sp
+
+    return {
+        "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+        "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "atan": sp.atan, "asinh": sp.asinh, "erf": sp.erf,
+        "erfc": sp.erfc, "Abs": sp.Abs, "abs": sp.Abs, "sign": sp.sign, "Max": sp.Max, "Min": sp.Min,
+        "Heaviside": sp.Heaviside, "pi": sp.pi, "E": sp.E,
+        # parse_expr's number transformation emits these names.
+        "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
+    }
+
+
+#: Public names built on first access: Z (the real symbol z every parsed σ is written in) and FUNCTIONS (the
+#: functions a user's expression may call, name -> SymPy object).
+_LAZY = {"Z": _symbol, "FUNCTIONS": _functions}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return _LAZY[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 def _tokens_ok(text: str, argument: str) -> None:
@@ -63,13 +95,13 @@ def _tokens_ok(text: str, argument: str) -> None:
         if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.NUMBER):
             continue
         if tok.type == tokenize.NAME:
-            if tok.string == "z" or tok.string in FUNCTIONS:
+            if tok.string == "z" or tok.string in _functions():
                 continue
             if tok.string.isidentifier() and len(tok.string) <= 2 and tok.string.isalpha():
                 raise invalid(argument, text, f"uses the symbol {tok.string!r}; the only variable is z "
                               "(the unit's pre-activation)")
             raise invalid(argument, text, f"uses {tok.string!r}, which is not z or one of the functions "
-                          + ", ".join(sorted(k for k in FUNCTIONS if k[0].islower())))
+                          + ", ".join(sorted(k for k in _functions() if k[0].islower())))
         elif tok.type == tokenize.OP and tok.string in _OPERATORS:
             continue
         else:
@@ -77,10 +109,14 @@ def _tokens_ok(text: str, argument: str) -> None:
 
 
 def _value(expr: sp.Expr, z: float) -> complex:
-    return complex(sp.N(expr.xreplace({Z: sp.Float(z)}), 17))
+    import sympy as sp
+
+    return complex(sp.N(expr.xreplace({_symbol(): sp.Float(z)}), 17))
 
 
 def _check_at_zero(expr: sp.Expr, argument: str, shown: Any) -> None:
+    import sympy as sp
+
     rule_real = "must be real for real z"
     for z in _PROBES:
         try:
@@ -93,7 +129,7 @@ def _check_at_zero(expr: sp.Expr, argument: str, shown: Any) -> None:
         at0 = _value(expr, 0.0)
     except (TypeError, ValueError, ZeroDivisionError):
         at0 = complex("nan")
-    exact = sp.sympify(expr.xreplace({Z: 0}))
+    exact = sp.sympify(expr.xreplace({_symbol(): 0}))
     if not (math.isfinite(at0.real) and math.isfinite(at0.imag)) or exact.has(sp.zoo, sp.nan):
         raise invalid(argument, shown, "must be finite at z = 0 (the zero unit sits there)")
     h = 1e-6
@@ -107,6 +143,10 @@ def _check_at_zero(expr: sp.Expr, argument: str, shown: Any) -> None:
 def parse_activation(source: str | sp.Basic, argument: str = "--activation") -> sp.Expr:
     """σ(z) from a string in SymPy syntax or a SymPy expression in one symbol named ``z``; the module docstring
     lists the rules.  The result is in the real symbol :data:`Z`."""
+    import sympy as sp
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    Z = _symbol()
     shown = source if isinstance(source, str) else str(source)
     error = lambda: BoundExceeded(f"{argument}: parsing {shown[:60]!r} took longer than {PARSE_SECONDS:g} s")  # noqa: E731
     with within(PARSE_SECONDS, error):
@@ -117,7 +157,7 @@ def parse_activation(source: str | sp.Basic, argument: str = "--activation") -> 
             if len(text) > MAX_CHARS:
                 raise invalid(argument, source, f"at most {MAX_CHARS} characters")
             _tokens_ok(text, argument)
-            namespace = {"__builtins__": {}, **FUNCTIONS}
+            namespace = {"__builtins__": {}, **_functions()}
             try:
                 expr = parse_expr(text, local_dict={"z": Z}, global_dict=namespace,
                                   transformations=standard_transformations)

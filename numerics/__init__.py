@@ -72,9 +72,9 @@ from .manifolds import (
     zero_unit_distance,
 )
 from .objective import check_compatible, finite_difference_gradient, gradient_function, hessian, loss, loss_and_grad
+from .peaks import find_peaks, local_maxima, peak_prominences
 from .plateaus import Staircase, detect_staircase, staircase_from_result
 from .reduced_escape import REDUCED_STATUSES, ReducedStage, ReducedStaircase, reduced_staircase
-from .saddle_graph import graph_to_dict, saddle_connections, saddle_graph, unstable_directions
 from .tasks import (
     Dataset,
     ICLDataset,
@@ -86,6 +86,7 @@ from .tasks import (
 )
 
 __all__ = [
+    "find_peaks", "local_maxima", "peak_prominences",
     "Activation", "BUILTIN_ACTIVATIONS", "MeasuredUnit", "compile_activation", "measure_unit",
     "REDUCED_STATUSES", "ReducedStage", "ReducedStaircase", "reduced_staircase",
     "Complexity", "ComplexityTrace", "PointInfo", "Thresholds", "Visit", "complexity", "complexity_along",
@@ -104,3 +105,23 @@ __all__ = [
     "gradient_flow", "gradient_function", "hessian", "init_params", "interpolate", "loss", "loss_and_grad",
     "refine_crossing", "sample_icl_dataset", "staircase_from_result", "whitened",
 ]
+
+# The saddle graph needs networkx (≈ 0.2 s to import) and only the claims use it: its names are imported on first
+# access (PEP 562).  The submodule shares its name with the function saddle_graph, so all four names are bound
+# here, over the submodule that the import binds as an attribute of this package.
+_LAZY_SADDLE_GRAPH = ("graph_to_dict", "saddle_connections", "saddle_graph", "unstable_directions")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SADDLE_GRAPH:
+        import importlib
+
+        module = importlib.import_module(".saddle_graph", __name__)
+        for lazy in _LAZY_SADDLE_GRAPH:
+            globals()[lazy] = getattr(module, lazy)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_SADDLE_GRAPH})

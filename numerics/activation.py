@@ -28,21 +28,25 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.special
-import sympy as sp
 
 import guards
 from guards.alarm import within
-from guards.expression import Z, parse_activation
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+# SymPy and scipy.special cost every command about 0.5 s to import and only a user's expression (--activation)
+# needs them: they are imported by the functions that compile one, never at module level.
 
 Array = np.ndarray
 Sigma = Callable[[Array], Array]
@@ -59,10 +63,45 @@ CALLABLE_TOLERANCE = 1e-8
 SYMMETRY_TOLERANCE = 1e-9
 #: Largest accepted distance of the measured log-log slope from the integer order q.
 SLOPE_TOLERANCE = 0.1
-
-# lambdify maps erf/erfc to nothing in plain NumPy; SciPy's ufuncs go first so they win over the "numpy" module.
-_MODULES: list[Any] = [{"erf": scipy.special.erf, "erfc": scipy.special.erfc}, "numpy"]
 _EPS = float(np.finfo(np.float64).eps)
+
+
+@functools.cache
+def _lambdify_modules() -> list[Any]:
+    """lambdify's namespaces: it maps erf/erfc to nothing in plain NumPy; SciPy's ufuncs go first so they win over
+    the "numpy" module."""
+    import scipy.special
+
+    return [{"erf": scipy.special.erf, "erfc": scipy.special.erfc}, "numpy"]
+
+
+@dataclass(frozen=True)
+class InPlace:
+    """σ and σ′ of a unit on a network's own scratch arrays: the built-ins' kernels without large temporaries.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(z) -> (a, saved)`` with a = σ(z).  z is a fresh array of pre-activations that the network owns
+        and does not use again, so ``forward`` may overwrite it (tanh returns a in z's memory); ``saved`` is the
+        tuple of arrays of z's shape that ``scale`` needs besides a (``(z,)``, ``(z, tanh z)`` or ``()``).
+    scale : callable or None
+        ``scale(dz, a, *saved)`` multiplies dz, the network's own back-propagated array, by σ′(z) in place; a and
+        ``saved`` are only read, so a pull-back may run more than once, and may be matching slices (a network
+        pulls back a block of batch members at a time).  ``None`` when σ′ ≡ 1.
+
+    Notes
+    -----
+    Each kernel performs the same floating-point operations, in the same order, as the public ``sigma`` and
+    ``prime`` of its unit: ``forward(z)[0]`` is bitwise ``sigma(z)`` and ``scale`` bitwise ``dz *= prime(z, a)``
+    (docs/theory.md §1.1).  Only the memory differs: at batch B = 256 a (B, H, P) array of pre-activations is about
+    1 MB, and every fresh one of that size
+    costs page faults that dominate the arithmetic (``1.0 - a*a`` allocates twice; ``s = a*a`` followed by
+    ``1 - s`` written into s allocates once).
+    """
+
+    forward: Callable[[Array], tuple[Array, tuple[Array, ...]]]
+    scale: Callable[..., None] | None
 
 
 @dataclass(frozen=True)
@@ -82,6 +121,9 @@ class Activation:
         σ″(z), elementwise.
     expression : str or None
         SymPy text of σ for compiled units (``None`` for the hand-written built-ins).
+    inplace : InPlace or None
+        The built-ins' kernels for a network's scratch arrays (see :meth:`activate`, :meth:`pull_back`);
+        ``None`` for compiled units, which then run ``sigma`` and ``prime`` as given.
 
     Notes
     -----
@@ -100,6 +142,7 @@ class Activation:
     prime: Prime | None
     second: Sigma
     expression: str | None = None
+    inplace: InPlace | None = None
 
     def derivative(self, z: Array) -> Array:
         """σ′(z) as a float array of z's shape, from z alone (``prime`` takes σ(z) too)."""
@@ -107,8 +150,34 @@ class Activation:
             return np.ones_like(z, dtype=np.float64)
         return np.asarray(self.prime(z, self.sigma(z)), dtype=np.float64)
 
+    def activate(self, z: Array) -> tuple[Array, tuple[Array, ...]]:
+        """(σ(z), saved) for a fresh float64 array z that the caller owns and gives up: it may be overwritten.
+        ``saved`` is a tuple of arrays of z's shape, handed back (whole, or the same slice of each, as a) to
+        :meth:`pull_back`."""
+        if self.inplace is not None:
+            return self.inplace.forward(z)
+        return self.sigma(z), (z,)
+
+    def pull_back(self, dz: Array, a: Array, saved: tuple[Array, ...]) -> Array:
+        """dz ⊙ σ′(z) written into dz (a float64 array the caller owns), with a and ``saved`` from
+        :meth:`activate` (only read); returns dz."""
+        if self.inplace is not None:
+            if self.inplace.scale is not None:
+                self.inplace.scale(dz, a, *saved)
+        elif self.prime is not None:
+            dz *= self.prime(saved[0], a)
+        return dz
+
 
 # --- hand-written built-ins (the numerics of the models since the start) -----------------------------------------
+# The public σ, σ′, σ″ never write into their arguments (the caller's); they write into the arrays they have just
+# allocated, so a chain such as 1 − t² costs one temporary.  The in-place kernels below perform the same operations
+# in the same order on a network's own arrays (bitwise equal results, see InPlace).
+
+def _one_minus(s: Array) -> Array:
+    # 1 − s in s's memory; a ufunc returns a scalar, not an array, for a 0-d input.
+    return np.subtract(1.0, s, out=s) if type(s) is np.ndarray else 1.0 - s
+
 
 def _zeros(z: Array) -> Array:
     return np.zeros(np.shape(z))
@@ -123,36 +192,120 @@ def _relu_prime(z: Array, a: Array) -> Array:
     return z > 0.0
 
 
+def _relu_forward(z: Array) -> tuple[Array, tuple[()]]:
+    return np.maximum(z, 0.0, out=z), ()
+
+
+def _relu_scale(dz: Array, a: Array) -> None:
+    # a = max(z, 0) > 0 exactly where z > 0 (NaN: false in both), so the mask of _relu_prime comes from a.
+    dz *= a > 0.0
+
+
+def _square_prime(z: Array, a: Array) -> Array:
+    return 2.0 * z
+
+
+def _square_second(z: Array) -> Array:
+    return np.full(np.shape(z), 2.0)
+
+
+def _square_forward(z: Array) -> tuple[Array, tuple[Array]]:
+    return np.square(z), (z,)
+
+
+def _square_scale(dz: Array, a: Array, z: Array) -> None:
+    dz *= 2.0 * z
+
+
+def _cube(z: Array) -> Array:
+    a = z * z
+    a *= z  # (z·z)·z
+    return a
+
+
+def _cube_prime(z: Array, a: Array) -> Array:
+    s = 3.0 * z
+    s *= z  # (3z)·z
+    return s
+
+
+def _cube_second(z: Array) -> Array:
+    return 6.0 * z
+
+
+def _cube_forward(z: Array) -> tuple[Array, tuple[Array]]:
+    return _cube(z), (z,)
+
+
+def _cube_scale(dz: Array, a: Array, z: Array) -> None:
+    dz *= _cube_prime(z, a)
+
+
 def _tanh_prime(z: Array, a: Array) -> Array:
-    return 1.0 - a * a
+    return _one_minus(a * a)
 
 
 def _tanh_second(z: Array) -> Array:
+    # −2t·(1 − t²)
     t = np.tanh(z)
-    return -2.0 * t * (1.0 - t * t)
+    s = _one_minus(t * t)
+    t *= -2.0
+    t *= s
+    return t
+
+
+def _tanh_forward(z: Array) -> tuple[Array, tuple[()]]:
+    # tanh′ = 1 − a² needs a only, so a takes z's place.
+    return np.tanh(z, out=z), ()
+
+
+def _tanh_scale(dz: Array, a: Array) -> None:
+    dz *= _tanh_prime(None, a)
 
 
 def _xtanh(z: Array) -> Array:
     return z * np.tanh(z)
 
 
+def _xtanh_slope(z: Array, t: Array) -> Array:
+    # t + z(1 − t²) with t = tanh(z)
+    s = _one_minus(t * t)
+    s *= z
+    s += t
+    return s
+
+
 def _xtanh_prime(z: Array, a: Array) -> Array:
-    t = np.tanh(z)
-    return t + z * (1.0 - t * t)
+    return _xtanh_slope(z, np.tanh(z))
 
 
 def _xtanh_second(z: Array) -> Array:
-    # d/dz [t + z(1 − t²)] = 2(1 − t²) − 2 z t (1 − t²).
+    # d/dz [t + z(1 − t²)] = 2(1 − t²) − 2 z t (1 − t²) = 2(1 − t²)·(1 − z t).
     t = np.tanh(z)
-    return 2.0 * (1.0 - t * t) * (1.0 - z * t)
+    s = _one_minus(t * t)
+    s *= 2.0
+    t *= z
+    s *= _one_minus(t)
+    return s
+
+
+def _xtanh_forward(z: Array) -> tuple[Array, tuple[Array, Array]]:
+    # tanh(z) is kept for the pull-back, which so needs no second tanh.
+    t = np.tanh(z)
+    return z * t, (z, t)
+
+
+def _xtanh_scale(dz: Array, a: Array, z: Array, t: Array) -> None:
+    dz *= _xtanh_slope(z, t)
 
 
 IDENTITY = Activation("identity", lambda z: z, None, _zeros)
-RELU = Activation("relu", _relu, _relu_prime, _zeros)
-SQUARE = Activation("square", np.square, lambda z, a: 2.0 * z, lambda z: np.full(np.shape(z), 2.0))
-CUBE = Activation("cube", lambda z: z * z * z, lambda z, a: 3.0 * z * z, lambda z: 6.0 * z)
-TANH = Activation("tanh", np.tanh, _tanh_prime, _tanh_second)
-XTANH = Activation("xtanh", _xtanh, _xtanh_prime, _xtanh_second)
+RELU = Activation("relu", _relu, _relu_prime, _zeros, inplace=InPlace(_relu_forward, _relu_scale))
+SQUARE = Activation("square", np.square, _square_prime, _square_second,
+                    inplace=InPlace(_square_forward, _square_scale))
+CUBE = Activation("cube", _cube, _cube_prime, _cube_second, inplace=InPlace(_cube_forward, _cube_scale))
+TANH = Activation("tanh", np.tanh, _tanh_prime, _tanh_second, inplace=InPlace(_tanh_forward, _tanh_scale))
+XTANH = Activation("xtanh", _xtanh, _xtanh_prime, _xtanh_second, inplace=InPlace(_xtanh_forward, _xtanh_scale))
 
 BUILTIN_ACTIVATIONS: Mapping[str, Activation] = types.MappingProxyType(
     {act.name: act for act in (IDENTITY, RELU, SQUARE, CUBE, TANH, XTANH)})
@@ -185,18 +338,26 @@ def _constant(value: float) -> Sigma:
 def _products(expr: sp.Expr) -> sp.Expr:
     """Small integer powers z**n (2 <= n <= 8) written as products: NumPy's general ``pow`` is ~50x slower than
     ``z*z*z`` on large arrays."""
+    import sympy as sp
+
     return expr.replace(lambda e: e.is_Pow and e.exp.is_Integer and 2 <= int(e.exp) <= 8,
                         lambda e: sp.Mul(*([e.base] * int(e.exp)), evaluate=False))
 
 
 def _compile(expr: sp.Expr) -> Sigma:
+    import sympy as sp
+
+    from guards.expression import Z
+
     if not expr.has(Z):
         return _constant(float(expr))
     # cse: σ′ and σ″ of e.g. z·tanh(z) reuse tanh(z) instead of evaluating it two or three times.
-    return _float_array(sp.lambdify(Z, _products(expr), modules=_MODULES, cse=True))
+    return _float_array(sp.lambdify(Z, _products(expr), modules=_lambdify_modules(), cse=True))
 
 
 def _classical(expr: sp.Expr) -> sp.Expr:
+    import sympy as sp
+
     # sp.diff turns the kinks of Abs, sign, Heaviside, Max into DiracDelta atoms at isolated points; the flow uses
     # the classical derivative away from them (the same convention as relu'' = 0), and lambdify cannot print them.
     return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
@@ -293,6 +454,10 @@ def compile_activation(source: str | sp.Basic, *, sigma: Sigma | None = None, pr
     ...
     numerics.errors.InputError: prime='<lambda>': disagrees with sigma' of tanh(z): ...
     """
+    import sympy as sp
+
+    from guards.expression import Z, parse_activation
+
     expr = parse_activation(source, argument)
     shown = source.strip() if isinstance(source, str) else str(source)
     text = str(expr)

@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from .errors import InputError
 
@@ -91,6 +90,8 @@ def _inertia_of(m: np.ndarray, overwrite: bool = False) -> Inertia:
     # LAPACK ?sytrf directly: scipy.linalg.ldl builds the full L and D afterwards, which measured as long as the
     # factorisation itself for n = 500. A symmetric C-ordered matrix is its own transpose, so m.T is the
     # Fortran-ordered view LAPACK can overwrite without a copy.
+    import scipy.linalg  # here: importing it costs every command ≈ 0.3 s at start-up
+
     sytrf, sytrf_lwork = scipy.linalg.get_lapack_funcs(("sytrf", "sytrf_lwork"), (m,))
     lwork = max(int(sytrf_lwork(n, lower=1)[0]), n)
     ldu, ipiv, info = sytrf(m.T if m.flags.c_contiguous else m, lower=1, lwork=lwork, overwrite_a=overwrite)

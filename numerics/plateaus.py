@@ -6,12 +6,13 @@ Definitions (spec §0.7, project convention):
   (before the first drop: on [t_0, first drop]; after the last: up to the end of the curve). The spec uses dL/dt,
   not dL/d ln t: near a saddle the loss moves as e^{2λt} in plain time, so |dL/dt| is smallest where the curve is
   flattest independently of the time origin, whereas t·|dL/dt| would favour early points of each plateau;
-* drop k (k = 1..n): a local maximum of log r separated from its neighbours by valleys at least ``min_log_dip``
-  deep (in natural log; default ln 10, i.e. the rate must fall ten-fold between two distinct drops) **and**
-  removing at least ``min_drop_fraction`` (default 1e-3) of the initial loss: L_{k−1} − L_k ≥
-  min_drop_fraction·|L(t_0)| (the smallest offending drop is merged with its neighbours and the levels are
-  re-read, until all pass). A peak of r at the first or last sample is not a drop (a curve that starts
-  dropping at t_0, e.g. a pure exponential, has no plateau and no drop);
+* drop k (k = 1..n): a local maximum of log r whose topographic prominence is at least ``min_log_dip``
+  (:func:`numerics.peaks.find_peaks`: separated from higher maxima by valleys that deep; in natural log; default
+  ln 10, i.e. the rate must fall ten-fold between two distinct drops) **and** removing at least
+  ``min_drop_fraction`` (default 1e-3) of the initial loss: L_{k−1} − L_k ≥ min_drop_fraction·|L(t_0)| (the
+  smallest offending drop is merged with its neighbours and the levels are re-read, until all pass). A peak of r at
+  the first or last sample is not a drop (a curve that starts dropping at t_0, e.g. a pure exponential, has no
+  plateau and no drop);
 * drop time t_k = inf{t : L(t) ≤ (L_{k−1} + L_k)/2} searched from the (k−1)-th plateau on; refined by ``crossing``
   (e.g. :func:`numerics.integrate.refine_crossing` on the dense output) if given, else by cubic Hermite
   interpolation when dL/dt is given, else linearly;
@@ -29,9 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .errors import InputError
+from .peaks import find_peaks
+from .roots import brent
 
 # The drop time is the first crossing of the midpoint between two plateau levels (docs/theory.md §0.7): the
 # fraction of the way down from the lower level. A module constant, so that a test can show that a detector crossing
@@ -105,7 +107,8 @@ def _cross(t, L, d, level: float, i0: int, crossing: Callable[[float], float] | 
 
     if hermite(a) * hermite(b) > 0:
         return float(a + (La - level) * h / (La - Lb))
-    return float(brentq(hermite, a, b, xtol=1e-15 * max(1.0, abs(b))))
+
+    return brent(hermite, a, b, xtol=1e-15 * max(1.0, abs(b)))
 
 
 def _crosses(t, L, d, mids: np.ndarray, starts: np.ndarray, crossing, crossings) -> np.ndarray:
@@ -166,10 +169,7 @@ def detect_staircase(
         return Staircase(levels=L[:1], drop_times=np.empty(0), durations=np.empty(0), n_drops=0,
                          midpoints=np.empty(0), plateau_times=t[:1], levels_known=False)
     logr = np.log(np.maximum(rate, top * 1e-250))
-    from scipy.signal import find_peaks  # here: importing scipy.signal costs every command ≈ 0.6 s at start-up
-
-    peaks, _ = find_peaks(logr, prominence=min_log_dip)
-    peaks = list(peaks)
+    peaks = [int(p) for p in find_peaks(logr, prominence=min_log_dip)[0]]
     scale = abs(L[0]) if L[0] != 0 else 1.0
 
     def plateau_points(pk: list[int]) -> list[int]:

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from .architectures import Architecture
 from .complexity import unit_params
@@ -269,6 +268,8 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         if method == "euler":
             sol = _euler(system, t, t_max, y, step, events[0] if events else None, done)
         else:
+            from scipy.integrate import solve_ivp  # here: scipy.integrate costs every command ≈ 0.3 s at start-up
+
             sol = solve_ivp(system, (t, t_max), y, method=method, rtol=rtol, atol=atol, events=[*events, done])
         if sol.status == -1:
             raise InputError(f"reduced dynamics: integration failed at t = {sol.t[-1]:.6g} ({sol.message})")

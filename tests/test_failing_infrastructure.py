@@ -28,17 +28,20 @@ def _s2s(*args, **kw):
 @pytest.fixture
 def previous_report(tmp_path):
     rep = tmp_path / "rep"
+    start = time.monotonic()
     r = subprocess.run([sys.executable, "-m", "proofs_check", "check", "--only", "phi-properties", "--report",
                         str(rep)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    return rep, {p.name: p.read_bytes() for p in rep.iterdir()}
+    return rep, {p.name: p.read_bytes() for p in rep.iterdir()}, time.monotonic() - start
 
 
 @pytest.mark.parametrize("signum,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_check_keeps_the_previous_report(previous_report, signum, code):
-    rep, before = previous_report
+    rep, before, startup = previous_report
     proc = _s2s("check", "--only", SLOW, "--jobs", "2", "--json", "--report", str(rep))
-    time.sleep(4.0)  # imports done, claims running
+    # Imports done, claims running: a whole one-claim check (imports included) took `startup` seconds just now, so
+    # 1.5x that is past the imports even on a loaded machine (a fixed 4 s was not, at load 3 on 2 cores).
+    time.sleep(max(4.0, 1.5 * startup))
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
@@ -51,7 +54,7 @@ def test_signal_during_check_keeps_the_previous_report(previous_report, signum, 
 
 def test_full_disk_while_writing_the_report(previous_report):
     """RLIMIT_FSIZE makes every write past 1 kB fail (EFBIG, SIGXFSZ ignored) as a full disk would."""
-    rep, before = previous_report
+    rep, before, _ = previous_report
     script = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
               "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000)); from proofs_check.cli import main; "
               f"sys.exit(main(['check', '--only', 'phi-properties', '--json', '--report', {str(rep)!r}]))")

@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..errors import InputError
+from ..roots import brent
 from .dop853 import GradFun, attempt_step, dense_coefficients, dense_eval, evaluate
 from .result import IntegrationResult, MemberTrajectory
 
@@ -191,8 +191,7 @@ def _root_in_step(fun: GradFun, m: MemberTrajectory, interp: StepInterpolant, j:
         return a
     if gb > 0:  # round-off at the right end: the recorded loss is ≤ level there
         return b
-    return float(brentq(g, a, b, xtol=4 * np.spacing(max(abs(b), 1.0)), rtol=4 * np.finfo(float).eps,
-                        maxiter=200))
+    return brent(g, a, b, xtol=4 * np.spacing(max(abs(b), 1.0)), rtol=4 * np.finfo(float).eps, maxiter=200)
 
 
 def _level(level: float) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .linear import Out, transposed
+from .pointwise import pull_back_blocks
 
 
 @lru_cache(maxsize=64)
@@ -28,25 +29,30 @@ def patch_index(d_in: int, kernel: int) -> np.ndarray:
 def conv_forward_pullback(
     V: np.ndarray, U: np.ndarray, X: np.ndarray, activation: Any
 ) -> tuple[np.ndarray, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
-    """f[b, μ] = Σ_{i,p} V[i,p] σ(z_μip), z_μip = U[i]·x_μ[p:p+K] (shape (B, P, 1)), and its pull-back
-    dF ↦ (dV, dU): dV[i,p] = Σ_μ dF_μ σ(z_μip), dU[i] = Σ_{μ,p} dF_μ V[i,p] σ'(z_μip) x_μ[p:p+K]."""
-    sigma, sigma_prime = activation.sigma, activation.prime
+    """f[b, μ] = Σ_{i,p} V[i,p] σ(z_ipμ), z_ipμ = U[i]·x_μ[p:p+K] (shape (B, P, 1)), and its pull-back
+    dF ↦ (dV, dU): dV[i,p] = Σ_μ dF_μ σ(z_ipμ), dU[i] = Σ_{μ,p} dF_μ V[i,p] σ'(z_ipμ) x_μ[p:p+K].
+
+    Notes
+    -----
+    z is laid out (B, H·L, P), units and positions × samples: V (B, H, L) is then the read-out row of z's first
+    axis as it is stored (no copy), dV and dU are plain batched matmuls, and the elementwise passes (σ, σ′, the
+    read-out cotangent) run along the P samples.  The unit gets z and the cotangent as fresh arrays it may
+    overwrite (docs/theory.md §1.1, as in :func:`numerics.models.pointwise.fc_forward_pullback`).
+    """
     B, H, K = U.shape
-    Xp = X[:, patch_index(X.shape[1], K)]
-    P, L, _ = Xp.shape
-    z = np.matmul(Xp.reshape(P * L, K), U.transpose(0, 2, 1)).reshape(B, P, L * H)
-    a = sigma(z)
-    # Read-out weights in the (p, i) order of z's last axis, so the sums over (p, i) become matrix products.
-    Vt = np.ascontiguousarray(V.transpose(0, 2, 1)).reshape(B, L * H, 1)
-    F = np.matmul(a, Vt)
+    P = X.shape[0]
+    # Patches position-major: Xq[p, μ, k] = x_μ[p + k], so (p, μ) flattens to the last axis of z.
+    Xq = np.ascontiguousarray(X.T[patch_index(X.shape[1], K)].transpose(0, 2, 1))
+    L = Xq.shape[0]
+    Xf = Xq.reshape(L * P, K)
+    a, saved = activation.activate(np.matmul(U, Xf.T).reshape(B, H * L, P))
+    Vr = V.reshape(B, H * L, 1)
+    F = np.matmul(Vr.transpose(0, 2, 1), a).transpose(0, 2, 1)
 
     def pullback(dF: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dV = np.matmul(dF.transpose(0, 2, 1), a).reshape(B, L, H).transpose(0, 2, 1)
-        dz = dF * Vt.transpose(0, 2, 1)
-        if sigma_prime is not None:
-            dz *= sigma_prime(z, a)
-        dU = np.matmul(dz.reshape(B, P * L, H).transpose(0, 2, 1), Xp.reshape(P * L, K))
-        return dV, dU
+        dV = np.matmul(a, dF).reshape(B, H, L)
+        # dU[i] = Σ_{(p, μ)} dz[i, p, μ] x_μ[p:p+K]: dz's rows grouped by unit, (p, μ) the contracted axis.
+        return dV, pull_back_blocks(activation, a, saved, Vr, dF, Xf, H)
 
     return F, pullback
 
