@@ -63,10 +63,12 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / max(1.0, float(np.max(np.abs(b)))))
 
 
-def fd_hessian_raw(arch, task, theta: np.ndarray) -> np.ndarray:
-    """Central differences of the analytic NumPy gradient, column by column, not symmetrised."""
+def fd_hessian_raw(arch, task, theta: np.ndarray, h: float | None = None) -> np.ndarray:
+    """Central differences of the analytic NumPy gradient, column by column, not symmetrised; step ``h`` (default
+    eps^(1/3)·max(1, max|θ|), the truncation/round-off balance)."""
     n = theta.size
-    h = np.finfo(float).eps ** (1 / 3) * max(1.0, float(np.max(np.abs(theta))))
+    if h is None:
+        h = np.finfo(float).eps ** (1 / 3) * max(1.0, float(np.max(np.abs(theta))))
     pts = np.repeat(theta[None, :], 2 * n, axis=0)
     idx = np.arange(n)
     pts[idx, idx] += h

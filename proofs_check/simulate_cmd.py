@@ -390,12 +390,6 @@ def _member_report(problem: Problem, job: Job, fun, res, b: int, status: str, ch
     return out
 
 
-def _blas_threads(limit: int | None):
-    """BLAS threads of a chunk: a Dask worker uses one (its cluster runs one worker per core); in this process the
-    library's default (the analysis pins its own small dense algebra, :func:`numerics.itinerary`)."""
-    return numerics.blas_threads(limit)
-
-
 def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int | None = None) -> ChunkOutput:
     """Integrate, analyse and describe one chunk (in this process or on a Dask worker); the trajectories never
     leave this function.  ``morse_cache``: the point's cache (None: a new one for this chunk)."""
@@ -409,7 +403,9 @@ def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int |
     template = _template(job, chunk.point)
     theta0 = numerics.init_params(template.arch, template.init_scale, seed=chunk.first_seed, n_seeds=chunk.size)
     problem = replace(template, theta0=theta0, seeds=tuple(chunk.seeds))
-    with _blas_threads(blas_limit):
+    # A Dask worker caps BLAS at one thread (its cluster runs one worker per core); in this process blas_limit is
+    # None, the library default (the analysis pins its own small dense algebra, numerics.itinerary).
+    with numerics.blas_threads(blas_limit):
         mark = time.perf_counter()
         fun, res, statuses = _integrate(problem, args, job.t_max[chunk.point.index], deadline)
         out = ChunkOutput(chunk, [], integration=time.perf_counter() - mark)

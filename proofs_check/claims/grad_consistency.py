@@ -27,23 +27,12 @@ import numpy as np
 import numerics
 
 from ..cases import reference_cases, relu_kink_margin
-from ..crosscheck import GRAD_RTOL, check_case, compiled, random_points
+from ..crosscheck import GRAD_RTOL, check_case, compiled, fd_hessian_raw, random_points
 from ..registry import REGISTRY, Verdict, WrongTheory
 
 _CASES = reference_cases()
 POINTS = 3
 HESS_FACTOR = 10 / 3  # truncation |D|/3 + round-off <= 1.5 R(h) <= 3 |D| (module docstring)
-
-
-def _fd(arch, task, theta: np.ndarray, h: float) -> np.ndarray:
-    """Central differences of the NumPy gradient with step h, not symmetrised (as crosscheck.fd_hessian_raw)."""
-    n = theta.size
-    pts = np.repeat(theta[None, :], 2 * n, axis=0)
-    idx = np.arange(n)
-    pts[idx, idx] += h
-    pts[n + idx, idx] -= h
-    _, g = numerics.loss_and_grad(arch, task, pts)
-    return ((g[:n] - g[n:]) / (2 * h)).T
 
 
 def _step(theta: np.ndarray) -> float:
@@ -66,7 +55,8 @@ def _scales(case, thetas: np.ndarray) -> dict:
         h = _step(theta)
         hs = sym.hessian(theta)
         scale = max(1.0, float(np.max(np.abs(hs))))
-        d = float(np.max(np.abs(_fd(arch, task, theta, 2 * h) - _fd(arch, task, theta, h)))) / scale
+        doubled = fd_hessian_raw(arch, task, theta, 2 * h) - fd_hessian_raw(arch, task, theta, h)
+        d = float(np.max(np.abs(doubled))) / scale
         out["hess_max"].append(float(np.max(np.abs(hs))))
         out["h"].append(h)
         out["step_doubling"] = max(out["step_doubling"], d) if math.isfinite(d) else math.nan
