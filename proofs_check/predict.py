@@ -91,14 +91,6 @@ class Prediction:
                if self.extra else {}),
         } for b, seed in enumerate(self.seeds)]
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "architecture": self.architecture, "task": self.description, "seeds": list(self.seeds),
-            "init_scale": self.init_scale, "plateau_levels": self.plateau_levels, "drop_times": self.drop_times,
-            "drop_kinds": self.kinds, "formulas": self.formulas, "assumptions": self.assumptions,
-            "violations": self.violations, "notes": self.notes, **({"extra": self.extra} if self.extra else {}),
-        }
-
 
 def _add(pred: Prediction, *forms) -> None:
     for f in forms:

@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import math
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -173,8 +174,6 @@ def _records(problem, pred, out: dict[str, Any], stopped: str | None, timing: di
 
 def run(args) -> int:
     """Run ``s2s predict``; returns the exit code (2 bad input, 3 time budget exhausted)."""
-    import time
-
     from .cli import CONVENTION, dumps
 
     start = time.perf_counter()
@@ -192,7 +191,7 @@ def run(args) -> int:
     timing["prediction"] = time.perf_counter() - mark
     if pred is None:
         raise guards.BoundExceeded(f"{stopped}; no seed was predicted")
-    out = {"convention": CONVENTION, **pred.as_json()}
+    out: dict[str, Any] = {}  # the comparison rows and the stop, beside the prediction's own per-seed records
     mark = time.perf_counter()
     if args.compare and stopped is None:
         done = dataclasses.replace(problem, theta0=problem.theta0[:len(pred.seeds)], seeds=pred.seeds)
