@@ -46,6 +46,7 @@ CONTEXT_DEFAULT = 32
 MAX_LIST = 100_000  # longer lists are refused by the memory estimate long before this; this bounds parsing
 MAX_SWEEP = 100  # values of one swept option (--width, --init-scale in simulate); each is its own run
 RESULT_BYTES_PER_SEED = 50_000  # per-seed analysis and output (traces, itinerary) as Python objects
+WORKING_ARRAYS = 26  # (B, n) arrays a run holds: θ₀ and the integrator's ~24 working arrays, with margin
 
 
 def floats(text: str) -> list[float]:
@@ -237,7 +238,7 @@ def _check_scale(arch, eps: float) -> None:
 def _estimate_bytes(arch, task_bytes: float, n_seeds: int, per_sample: float) -> float:
     """Large arrays of a run: the task, θ₀ and the integrator's ~24 (B, n) working arrays, per-sample activations
     (a handful of (B, P, width) arrays) and the per-seed results."""
-    return task_bytes + 8.0 * n_seeds * (arch.n_params * 26 + per_sample) + RESULT_BYTES_PER_SEED * n_seeds
+    return task_bytes + 8.0 * n_seeds * (arch.n_params * WORKING_ARRAYS + per_sample) + RESULT_BYTES_PER_SEED * n_seeds
 
 
 def build_problem(args) -> Problem:
@@ -349,7 +350,7 @@ def _check_size(args, sizes: dict[str, int], task_bytes: float, per_sample: floa
     what = f"{arch.label} with sizes {sizes} ({arch.n_params} parameters) and {args.seeds} seed(s)"
     if args.seeds > 1 and _estimate_bytes(arch, task_bytes, 1, per_sample) <= guards.memory_limit():
         guards.check_memory("--seeds", args.seeds, est, what, hint="run fewer seeds at a time")
-    if 26.0 * arch.n_params > max(per_sample, task_bytes / 8.0):  # the network's own size dominates
+    if WORKING_ARRAYS * arch.n_params > max(per_sample, task_bytes / 8.0):  # the network's own size dominates
         key = max(sizes, key=lambda k: sizes[k])
         guards.check_memory(_option(key), sizes[key], est, what)
     value = {"--singular-values": getattr(args, "singular_values", None), "--target-coefs": args.target_coefs,

@@ -26,12 +26,12 @@ from typing import TextIO
 
 import guards
 
+from .problem import RESULT_BYTES_PER_SEED, WORKING_ARRAYS
+
 MAX_DEFAULT_CHUNK = 256
 BATCH_ELEMENTS = 32_768  # C·n where batching stops paying (module docstring)
 MAX_SEEDS = 100_000  # per command: every seed prints a JSON line of 10-50 kB
-WORKING_ARRAYS = 26  # the integrator's (B, n) working arrays (problem._estimate_bytes)
 SAVED_STATES = 2_000
-RESULT_BYTES = 50_000  # one seed's analysis as Python objects (problem.RESULT_BYTES_PER_SEED)
 MEMORY_FRACTION = 0.5
 
 
@@ -62,7 +62,7 @@ class Chunk:
 
 def default_chunk(n_params: int, n_seeds: int) -> int:
     """Chunk size when ``--chunk`` is omitted (module docstring)."""
-    per_seed = 8.0 * n_params * (WORKING_ARRAYS + SAVED_STATES) + RESULT_BYTES
+    per_seed = 8.0 * n_params * (WORKING_ARRAYS + SAVED_STATES) + RESULT_BYTES_PER_SEED
     fits = int(MEMORY_FRACTION * guards.memory_limit() // per_seed)
     return max(1, min(n_seeds, MAX_DEFAULT_CHUNK, math.ceil(BATCH_ELEMENTS / n_params), fits))
 
