@@ -59,7 +59,7 @@ from .blas import blas_threads
 from .complexity import Thresholds, complexity
 from .errors import InputError
 from .inertia import morse_count
-from .objective import hessian, loss_and_grad
+from .objective import gradient_function, hessian, loss_and_grad
 from .plateaus import Staircase, staircase_from_result
 from .tasks import LinearRegressionTask
 
@@ -372,9 +372,7 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     member index; a sweep split over several results should pass the seed). Only settled visits use the cache:
     ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes).
     """
-    def fun(th: np.ndarray):
-        return loss_and_grad(arch, task, th)
-
+    fun = gradient_function(arch, task)
     m = result[member]
     sc = staircase if staircase is not None else staircase_from_result(result, member, fun=fun)
     g_peak = float(np.max(m.grad_norm)) if m.grad_norm.size else 0.0

@@ -71,13 +71,14 @@ def step_interpolant(fun: GradFun, result: IntegrationResult | MemberTrajectory,
     rtol, atol = _tols(result, rtol, atol)
     if not 0 <= j < m.t.size - 1:
         raise InputError(f"j: step index must be in [0, {m.t.size - 1}), got {j}")
-    # nearest stored theta at or before t_j (stored times are a subset of the recorded times)
-    k = int(np.searchsorted(m.t_saved, m.t[j], side="right")) - 1
-    i = int(np.searchsorted(m.t, m.t_saved[k], side="left"))
-    y = m.theta[k][None, :].copy()
     stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
     if m.t[j] >= stiff_from:
         from .flow import gradient_flow  # local import: flow imports nothing from here
+
+        # nearest stored theta at or before t_j (stored times are a subset of the recorded times)
+        k = int(np.searchsorted(m.t_saved, m.t[j], side="right")) - 1
+        i = int(np.searchsorted(m.t, m.t_saved[k], side="left"))
+        y = m.theta[k][None, :].copy()
 
         if i < j:
             y = gradient_flow(fun, y, m.t[j] - m.t[i], rtol=rtol, atol=atol, gtol=0.0, save_every=None,
@@ -89,15 +90,7 @@ def step_interpolant(fun: GradFun, result: IntegrationResult | MemberTrajectory,
             p = step_interpolant(fun, sub, 0, q, rtol=rtol, atol=atol)
             pieces.append(StepInterpolant(p.t0 + m.t[j], p.t1 + m.t[j], p.y0, p.F))
         return StepInterpolant(m.t[j], m.t[j + 1], pieces=pieces)
-    f = -evaluate(fun, y)[1]
-    for q in range(i, j + 1):
-        h = np.array([m.t[q + 1] - m.t[q]])
-        y_new, _, f_new, _, _, Z = attempt_step(fun, y, f, h, rtol, atol, stiff=False)
-        if q == j:
-            F = dense_coefficients(fun, y_new, Z, h)
-            return StepInterpolant(m.t[j], m.t[j + 1], y[0].copy(), F[:, 0, :].copy())
-        y, f = y_new, f_new
-    raise AssertionError("unreachable")
+    return step_interpolants(fun, m, None, [j], rtol=rtol, atol=atol)[0]  # the DOP853 replay, one row
 
 
 def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory, member: int | None, steps, *,
