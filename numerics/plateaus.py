@@ -130,6 +130,7 @@ def detect_staircase(
     levels=None,
     crossing: Callable[[float], float] | None = None,
     crossings: Callable[[np.ndarray], np.ndarray] | None = None,
+    slowest: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     min_drop_fraction: float = 1e-3,
     min_log_dip: float = math.log(10.0),
 ) -> Staircase:
@@ -148,19 +149,68 @@ def detect_staircase(
     crossings : callable, optional
         The same for an array of levels at once (``levels (k,) -> times (k,)``), called once with every midpoint
         that the recorded loss reaches; takes precedence over ``crossing``.
+    slowest : callable, optional
+        ``indices (k,) -> (times (k,), losses (k,))``: for plateau points at interior samples i, the time of
+        slowest descent in [t_{i−1}, t_{i+1}] and the loss there, read on a dense interpolant; the levels are then
+        those losses instead of the sampled ones (module docstring).
     min_drop_fraction, min_log_dip : float
         Detection thresholds (module docstring).
     """
     t, L, d = _check_curve(t, loss, dloss)
+    plan = _plan(t, L, d, levels, min_drop_fraction, min_log_dip)
+    if isinstance(plan, Staircase):
+        return plan
+    if slowest is not None and plan.inner.size:
+        plan.refine(*slowest(plan.pts[plan.inner]))
+    return plan.finish(_crosses(t, L, d, plan.mids, plan.starts, crossing, crossings))
+
+
+class _Plan:
+    """One curve's plateau points and levels before its drop times are known (shared by :func:`detect_staircase`
+    and :func:`staircases_from_result`, which refines many curves' points and crossings in batches)."""
+
+    def __init__(self, t, L, d, pts, n: int, levels=None):
+        self.t, self.L, self.d, self.n = t, L, d, n
+        self.known = levels is not None
+        if self.known:
+            self.pts = np.zeros(0, dtype=np.int64)
+            self.levels = np.asarray(levels, dtype=np.float64)
+            self.times = np.full(self.levels.size, np.nan)
+            self.starts = np.zeros(self.levels.size - 1, dtype=np.int64)
+        else:
+            self.pts = np.asarray(pts, dtype=np.int64)
+            self.levels, self.times = L[self.pts].copy(), t[self.pts].copy()
+            self.starts = self.pts[:-1]
+        self.inner = np.flatnonzero((self.pts > 0) & (self.pts < t.size - 1))
+
+    def refine(self, times: np.ndarray, losses: np.ndarray) -> None:
+        """Replace the interior plateau points' (time, level) by the refined ones (in the order of ``inner``)."""
+        self.times[self.inner] = times
+        self.levels[self.inner] = losses
+
+    @property
+    def mids(self) -> np.ndarray:
+        lv = self.levels
+        return lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
+
+    def reached(self) -> np.ndarray:
+        return np.array([bool((self.L[i0:] <= m).any()) for m, i0 in zip(self.mids, self.starts, strict=True)],
+                        dtype=bool)
+
+    def finish(self, drops: np.ndarray) -> Staircase:
+        n = int(np.isfinite(drops).sum()) if self.known else self.n
+        return Staircase(levels=self.levels, drop_times=drops,
+                         durations=np.diff(np.concatenate([[self.t[0]], drops])), n_drops=n, midpoints=self.mids,
+                         plateau_times=self.times, levels_known=self.known)
+
+
+def _plan(t, L, d, levels, min_drop_fraction: float, min_log_dip: float) -> _Plan | Staircase:
+    """The plateau points of a checked curve (or the finished staircase of a flat one)."""
     if levels is not None:
         lv = np.asarray(levels, dtype=np.float64).reshape(-1)
         if lv.size < 1 or not np.isfinite(lv).all() or (lv.size > 1 and not (np.diff(lv) < 0).all()):
             raise InputError("levels: must be finite and strictly decreasing")
-        mids = lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
-        drops = _crosses(t, L, d, mids, np.zeros(mids.size, dtype=int), crossing, crossings)
-        n = int(np.isfinite(drops).sum())
-        return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
-                         n_drops=n, midpoints=mids, plateau_times=np.full(lv.size, np.nan), levels_known=True)
+        return _Plan(t, L, d, None, 0, lv)
     if not (0 <= min_drop_fraction < 1):
         raise InputError(f"min_drop_fraction: must be in [0, 1), got {min_drop_fraction}")
     rate = np.abs(d) if d is not None else np.abs(np.gradient(L, t))
@@ -183,27 +233,67 @@ def detect_staircase(
         if not peaks or removed.min() >= min_drop_fraction * scale:
             break
         del peaks[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
-    mids = lv[1:] + MIDPOINT * (lv[:-1] - lv[1:])
-    drops = _crosses(t, L, d, mids, np.asarray(pts[:-1], dtype=int), crossing, crossings)
-    return Staircase(levels=lv, drop_times=drops, durations=np.diff(np.concatenate([[t[0]], drops])),
-                     n_drops=len(peaks), midpoints=mids, plateau_times=t[pts], levels_known=False)
+    return _Plan(t, L, d, pts, len(peaks))
 
 
 def staircase_from_result(result, member: int = 0, *, fun=None, levels=None, **kwargs) -> Staircase:
     """:func:`detect_staircase` on one member of an :class:`~numerics.integrate.IntegrationResult`.
 
-    For gradient flow dL/dt = −‖∇L‖² is exact at the recorded points; with ``fun`` each drop time is refined on
-    the DOP853 dense output (:func:`numerics.integrate.refine_crossing`, ~1e-10 relative; all drops of the member
-    in one batched call of :func:`numerics.integrate.dense.refine_crossings`).
+    For gradient flow dL/dt = −‖∇L‖² is exact at the recorded points; with ``fun`` the plateau levels are read at
+    the slowest point of each plateau and each drop time is refined, both on the dense output
+    (:func:`numerics.integrate.slowest_points_many`, :func:`numerics.integrate.refine_crossings_many`; ~1e-10
+    relative at the default rtol).  The same computation as :func:`staircases_from_result` for one member.
     """
-    from .integrate.dense import refine_crossings
+    return staircases_from_result(result, [member], fun=fun, levels=levels, _raise=True, **kwargs)[0]
 
-    m = result[member]
+
+def staircases_from_result(result, members=None, *, fun=None, levels=None, _raise: bool = False,
+                           **kwargs) -> list[Staircase | None]:
+    """:func:`staircase_from_result` for several ``members`` (default: all) at once.
+
+    The plateau points are found member by member on the recorded samples; with ``fun`` (gradient flow) the
+    slowest points of all members' plateaus, then all their drop times, are refined together on the dense output
+    (one batched replay of the steps involved and one batched loss-and-gradient evaluation per iteration of the
+    golden-section search and of Brent's method, instead of one call per plateau or drop and iteration).  A member
+    with fewer than 3 recorded points (nothing to detect) gets None.
+    """
+    from .integrate.dense import refine_crossings_many, slowest_points_many
+
+    members = range(len(result)) if members is None else list(members)
     flow = result.kind == "gradient_flow"
-    dloss = -m.grad_norm**2 if flow else None
-    crossings = None
-    if flow and fun is not None:
-        def crossings(mids: np.ndarray) -> np.ndarray:
-            # all drops of the member at once: their dense interpolants are built in one batched replay
-            return refine_crossings(fun, result, member, mids)
-    return detect_staircase(m.t, m.loss, dloss=dloss, levels=levels, crossings=crossings, **kwargs)
+    refine = flow and fun is not None
+    min_drop_fraction = kwargs.pop("min_drop_fraction", 1e-3)
+    min_log_dip = kwargs.pop("min_log_dip", math.log(10.0))
+    if kwargs:
+        raise InputError(f"{next(iter(kwargs))}: not an option of staircases_from_result")
+    plans: list[_Plan | Staircase | None] = []
+    for b in members:
+        m = result[b]
+        try:
+            t, L, d = _check_curve(m.t, m.loss, -m.grad_norm**2 if flow else None)
+            plans.append(_plan(t, L, d, levels, min_drop_fraction, min_log_dip))
+        except InputError:
+            if _raise:
+                raise
+            plans.append(None)
+    work = [(b, p) for b, p in zip(members, plans, strict=True) if isinstance(p, _Plan)]
+    if refine:
+        asked = [(b, p) for b, p in work if p.inner.size]
+        for (_, p), (times, losses) in zip(asked, slowest_points_many(fun, result, [(b, p.pts[p.inner])
+                                                                               for b, p in asked]), strict=True):
+            p.refine(times, losses)
+    out_of: dict[int, Staircase] = {}
+    requests, owners = [], []
+    for b, p in work:
+        if not refine:
+            out_of[id(p)] = p.finish(_crosses(p.t, p.L, p.d, p.mids, p.starts, None, None))
+            continue
+        hit = p.reached()
+        owners.append((p, hit))
+        requests.append((b, p.mids[hit]))
+    if requests:
+        for (p, hit), times in zip(owners, refine_crossings_many(fun, result, requests), strict=True):
+            drops = np.full(hit.size, math.nan)
+            drops[hit] = times
+            out_of[id(p)] = p.finish(drops)
+    return [p if (p is None or isinstance(p, Staircase)) else out_of[id(p)] for p in plans]

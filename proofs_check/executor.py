@@ -10,7 +10,8 @@ Failures of the machinery are results, never a lost run:
 
 * a local worker process that dies (killed, out of memory, ``os._exit``) breaks its pool; the claims that had not
   finished are run again, each in a fresh single-worker pool, and a claim whose own worker dies is an ``error``
-  naming the worker's exit;
+  naming the worker's exit (:func:`stream_ordered`, which runs ``s2s simulate``'s chunks, does the same with the
+  items in flight);
 * on Dask, a worker that dies is replaced by the scheduler (its claims rescheduled); a claim that keeps killing
   workers comes back as an ``error`` (``KilledWorker``);
 * an unreachable scheduler raises :class:`~guards.errors.ResourceError` after ``connect_timeout`` seconds;
@@ -225,23 +226,28 @@ def stream_ordered(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: 
                    connect_timeout: float = CONNECT_TIMEOUT) -> Iterator[tuple[int, Any]]:
     """Yield ``(k, fn(items[k]))`` for every item, **in the order of** ``items``, as soon as each is available.
 
-    ``executor="local"`` calls ``fn`` in this process, one item at a time (``items`` may be a lazy iterator).
-    ``executor="dask"`` submits ``fn`` (a picklable, importable function) to the cluster of :func:`dask_client`,
-    keeping at most ``window`` items in flight (default ``2 * jobs``) so that neither the cluster's queue nor the
-    results waiting for an earlier item grow with the number of items; a result that finishes early waits for its
-    turn.  An item whose task raised on a Dask worker yields a :class:`TaskFailed` instead of a result.  Exceptions
-    of ``fn`` run locally propagate.
+    ``executor="local"`` with ``jobs=1`` calls ``fn`` in this process, one item at a time (``items`` may be a lazy
+    iterator); with more jobs, in that many forked worker processes (:func:`_stream_local_pool`).
+    ``executor="dask"`` submits ``fn`` to the cluster of :func:`dask_client`.  Both pickle ``fn`` (an importable
+    function) and the items and keep at most ``window`` items in flight (default ``2 * jobs``), so that neither
+    the queue nor the results waiting for an earlier item grow with the number of items; a result that finishes
+    early waits for its turn.  An item whose task raised on a worker (Dask or a local worker process) yields a
+    :class:`TaskFailed` instead of a result.  Exceptions of ``fn`` run in this process (``jobs=1``) propagate.
+    Leaving the iteration early (an exception in the consumer, a signal) ends the local workers.
     """
     if executor not in EXECUTORS:
         raise invalid("executor", executor, f"choose one of {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
         raise invalid("scheduler", scheduler, "applies only to the dask executor")
     jobs = default_jobs() if jobs is None else jobs
-    if executor == "local":
+    window = max(1, 2 * jobs if window is None else window)
+    if executor == "local" and jobs == 1:
         for k, item in enumerate(items):
             yield k, fn(item)
         return
-    window = max(1, 2 * jobs if window is None else window)
+    if executor == "local":
+        yield from _stream_local_pool(fn, items, jobs, window)
+        return
     with dask_client(jobs, scheduler, connect_timeout) as client:
         from distributed import as_completed as dask_completed
 
@@ -271,3 +277,66 @@ def stream_ordered(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: 
             while following in finished:
                 yield following, finished.pop(following)
                 following += 1
+
+
+def _stream_local_pool(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, window: int
+                       ) -> Iterator[tuple[int, Any]]:
+    """:func:`stream_ordered` on forked worker processes.  A worker that dies breaks the pool: the items in flight
+    then run again one at a time, each in a fresh single-worker pool, so that only an item that kills its own
+    worker becomes a :class:`TaskFailed`; the others go on in a new pool."""
+    ctx = multiprocessing.get_context("fork")
+
+    def new_pool(workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+
+    source = enumerate(items)
+    pending: dict[Any, tuple[int, Any]] = {}
+    finished: dict[int, Any] = {}
+    following = 0
+    pool = new_pool(jobs)
+    try:
+        while True:
+            while len(pending) < window:
+                nxt = next(source, None)
+                if nxt is None:
+                    break
+                pending[pool.submit(fn, nxt[1])] = nxt
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            lost = []
+            for fut in done:
+                k, item = pending.pop(fut)
+                try:
+                    finished[k] = fut.result()
+                except BrokenProcessPool:
+                    lost.append((k, item))
+                except Exception as exc:  # noqa: BLE001 - a failing item is reported, the others go on
+                    finished[k] = TaskFailed(exc)
+            if lost:
+                lost += list(pending.values())  # the whole pool is gone with its worker
+                pending.clear()
+                _end(pool)
+                for k, item in sorted(lost, key=lambda p: p[0]):
+                    finished[k] = _alone(new_pool, fn, item)
+                pool = new_pool(jobs)
+            while following in finished:
+                yield following, finished.pop(following)
+                following += 1
+    finally:
+        _end(pool)
+
+
+def _alone(new_pool: Callable[[int], ProcessPoolExecutor], fn: Callable[[Any], Any], item: Any) -> Any:
+    """``fn(item)`` in a fresh single-worker pool: its result, or a :class:`TaskFailed` if it raised or its worker
+    died."""
+    pool = new_pool(1)
+    try:
+        return pool.submit(fn, item).result()
+    except BrokenProcessPool:
+        return TaskFailed(RuntimeError("the worker process died while running this item (killed, out of memory or "
+                                       "exited); the other items were not affected"))
+    except Exception as exc:  # noqa: BLE001 - reported as this item's failure
+        return TaskFailed(exc)
+    finally:
+        _end(pool)

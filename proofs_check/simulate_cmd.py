@@ -26,7 +26,7 @@ ascending), for one seed too.  Each object has the fields
   ``convention``, ``seed``, ``init_scale``, ``method``, ``lr``, ``t_max``, ``chunk`` (its index in the sweep)
   and ``chunk_size``;
 * integration: ``integrator``, ``status`` (converged, t_max, budget, diverged, nan, step_too_small; ``skipped``:
-  never integrated, the time budget ran out first; ``error``: its Dask worker failed), ``message``,
+  never integrated, the time budget ran out first; ``error``: its worker failed), ``message``,
   ``status_time``, ``status_loss``, ``t_final``, ``final_loss``, ``gradient_evaluations``, ``steps``, ``seconds``
   (the chunk's batched integration);
 * ``analyses``: the analyses computed for it, then their fields: staircase → ``plateau_levels`` (first = initial
@@ -44,12 +44,14 @@ each; needs itinerary; ``--no-hessian`` removes it) and ``width`` (the effective
 Progress: one line per chunk on stderr (seeds done / total, elapsed, rate, ETA) when stderr is a terminal or with
 ``--progress``; ``--no-progress`` silences it.  Never on stdout.
 
-Executors: ``local`` (default) integrates the chunks one after the other in this process; ``--executor dask``
-sends chunks to the workers of ``--scheduler ADDRESS`` or of a new ``LocalCluster`` of ``--jobs`` processes
-(:func:`proofs_check.executor.stream_ordered`; needs the ``dask`` extra), at most 2 × jobs chunks in flight;
-workers return only the per-seed objects, and lines are still printed **in seed order** (a chunk that finishes
-early waits for the earlier ones).  Workers rebuild the problem from the options, so ``--data FILE`` must be
-readable on them.
+Executors (:func:`proofs_check.executor.stream_ordered`): ``local`` (default) integrates the chunks on ``--jobs``
+forked worker processes of this machine (default: one per CPU, at most 8, and never more than there are chunks;
+``--jobs 1`` or a one-chunk run: in this process); ``--executor dask`` sends chunks to the workers of
+``--scheduler ADDRESS`` or of a new ``LocalCluster`` of ``--jobs`` processes (needs the ``dask`` extra).  At most
+2 × jobs chunks are in flight; each worker pins its BLAS to one thread and returns only the per-seed objects, and
+lines are still printed **in seed order** (a chunk that finishes early waits for the earlier ones).  A worker
+that dies costs only the chunk it was running (status ``error``).  Dask workers rebuild the problem from the
+options, so ``--data FILE`` must be readable on them.
 
 ``--plot``: the first :data:`PLOT_SEEDS` seeds of the output are drawn (their (t, loss) records are kept, nothing
 else).
@@ -133,35 +135,52 @@ class _Seed:
     sc: Any = None
 
 
+def _staircases(seeds: list[_Seed]) -> None:
+    """All staircases of a chunk at once: their drop times are refined in one batch
+    (:func:`numerics.staircases_from_result`)."""
+    if seeds:
+        res = seeds[0].res
+        found = numerics.staircases_from_result(res, [s.b for s in seeds],
+                                                fun=seeds[0].fun if res.kind == "gradient_flow" else None)
+        for s, sc in zip(seeds, found, strict=True):
+            s.sc = sc
+
+
 def _add_staircase(s: _Seed, out: dict[str, Any]) -> None:
-    m = s.res[s.b]
-    try:
-        sc = numerics.staircase_from_result(s.res, s.b, fun=s.fun if s.res.kind == "gradient_flow" else None)
+    m, sc = s.res[s.b], s.sc
+    if sc is not None:
         levels, drops, durations = sc.levels.tolist(), sc.drop_times.tolist(), sc.durations.tolist()
         # The --json contract: first = initial loss, last = final loss (a run without drops: both).
         levels = [float(m.loss[0]), *levels[1:-1], m.loss_final] if len(levels) > 1 else [float(m.loss[0]),
                                                                                           m.loss_final]
-    except numerics.InputError:  # fewer than 3 recorded points (e.g. NaN at the first step)
-        sc, levels, drops, durations = None, [float(m.loss[0]), m.loss_final], [], []
-    s.sc = sc
+    else:  # fewer than 3 recorded points (e.g. NaN at the first step)
+        levels, drops, durations = [float(m.loss[0]), m.loss_final], [], []
     out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops))
 
 
 def _describe_visits(s: _Seed) -> list:
     """The one call site of :func:`numerics.itinerary`: the Morse index (numeric Hessian per plateau) only when
-    ``morse`` was asked.  ``s.morse_cache`` comes from :func:`_new_morse_cache`, one per point of the sweep (in this
-    process) or per chunk (on a Dask worker), for ``itinerary(..., morse_cache=s.morse_cache)``."""
+    ``morse`` was asked.  ``s.morse_cache`` comes from :func:`_morse_cache`, one per point of the sweep and process,
+    for ``itinerary(..., morse_cache=s.morse_cache)``."""
     arch, task = s.problem.arch, s.problem.task
     return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.kind == "gradient_flow",
                      hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
                      morse_cache=s.morse_cache, source=s.problem.seeds[s.b])
 
 
-def _new_morse_cache() -> Any:
-    """The Morse-index cache shared by the seeds of one point of the sweep (same architecture and task), so that each
-    distinct saddle gets one Hessian (:class:`numerics.MorseCache`: a label's index is reused only where it is
-    settled, so the reported indices are those of a Hessian per plateau)."""
-    return numerics.MorseCache()
+# Morse-index caches, one per point of the sweep and process (this one, a local worker or a Dask worker), so that
+# each distinct saddle gets one Hessian per process (numerics.MorseCache: a label's index is reused only where it
+# is settled, so the reported indices are those of a Hessian per plateau).
+_MORSE_CACHES: dict[tuple[str, int], Any] = {}
+
+
+def _morse_cache(job: Job, point: Point) -> Any:
+    key = (job.key, point.index)
+    if key not in _MORSE_CACHES:
+        while len(_MORSE_CACHES) >= _MAX_TEMPLATES:
+            _MORSE_CACHES.pop(next(iter(_MORSE_CACHES)))
+        _MORSE_CACHES[key] = numerics.MorseCache()
+    return _MORSE_CACHES[key]
 
 
 def _add_itinerary(s: _Seed, out: dict[str, Any]) -> None:
@@ -178,17 +197,19 @@ def _add_width(s: _Seed, out: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Analysis:
-    """A per-seed analysis: the analyses it ``needs`` first, a ``summary`` for ``--help``, and ``add`` (None: it
-    only changes how another analysis runs)."""
+    """A per-seed analysis: the analyses it ``needs`` first, a ``summary`` for ``--help``, ``add`` (None: it only
+    changes how another analysis runs) and ``batch``, run once on all seeds of a chunk before any ``add`` (work
+    that is cheaper batched across seeds)."""
 
     needs: tuple[str, ...]
     summary: str
     add: Callable[[_Seed, dict[str, Any]], None] | None
+    batch: Callable[[list[_Seed]], None] | None = None
 
 
 # Run in this order; --analysis selects among them (default: all).
 ANALYSES: dict[str, Analysis] = {
-    "staircase": Analysis((), "plateau levels, drop times, durations", _add_staircase),
+    "staircase": Analysis((), "plateau levels, drop times, durations", _add_staircase, _staircases),
     "itinerary": Analysis(("staircase",), "the near-fixed point of each plateau", _add_itinerary),
     "morse": Analysis(("itinerary",), "numeric Hessian Morse index per itinerary point (2n gradients each)", None),
     "width": Analysis((), f"effective width over time ({WIDTH_POINTS} points)", _add_width),
@@ -225,8 +246,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None, help="learning rate of --method gd (required there)")
     parser.add_argument("--t-max", type=float, default=None,
                         help="final time (default: from the task scale and eps, see the module docstring)")
-    parser.add_argument("--rtol", type=float, default=numerics.integrate.DEFAULT_RTOL, help="flow: DOP853 rtol")
-    parser.add_argument("--atol", type=float, default=numerics.integrate.DEFAULT_ATOL, help="flow: DOP853 atol")
+    parser.add_argument("--rtol", type=float, default=numerics.integrate.DEFAULT_RTOL,
+                        help="flow: relative tolerance of the explicit pair")
+    parser.add_argument("--atol", type=float, default=numerics.integrate.DEFAULT_ATOL,
+                        help="flow: absolute tolerance of the explicit pair")
+    parser.add_argument("--integrator", choices=list(numerics.integrate.EXPLICIT_PAIRS), default="DOP853",
+                        help="flow: the explicit pair (DOP853: 8th order, the default; RK45: Dormand-Prince 5(4), "
+                             "fewer gradients at loose tolerances such as --rtol 1e-5, see benchmarks/RESULTS.md)")
     parser.add_argument("--stiff-method", choices=[*numerics.integrate.STIFF_METHODS, "none"], default="auto",
                         help="flow: strategy once DOP853 is stability-limited (default auto: BDF with a dense "
                              "Jacobian for n <= 100 parameters, else the Jacobian-free Krylov exponential method; "
@@ -250,10 +276,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="one progress line per chunk on stderr (default: only when stderr is a terminal)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress lines")
     parser.add_argument("--executor", choices=list(EXECUTORS), default="local",
-                        help="local: chunks in this process (default); dask: chunks on a Dask cluster (dask extra)")
+                        help="local: chunks on this machine (default); dask: chunks on a Dask cluster (dask extra)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a new LocalCluster)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="dask LocalCluster: worker processes (default: number of CPUs, at most 8)")
+                        help="worker processes: local (default: number of CPUs, at most 8 and at most the number "
+                             "of chunks; 1 = in this process) or of the Dask LocalCluster (default: number of CPUs, "
+                             "at most 8)")
     parser.add_argument("--plot", metavar="FILE.png",
                         help=f"draw the loss staircase and the effective width of the first {PLOT_SEEDS} seeds")
     parser.add_argument("--log-time", action="store_true", help="--plot: logarithmic time axis")
@@ -296,7 +324,8 @@ def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     if args.method == "flow":
         stiff = None if args.stiff_method == "none" else args.stiff_method
         res = numerics.gradient_flow(fun, problem.theta0, t_max, rtol=args.rtol, atol=args.atol, gtol=gtol,
-                                     max_steps=args.max_steps, time_budget_s=deadline.remaining(), stiff_method=stiff)
+                                     max_steps=args.max_steps, time_budget_s=deadline.remaining(), stiff_method=stiff,
+                                     explicit=args.integrator)
         return fun, res, [m.status for m in res]
     wanted = math.ceil(t_max / args.lr - 1e-9)
     n_steps = min(wanted, args.max_steps)
@@ -377,12 +406,10 @@ def _integration_fields(args, res, b: int, status: str) -> dict[str, Any]:
             "seconds": res.seconds}
 
 
-def _member_report(problem: Problem, job: Job, fun, res, b: int, status: str, chunk: Chunk,
-                   morse_cache: Any) -> dict[str, Any]:
-    out = _identity(problem, job.args, problem.seeds[b], job.t_max[chunk.point.index], chunk)
-    out.update(_integration_fields(job.args, res, b, status))
+def _member_report(job: Job, seed: _Seed, status: str, chunk: Chunk) -> dict[str, Any]:
+    out = _identity(seed.problem, job.args, seed.problem.seeds[seed.b], job.t_max[chunk.point.index], chunk)
+    out.update(_integration_fields(job.args, seed.res, seed.b, status))
     out["analyses"] = list(job.analyses)
-    seed = _Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache)
     for name in job.analyses:
         add = ANALYSES[name].add
         if add is not None:
@@ -391,25 +418,30 @@ def _member_report(problem: Problem, job: Job, fun, res, b: int, status: str, ch
 
 
 def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int | None = None) -> ChunkOutput:
-    """Integrate, analyse and describe one chunk (in this process or on a Dask worker); the trajectories never
-    leave this function.  ``morse_cache``: the point's cache (None: a new one for this chunk)."""
+    """Integrate, analyse and describe one chunk (in this process or on a worker); the trajectories never leave
+    this function.  ``morse_cache``: None for the point's cache in this process (:func:`_morse_cache`)."""
     remaining = job.deadline_at - time.time()
     args = job.args
     if remaining <= 0:
         return ChunkOutput(chunk, None, stopped=f"--time-budget={args.time_budget:g} s used before seed "
                                                 f"{chunk.first_seed}{_where(chunk.point)} was reached")
     deadline = guards.Deadline(remaining if math.isfinite(remaining) else None, "--time-budget")
-    morse_cache = _new_morse_cache() if morse_cache is None else morse_cache
+    morse_cache = _morse_cache(job, chunk.point) if morse_cache is None else morse_cache
     template = _template(job, chunk.point)
     theta0 = numerics.init_params(template.arch, template.init_scale, seed=chunk.first_seed, n_seeds=chunk.size)
     problem = replace(template, theta0=theta0, seeds=tuple(chunk.seeds))
-    # A Dask worker caps BLAS at one thread (its cluster runs one worker per core); in this process blas_limit is
-    # None, the library default (the analysis pins its own small dense algebra, numerics.itinerary).
+    # A worker process caps BLAS at one thread (one worker per core); in this process blas_limit is None, the
+    # library default (the analysis pins its own small dense algebra, numerics.itinerary).
     with numerics.blas_threads(blas_limit):
         mark = time.perf_counter()
         fun, res, statuses = _integrate(problem, args, job.t_max[chunk.point.index], deadline)
         out = ChunkOutput(chunk, [], integration=time.perf_counter() - mark)
         mark = time.perf_counter()
+        seeds = [_Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache) for b in range(len(res))]
+        for name in job.analyses:
+            if ANALYSES[name].batch is not None and not deadline.expired():
+                ANALYSES[name].batch(seeds)
+        shared = (time.perf_counter() - mark) / max(len(res), 1)  # the batched part, shared equally
         for b in range(len(res)):
             if out.stopped is None and deadline.expired():
                 out.stopped = (f"--time-budget={args.time_budget:g} s used before the analysis of seed "
@@ -419,9 +451,9 @@ def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int |
                 report = _identity(problem, args, problem.seeds[b], job.t_max[chunk.point.index], chunk)
                 report.update(_integration_fields(args, res, b, statuses[b]), analysis=f"skipped: {out.stopped}")
             else:
-                report = _member_report(problem, job, fun, res, b, statuses[b], chunk, morse_cache)
+                report = _member_report(job, seeds[b], statuses[b], chunk)
             out.reports.append(report)
-            out.per_seed.append(time.perf_counter() - seed_start)
+            out.per_seed.append(shared + time.perf_counter() - seed_start)
         out.analysis = time.perf_counter() - mark
     out.traces = [(np.array(res[b].t), np.array(res[b].loss)) for b in range(chunk.trace)]
     return out
@@ -478,9 +510,8 @@ def _validate(args) -> None:
     elif args.lr is not None:
         raise guards.invalid("--lr", args.lr, "applies only with --method gd")
     if args.executor != "dask":
-        for opt in ("scheduler", "jobs"):
-            if getattr(args, opt) is not None:
-                raise guards.invalid("--" + opt, getattr(args, opt), "applies only with --executor dask")
+        if args.scheduler is not None:
+            raise guards.invalid("--scheduler", args.scheduler, "applies only with --executor dask")
     elif not _dask_available():
         raise guards.invalid("--executor", "dask", "needs the optional extra: pip install 's2s-workbench[dask]'")
     if args.jobs is not None:
@@ -610,6 +641,7 @@ def run(args) -> int:
     analyses = parse_analyses(args.analysis, args.no_hessian)
     deadline = guards.Deadline(args.time_budget, "--time-budget")
     _TEMPLATES.clear()
+    _MORSE_CACHES.clear()
     key = f"{os.getpid()}-{time.time_ns()}"
     points, templates, t_max, chunks = _setup(args, key)
     deadline.check("setup (building the tasks and the initial weights)")
@@ -617,22 +649,18 @@ def run(args) -> int:
     plan = plan_chunks(points, args.seed, args.seeds, chunks, PLOT_SEEDS if args.plot else 0)
     sink = _Output(args, start, time.perf_counter() - start)
     progress = Progress(len(points) * args.seeds, _progress_enabled(args))
-    if args.executor == "dask":
-        fn = functools.partial(run_chunk, job, blas_limit=1)
-    else:
-        caches = {p.index: _new_morse_cache() for p in points}
-
-        def fn(chunk: Chunk) -> ChunkOutput:
-            return run_chunk(job, chunk, caches[chunk.point.index])
-
+    jobs = args.jobs or default_jobs()
+    if args.executor == "local":
+        jobs = min(jobs, len(plan))
+    # Worker processes (Dask, or local with jobs > 1) each cap BLAS at one thread: one worker per core.
+    fn = functools.partial(run_chunk, job, blas_limit=1 if args.executor == "dask" or jobs > 1 else None)
     code, stopped, drawn, lost = 0, None, [], 0
-    for k, out in stream_ordered(fn, plan, executor=args.executor, jobs=args.jobs or default_jobs(),
-                                 scheduler=args.scheduler):
+    for k, out in stream_ordered(fn, plan, executor=args.executor, jobs=jobs, scheduler=args.scheduler):
         chunk = plan[k]
         template, horizon = templates[chunk.point.index], t_max[chunk.point.index]
         if isinstance(out, TaskFailed):
             out = ChunkOutput(chunk, _unreached(template, args, chunk, horizon, "error",
-                                                f"Dask worker failed: {out.error}"))
+                                                f"worker failed: {out.error}"))
         elif out.reports is None:
             out.reports = _unreached(template, args, chunk, horizon, "skipped", out.stopped)
         stopped = stopped or out.stopped
@@ -644,7 +672,7 @@ def run(args) -> int:
         drawn += list(zip(out.reports, out.traces, strict=False))
     sink.close()
     if lost:
-        print(f"s2s simulate: stopped: {lost} chunk(s) lost with their Dask worker; their seeds are reported with "
+        print(f"s2s simulate: stopped: {lost} chunk(s) lost with their worker; their seeds are reported with "
               "status 'error'", file=sys.stderr)
     if stopped is not None:
         print(f"s2s simulate: stopped: {stopped}; the seeds before it are complete, the others are reported as "

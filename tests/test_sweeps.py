@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import time
 import weakref
@@ -92,7 +93,8 @@ def test_init_scale_by_width_sweep(capfd):
     (["--analysis", "staircase,morse"], "needs itinerary"),
     (["--seeds", "100001"], "--seeds"),
     (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
-    (["--jobs", "2"], "--jobs"),
+    (["--jobs", "0"], "--jobs=0"),
+    (["--integrator", "RK23"], "--integrator"),
 ])
 def test_bad_sweep_values_are_one_line_exit_2(extra, fragment, capfd):
     argv = ["simulate", "linear-fc", "--singular-values", "2,1", *extra]
@@ -133,9 +135,9 @@ def test_time_budget_mid_sweep_reports_unreached_seeds(monkeypatch, capfd):
             time.sleep(max(0.0, job.deadline_at - time.time()) + 0.05)
         return out
 
-    monkeypatch.setattr(simulate_cmd, "run_chunk", slow_after_first)
+    monkeypatch.setattr(simulate_cmd, "run_chunk", slow_after_first)  # in this process: --jobs 1
     code, rs, err = lines([*TINY, "--seeds", "5", "--chunk", "2", "--time-budget", "3", "--json", "--analysis",
-                           "staircase"], capfd)
+                           "staircase", "--jobs", "1"], capfd)
     assert code == 3 and [r["seed"] for r in rs] == [0, 1, 2, 3, 4]
     assert [r["status"] for r in rs[:2]] == ["converged", "converged"] and all("drop_times" in r for r in rs[:2])
     assert all(r["status"] == "skipped" and r["analysis"].startswith("skipped: --time-budget=3 s") for r in rs[2:])
@@ -156,7 +158,7 @@ def test_finished_chunks_release_their_trajectories(monkeypatch, capfd):
         return res
 
     monkeypatch.setattr(numerics, "gradient_flow", watched)
-    code, rs, _ = lines([*TINY, "--seeds", "3", "--chunk", "1", "--json", "--no-hessian"], capfd)
+    code, rs, _ = lines([*TINY, "--seeds", "3", "--chunk", "1", "--json", "--no-hessian", "--jobs", "1"], capfd)
     assert code == 0 and len(rs) == 3 and len(results) == 3
 
 
@@ -170,6 +172,48 @@ def test_plot_of_a_sweep_draws_the_first_seeds(tmp_path, capfd):
     plan = plan_chunks(points, 0, 5, {0: 2, 1: 3}, trace_first=simulate_cmd.PLOT_SEEDS)
     assert [(c.first_seed, c.size, c.trace) for c in plan] == [(0, 2, 2), (2, 2, 2), (4, 1, 1), (0, 3, 3),
                                                                (3, 2, 0)]
+
+
+def _dies_on_two(k: int) -> int:
+    """A task for forked local workers: item 2 kills its worker process."""
+    if k == 2:
+        os._exit(7)
+    return k * k
+
+
+def test_local_workers_stream_in_order_and_a_dead_worker_costs_only_its_item():
+    got = list(stream_ordered(_dies_on_two, range(7), executor="local", jobs=2))
+    assert [k for k, _ in got] == list(range(7))
+    assert [v for _, v in got if not isinstance(v, TaskFailed)] == [0, 1, 9, 16, 25, 36]
+    assert isinstance(got[2][1], TaskFailed) and "worker process died" in got[2][1].error
+    # An exception of the task is that item's TaskFailed too; jobs=1 runs in this process and lets it propagate.
+    got = list(stream_ordered(_fails_on_two, range(4), executor="local", jobs=2))
+    assert isinstance(got[2][1], TaskFailed) and "RuntimeError: lost" in got[2][1].error and got[3][1] == 9
+    with pytest.raises(RuntimeError, match="lost"):
+        list(stream_ordered(_fails_on_two, range(4), executor="local", jobs=1))
+
+
+def test_worker_processes_give_the_in_process_results(capfd):
+    argv = [*TINY, "--seeds", "5", "--chunk", "2", "--json", "--analysis", "staircase,itinerary,morse"]
+    code, alone, _ = lines([*argv, "--jobs", "1"], capfd)
+    code2, pooled, err = lines([*argv, "--jobs", "2"], capfd)
+    assert code == code2 == 0 and err == "" and [r["seed"] for r in pooled] == [0, 1, 2, 3, 4]
+    for a, b in zip(alone, pooled, strict=True):
+        np.testing.assert_allclose(a["drop_times"], b["drop_times"], rtol=1e-9)
+        assert [v["morse_index"] for v in a["itinerary"]] == [v["morse_index"] for v in b["itinerary"]]
+
+
+def test_rk45_integrator_gives_the_same_drops(capfd):
+    # Both pairs' drop times carry their own interpolation error (rtol-level, docs/accuracy.md); at rtol 1e-8 for
+    # RK45 against DOP853's 1e-10 the difference was measured 2e-9 relative: asserted 1e-6.
+    argv = [*TINY, "--seeds", "3", "--json", "--analysis", "staircase"]
+    code, ref, _ = lines(argv, capfd)
+    code2, rk, _ = lines([*argv, "--integrator", "RK45", "--rtol", "1e-8"], capfd)
+    assert code == code2 == 0
+    for a, b in zip(ref, rk, strict=True):
+        assert a["integrator"].startswith("DOP853") and b["integrator"].startswith("RK45")
+        assert b["gradient_evaluations"] != a["gradient_evaluations"]
+        np.testing.assert_allclose(b["drop_times"], a["drop_times"], rtol=1e-6)
 
 
 def test_default_chunk_follows_the_memory_limit(monkeypatch):

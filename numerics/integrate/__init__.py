@@ -3,15 +3,25 @@
 Every integrator works against the generic interface ``fun(theta (B, n)) -> (loss (B,), grad (B, n))`` and
 returns one immutable :class:`IntegrationResult` (a :class:`MemberTrajectory` per batch member).
 
-* :func:`gradient_flow` — θ̇ = −∇L, explicit DOP853 with per-member step control, stiff strategies
-  :data:`STIFF_METHODS` (``flow``, ``stiff_methods``, ``stiff``, ``krylov``);
+* :func:`gradient_flow` — θ̇ = −∇L, an explicit pair of :data:`EXPLICIT_PAIRS` (DOP853, RK45) with per-member
+  step control, stiff strategies :data:`STIFF_METHODS` (``flow``, ``pairs``, ``stiff_methods``, ``stiff``,
+  ``krylov``);
 * :func:`gradient_descent` — θ ← θ − η∇L with divergence detection (``descent``);
-* :func:`refine_crossing`, :func:`interpolate`, :func:`step_interpolant` — dense output (``dense``).
+* :func:`refine_crossing`, :func:`refine_crossings_many`, :func:`slowest_points_many`, :func:`interpolate`,
+  :func:`step_interpolant` — dense output (``dense``).
 """
 
-from .dense import StepInterpolant, interpolate, refine_crossing, step_interpolant
+from .dense import (
+    StepInterpolant,
+    interpolate,
+    refine_crossing,
+    refine_crossings_many,
+    slowest_points_many,
+    step_interpolant,
+)
 from .descent import gradient_descent
 from .flow import DEFAULT_ATOL, DEFAULT_FTOL, DEFAULT_GTOL, DEFAULT_RTOL, gradient_flow
+from .pairs import EXPLICIT_PAIRS, ExplicitPair
 from .result import STATUSES, IntegrationResult, MemberTrajectory
 from .stiff_methods import STIFF_METHODS
 
@@ -20,8 +30,10 @@ __all__ = [
     "DEFAULT_FTOL",
     "DEFAULT_GTOL",
     "DEFAULT_RTOL",
+    "EXPLICIT_PAIRS",
     "STATUSES",
     "STIFF_METHODS",
+    "ExplicitPair",
     "IntegrationResult",
     "MemberTrajectory",
     "StepInterpolant",
@@ -29,5 +41,7 @@ __all__ = [
     "gradient_flow",
     "interpolate",
     "refine_crossing",
+    "refine_crossings_many",
+    "slowest_points_many",
     "step_interpolant",
 ]

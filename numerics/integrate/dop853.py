@@ -73,30 +73,16 @@ def attempt_step(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, rtol
     ``work`` (M ≥ m, 14, n) is reused for Z if given: a fresh 14·m·n array per step costs page faults that
     measured several times the arithmetic for m = 256, n = 500.
 
-    Layout: per member, row 0 of Z is y and rows 1.. hold the stages already multiplied by h, so each stage
-    point y + h Σ a_ij K_j is ONE stacked product [1, a_i·] @ Z[:, :i+1] (m small single-threaded BLAS calls
-    on cache-resident blocks; a single (i+1, m·n) gemv would be multi-threaded by OpenBLAS, which measured
-    5–20× slower on a shared 2-core machine).
+    Layout and stage loop: :mod:`numerics.integrate.rk`.
     """
-    m, n = y.shape
-    Z = work[:m] if work is not None else np.empty((m, N_STAGES + 2, n))
-    Z[:, 0] = y
-    hcol = -h[:, None]
-    np.multiply(f, -hcol, out=Z[:, 1])
-    pt = y
-    for s in range(1, N_STAGES):
-        pt = np.matmul(_STAGE_COEF[s, : s + 1], Z[:, : s + 1])
-        np.multiply(fun(pt)[1], hcol, out=Z[:, s + 1])
-    y_new = np.matmul(_STAGE_COEF[N_STAGES], Z[:, : N_STAGES + 1])
-    loss_new, g_new = fun(y_new)
-    loss_new = np.asarray(loss_new, dtype=np.float64).reshape(m)
-    np.multiply(g_new, hcol, out=Z[:, N_STAGES + 1])
+    from .rk import error_scale, finite_error, hairer_hlambda, run_stages  # rk imports GradFun from here
+
+    n = y.shape[1]
+    Z, pt, y_new, loss_new, g_new = run_stages(fun, y, f, h, _STAGE_COEF, N_STAGES + 2, work)
     with np.errstate(all="ignore"):
         # h·e5 and h·e3 (two stacked gemv; one (2, 13) gemm per member measured 2x slower); h cancels in
         # Hairer's ratio below.
-        scale = np.maximum(np.abs(y), np.abs(y_new))
-        scale *= rtol
-        scale += atol
+        scale = error_scale(y, y_new, rtol, atol)
         e5 = np.matmul(_E5, Z[:, 1:])
         e5 /= scale
         e3 = np.matmul(_E3, Z[:, 1:])
@@ -104,24 +90,16 @@ def attempt_step(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, rtol
         e5n = np.einsum("mn,mn->m", e5, e5)
         denom = np.sqrt((e5n + 0.01 * np.einsum("mn,mn->m", e3, e3)) * n)
         err = np.where(denom > 0, e5n / np.where(denom > 0, denom, 1.0), 0.0)
-        if stiff:
-            # Hairer's stiffness detector (DOP853 "HLAMB"): the last stage (c = 1) and the FSAL stage are both
-            # at t + h, so their difference quotient estimates the dominant Lipschitz constant along the step.
-            dk = Z[:, N_STAGES + 1] - Z[:, N_STAGES]
-            dy = y_new - pt
-            num = np.einsum("mn,mn->m", dk, dk)
-            den = np.einsum("mn,mn->m", dy, dy)
-            hlam = np.where(den > 0, np.sqrt(num / np.where(den > 0, den, 1.0)), 0.0)
-        else:
-            hlam = np.zeros(m)
-    err = np.where(np.isfinite(err) & np.isfinite(loss_new), err, np.inf)
+        hlam = hairer_hlambda(Z, N_STAGES, y_new, pt) if stiff else np.zeros(y.shape[0])
+    err = finite_error(err, loss_new)
     return y_new, loss_new, -g_new, err, hlam, Z
 
 
-def new_step_factor(err: np.ndarray, rejected_before: np.ndarray) -> np.ndarray:
-    """SciPy/Hairer controller: factor = clip(0.9·err^(−1/8), 0.2, 10), and ≤ 1 right after a rejection."""
+def new_step_factor(err: np.ndarray, rejected_before: np.ndarray, exponent: float = ERROR_EXPONENT) -> np.ndarray:
+    """SciPy/Hairer controller: factor = clip(0.9·err^exponent, 0.2, 10), and ≤ 1 right after a rejection;
+    exponent = −1/(q + 1) for an error estimator of order q (−1/8 here)."""
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        raw = SAFETY * err**ERROR_EXPONENT
+        raw = SAFETY * err**exponent
     raw = np.where(err == 0, MAX_FACTOR, raw)
     raw = np.where(np.isfinite(err), raw, MIN_FACTOR)
     accepted = err < 1
@@ -165,8 +143,9 @@ def dense_eval(y: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def initial_step(fun: GradFun, y: np.ndarray, f: np.ndarray, t_span: np.ndarray, rtol: float, atol: float,
-                 max_step: float) -> np.ndarray:
-    """Hairer's initial-step heuristic (SciPy ``select_initial_step``), per member, one extra evaluation."""
+                 max_step: float, order: int = tb.ERROR_ESTIMATOR_ORDER) -> np.ndarray:
+    """Hairer's initial-step heuristic (SciPy ``select_initial_step``) for an error estimator of ``order``, per
+    member, one extra evaluation."""
     n = y.shape[1]
     scale = atol + np.abs(y) * rtol
     d0 = np.linalg.norm(y / scale, axis=1) / np.sqrt(n)
@@ -178,5 +157,5 @@ def initial_step(fun: GradFun, y: np.ndarray, f: np.ndarray, t_span: np.ndarray,
     d2 = np.linalg.norm((f1 - f) / scale, axis=1) / np.sqrt(n) / h0
     with np.errstate(divide="ignore"):
         h1 = np.where((d1 <= 1e-15) & (d2 <= 1e-15), np.maximum(1e-6, h0 * 1e-3),
-                      (0.01 / np.maximum(d1, d2)) ** (1 / (tb.ERROR_ESTIMATOR_ORDER + 1)))
+                      (0.01 / np.maximum(d1, d2)) ** (1 / (order + 1)))
     return np.minimum.reduce([100 * h0, h1, t_span, np.full_like(h0, max_step)])

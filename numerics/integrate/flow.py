@@ -4,7 +4,9 @@ One vectorised run integrates B trajectories with the explicit Dormand–Prince 
 default): every member has its own time t_b, step h_b and error control (accept/reject per member), all members
 still running are evaluated together in one call of ``fun`` per stage, and finished members are frozen and no
 longer passed to ``fun``. With B = 1 the step sequence is the one of ``scipy.integrate.solve_ivp(method="DOP853")``
-(same tableau, error norm, controller and initial-step heuristic).
+(same tableau, error norm, controller and initial-step heuristic).  ``explicit="RK45"`` swaps in the Dormand–Prince
+5(4) pair (:mod:`~numerics.integrate.pairs`; then the sequence is that of ``solve_ivp(method="RK45")``), which
+needs fewer gradients at loose tolerances.
 
 Stopping rule per member (whichever comes first):
 
@@ -23,7 +25,8 @@ Stopping rule per member (whichever comes first):
 Stiffness: plateaus are accuracy-limited (near-exponential motion, large steps) but the approach to a minimum
 (and a plateau next to an already learned unit) can be stiff (step limited by stability, h·λ_max ≈ 6). Hairer's
 DOP853 test estimates h·λ from the last two stages of every accepted step; after ``stiff_steps`` (15, Hairer's
-value) consecutive accepted steps with h·λ > 6.1 the member leaves the DOP853 batch and the strategy
+value) accepted steps with h·λ > 6.1 (3.25 for RK45), counted as Hairer counts them (only 6 consecutive non-stiff
+steps reset the count, :func:`stiffness_counts`), the member leaves the explicit batch and the strategy
 ``STIFF_METHODS[stiff_method]`` (:mod:`numerics.integrate.stiff_methods`) continues it at the same rtol/atol and
 with the same stopping rule (``method`` of the member becomes e.g. ``"DOP853+krylov"``, ``stiff_switch_time``
 records the first switch). ``stiff_method=None`` never switches. The strategies:
@@ -63,7 +66,8 @@ import time as _time
 import numpy as np
 
 from . import checks
-from .dop853 import STIFF_HLAMBDA, GradFun, attempt_step, evaluate, initial_step, new_step_factor
+from .dop853 import GradFun, evaluate
+from .pairs import ExplicitPair, resolve_pair
 from .record import Recorder
 from .result import IntegrationResult, MemberTrajectory
 from .stiff_methods import STIFF_METHODS
@@ -72,6 +76,8 @@ DEFAULT_RTOL = 1e-10
 DEFAULT_ATOL = 1e-14
 DEFAULT_GTOL = 1e-10
 DEFAULT_FTOL = 1e-12
+#: Hairer's DOP853: this many consecutive accepted steps with h·λ ≤ 6.1 reset the stiff-step count.
+NONSTIFF_RESET = 6
 
 
 def gradient_flow(
@@ -91,6 +97,7 @@ def gradient_flow(
     stiff_method: str | None = "Radau",
     stiff_steps: int = 15,
     memory_budget: float | None = None,
+    explicit: str | ExplicitPair = "DOP853",
 ) -> IntegrationResult:
     """Integrate θ̇ = −∇L(θ) for a batch θ₀ (B, n) from t = 0 to ``t_max`` (spec §0.4, §0.6).
 
@@ -120,11 +127,14 @@ def gradient_flow(
         "auto"; module docstring); None: never switch. The default stays "Radau" for compatibility; "auto" is the
         one that scales to large n.
     stiff_steps : int
-        Consecutive stiff-looking accepted steps that trigger the switch.
+        Stiff-looking accepted steps that trigger the switch (:func:`stiffness_counts`).
     memory_budget : float or None
         Bytes the run may hold (None: :func:`guards.memory_limit`). The working arrays must fit before the start
         (else ``InputError``); when the recorded trajectory outgrows it, the running members stop with status
         ``"budget"``.
+    explicit : str or ExplicitPair
+        The explicit pair: a key of :data:`~numerics.integrate.pairs.EXPLICIT_PAIRS` ("DOP853", the default, or
+        "RK45" for loose tolerances) or the pair object itself.
 
     Returns
     -------
@@ -144,6 +154,7 @@ def gradient_flow(
     first_step = checks.check_positive("first_step", first_step, allow_none=True)
     max_step = checks.check_positive("max_step", max_step, allow_inf=True)
     stiff_steps = checks.check_int("stiff_steps", stiff_steps)
+    pair = resolve_pair(explicit)
     if stiff_method is not None and (not isinstance(stiff_method, str) or stiff_method not in STIFF_METHODS):
         names = ", ".join(repr(k) for k in STIFF_METHODS)
         raise checks.InputError(f"stiff_method: must be one of {names} or None, got {stiff_method!r}")
@@ -166,6 +177,7 @@ def gradient_flow(
     n_rej = np.zeros(B, dtype=np.int64)
     rejected_before = np.zeros(B, dtype=bool)
     stiff_count = np.zeros(B, dtype=np.int64)
+    calm_count = np.zeros(B, dtype=np.int64)
     stiff_members: list[int] = []
     last_bad = np.zeros(B, dtype=bool)
     all_idx = np.arange(B)
@@ -183,7 +195,7 @@ def gradient_flow(
     if active.any():
         ia = np.flatnonzero(active)
         if first_step is None:
-            h[ia] = initial_step(fun, y[ia], f[ia], np.full(ia.size, t_max), rtol, atol, max_step)
+            h[ia] = pair.initial_step(fun, y[ia], f[ia], np.full(ia.size, t_max), rtol, atol, max_step)
             n_eval[ia] += 1
         else:
             h[ia] = min(first_step, t_max, max_step)
@@ -192,7 +204,7 @@ def gradient_flow(
     stiff_on = stiff_method is not None
     g_lim = gtol * np.sqrt(l_scale)  # convergence thresholds per member
     f_lim = ftol * l_scale
-    work = np.empty((B, 14, n))  # stage storage reused by every step (see attempt_step)
+    work = np.empty((B, pair.work_rows, n))  # stage storage reused by every step (see attempt_step)
     # Members handed back by the stiff strategy rejoin the DOP853 batch; each hand-back doubles the member's
     # stiff-step threshold so that a borderline member cannot ping-pong (module docstring).
     stiff_need = np.full(B, stiff_steps, dtype=np.int64)
@@ -224,11 +236,11 @@ def gradient_flow(
                 ha = np.minimum(np.maximum(h[sel], 10 * np.spacing(ta)), max_step)
                 t_new = np.minimum(ta + ha, t_max)
                 ha = t_new - ta
-                y_new, l_new, f_new, err, hlam, _ = attempt_step(fun, y[sel], f[sel], ha, rtol, atol, stiff=stiff_on,
-                                                                 work=work)
-                n_eval[sel] += 12
+                y_new, l_new, f_new, err, hlam, _ = pair.attempt_step(fun, y[sel], f[sel], ha, rtol, atol,
+                                                                      stiff=stiff_on, work=work)
+                n_eval[sel] += pair.evals_per_step
                 acc = err < 1
-                h[sel] = ha * new_step_factor(err, rejected_before[sel])
+                h[sel] = ha * pair.step_factor(err, rejected_before[sel])
                 all_acc = bool(acc.all())
                 if all_acc:
                     rejected_before[sel] = False
@@ -262,12 +274,15 @@ def gradient_flow(
                     conv = (gtol > 0) & (gn <= g_lim[asel]) & (np.abs(l_old - loss[asel]) <= f_lim[asel])
                     done = conv | at_end
                     if stiff_on:
-                        sc = np.where(hlam > STIFF_HLAMBDA, stiff_count[asel] + 1, 0)
+                        sc, calm_count[asel] = stiffness_counts(hlam > pair.stiff_hlambda, stiff_count[asel],
+                                                                calm_count[asel])
                         stiff_count[asel] = sc
                         to_stiff = (sc >= stiff_need[asel]) & ~done
                         if to_stiff.any():
-                            # explicit cost left at the stability limit: 12 gradients per step of 6.1/λ_max
-                            left = 12.0 * (t_max - t[asel]) * hlam / (STIFF_HLAMBDA * ha_acc)
+                            # explicit cost left at the stability limit: the pair's gradients per step of
+                            # stiff_hlambda/λ_max
+                            left = (pair.evals_per_step * (t_max - t[asel]) * hlam
+                                    / (pair.stiff_hlambda * ha_acc))
                             stay = to_stiff & chooser.stay_explicit(left, n_eval[asel], gtol)
                             stiff_count[ja[stay]] = 0
                             to_stiff &= ~stay
@@ -306,13 +321,13 @@ def gradient_flow(
                         rec.save_theta(b, t[b], y[b])
         if not stiff_members:
             break
-        back = _stiff_phase(strategy, fun, stiff_members, y, t, h, loss, f, t_max, rtol, atol, gtol, ftol, l_scale,
-                            None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start),
+        back = _stiff_phase(pair, strategy, fun, stiff_members, y, t, h, loss, f, t_max, rtol, atol, gtol, ftol,
+                            l_scale, None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start),
                             max_steps, save_every, rec, n_acc, n_rej, n_eval, status, message, where, switch_time)
         stiff_members = []
         for b in back:
             active[b] = True
-            stiff_count[b] = 0
+            stiff_count[b] = calm_count[b] = 0
             stiff_need[b] *= 2
             rejected_before[b] = False
 
@@ -325,17 +340,26 @@ def gradient_flow(
             step_index=ss, status=str(status[b]), message=str(message[b]), status_time=float(where[b, 0]),
             status_loss=float(where[b, 1]), status_step=int(where[b, 2]), gradient_evaluations=int(n_eval[b]),
             n_accepted=int(n_acc[b]), n_rejected=int(n_rej[b]),
-            method="DOP853" if b not in switch_time else f"DOP853+{stiff_label}",
+            method=pair.name if b not in switch_time else f"{pair.name}+{stiff_label}",
             stiff_switch_time=switch_time.get(b),
         )
     return IntegrationResult(
         members=tuple(members), kind="gradient_flow", seconds=_time.perf_counter() - start,
         options=dict(rtol=rtol, atol=atol, gtol=gtol, ftol=ftol, t_max=t_max, save_every=save_every,
-                     stiff_method=stiff_method),
+                     stiff_method=stiff_method, explicit=pair.name),
     )
 
 
-def _stiff_phase(strategy, fun, members, y, t, h, loss, f, t_max, rtol, atol, gtol, ftol, l_scale, time_budget_s,
+def stiffness_counts(hot: np.ndarray, stiff_count: np.ndarray, calm_count: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Hairer's stiffness counters after one accepted step per member: ``hot`` (h·λ above the pair's threshold)
+    adds one to the stiff count; only :data:`NONSTIFF_RESET` consecutive non-stiff steps reset it (an isolated
+    accuracy-limited step next to the stability limit does not).  Returns the new (stiff, calm) counts."""
+    calm = np.where(hot, 0, calm_count + 1)
+    return np.where(hot, stiff_count + 1, np.where(calm >= NONSTIFF_RESET, 0, stiff_count)), calm
+
+
+def _stiff_phase(pair, strategy, fun, members, y, t, h, loss, f, t_max, rtol, atol, gtol, ftol, l_scale, time_budget_s,
                  max_steps, save_every, rec, n_acc, n_rej, n_eval, status, message, where, switch_time) -> list[int]:
     """Run the stiff strategy on ``members`` (updating the records and state arrays in place); returns the members
     it handed back to DOP853 (status ``"explicit"`` of :class:`~numerics.integrate.stiff.StiffOutput`)."""
@@ -343,7 +367,7 @@ def _stiff_phase(strategy, fun, members, y, t, h, loss, f, t_max, rtol, atol, gt
     # h: the stability-limited DOP853 step (the controller's next proposal), a safe first step for any method
     outs = strategy.finish(fun, y[sb], t[sb], h[sb], t_max, rtol=rtol, atol=atol, gtol=gtol, ftol=ftol,
                            l_scale=l_scale[sb], time_budget_s=time_budget_s,
-                           max_steps=np.maximum(1, max_steps - (n_acc[sb] + n_rej[sb])))
+                           max_steps=np.maximum(1, max_steps - (n_acc[sb] + n_rej[sb])), explicit=pair)
     back = []
     for b, out in zip(members, outs, strict=True):
         switch_time.setdefault(b, float(t[b]))

@@ -51,8 +51,6 @@ from .stiff import ConcreteStrategy, StiffOutput
 _EPS = np.finfo(float).eps
 #: Krylov dimensions at which the φ-product and its error are evaluated (each costs a small eigh and φ calls)
 _CHECKS = frozenset({1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40, 46, 53, 60, 70, 80, 90, 100})
-#: h·λ_max at which DOP853's step is stability-limited (its real stability interval ends near −6).
-DOP853_STABLE = 6.0
 
 
 def phi(p: int, z: np.ndarray) -> np.ndarray:
@@ -101,8 +99,10 @@ class ExpRosenbrock(ConcreteStrategy):
 
     def finish(self, fun: GradFun, theta: np.ndarray, t0: np.ndarray, h0: np.ndarray, t_max: float, *,
                rtol: float, atol: float, gtol: float, ftol: float, l_scale: np.ndarray,
-               time_budget_s: float | None, max_steps: np.ndarray) -> list[StiffOutput]:
+               time_budget_s: float | None, max_steps: np.ndarray, explicit=None) -> list[StiffOutput]:
         """Integrate the members θ (m, n) from their times t0 to t_max together; see :class:`StiffOutput`.
+        ``explicit``: the :class:`~.pairs.ExplicitPair` the members came from (default DOP853), whose cost at its
+        stability limit decides a hand-back.
 
         The Lanczos basis takes 8·(max_krylov + 1)·n bytes per member, so the members run in consecutive batches
         of at most ``max_bytes`` of basis (all at once for n = 500, B = 256: 62 MB)."""
@@ -114,7 +114,7 @@ class ExpRosenbrock(ConcreteStrategy):
             sl = slice(i, i + chunk)
             left = None if time_budget_s is None else time_budget_s - (_time.perf_counter() - start)
             out += _Run(self, fun, theta[sl], t0[sl], h0[sl], t_max, rtol, atol, gtol, ftol, l_scale[sl], left,
-                        max_steps[sl]).run()
+                        max_steps[sl], explicit).run()
         return out
 
 
@@ -141,16 +141,20 @@ def central_hvp(fun: GradFun, theta: np.ndarray, grad: np.ndarray, v: np.ndarray
 class _Run:
     """State of one batched run of the exponential integrator (lock-step attempts, per-member h and status)."""
 
-    def __init__(self, strat, fun, theta, t0, h0, t_max, rtol, atol, gtol, ftol, l_scale, time_budget_s, max_steps):
+    def __init__(self, strat, fun, theta, t0, h0, t_max, rtol, atol, gtol, ftol, l_scale, time_budget_s, max_steps,
+                 explicit=None):
+        from .pairs import DOP853  # local: pairs imports the kernels, which import nothing from here
+
         self.s, self.fun = strat, fun
+        self.pair = DOP853 if explicit is None else explicit
         self.hvp_fun = strat.hvp if strat.hvp is not None else central_hvp
         self.y = np.array(theta, dtype=np.float64)
         m, self.n = self.y.shape
         self.t = np.array(t0, dtype=np.float64)
         self.h = np.array(h0, dtype=np.float64)
-        # λ_max seen by DOP853 when it switched (its step sat at the stability limit h ≈ 6/λ_max): the Lanczos
-        # space of F alone misses stiff modes that have already decayed, which DOP853 would excite again
-        self.lam_floor = DOP853_STABLE / np.where(self.h > 0, self.h, np.inf)
+        # λ_max seen by the explicit pair when it switched (its step sat at the stability limit h ≈ limit/λ_max):
+        # the Lanczos space of F alone misses stiff modes that have already decayed, which it would excite again
+        self.lam_floor = self.pair.stability_limit / np.where(self.h > 0, self.h, np.inf)
         self.t_max, self.rtol, self.atol = t_max, rtol, atol
         self.g_lim = gtol * np.sqrt(l_scale)
         self.f_lim = ftol * l_scale
@@ -313,12 +317,15 @@ class _Run:
                 running[b] = False
             l_old[b] = l_new[j]
             if running[b] and self.s.hand_back:
-                # cost per unit time here vs DOP853 at its stability limit (12 gradients per step of 6/λ_max)
+                # cost per unit time here vs the explicit pair at its stability limit (DOP853: 12 gradients per
+                # step of 6/λ_max)
                 rate = (self.evals[b] - self.evals_at_acc[b]) / h[j]
-                slow = rate > 2.0 * 12.0 * max(lam[j], 0.0) / DOP853_STABLE
+                limit = self.pair.stability_limit
+                slow = rate > 2.0 * self.pair.evals_per_step * max(lam[j], 0.0) / limit
                 self.slow[b] = self.slow[b] + 1 if slow else 0
                 if self.slow[b] >= 2:
-                    self.status[b], self.message[b] = "explicit", f"handed back to DOP853 at t = {self.t[b]:.6g}"
-                    self.h_next[b] = min(self.h[b], 0.9 * DOP853_STABLE / max(lam[j], 1e-300))
+                    self.status[b], self.message[b] = ("explicit",
+                                                       f"handed back to {self.pair.name} at t = {self.t[b]:.6g}")
+                    self.h_next[b] = min(self.h[b], 0.9 * limit / max(lam[j], 1e-300))
                     running[b] = False
             self.evals_at_acc[b] = self.evals[b]

@@ -124,8 +124,9 @@ class ScipyImplicit(ConcreteStrategy):
 
     def finish(self, fun: GradFun, theta: np.ndarray, t0: np.ndarray, h0: np.ndarray, t_max: float, *,
                rtol: float, atol: float, gtol: float, ftol: float, l_scale: np.ndarray,
-               time_budget_s: float | None, max_steps: np.ndarray) -> list[StiffOutput]:
-        """The members θ (m, n) one after the other from their times t0 (``h0`` unused: SciPy picks its own)."""
+               time_budget_s: float | None, max_steps: np.ndarray, explicit=None) -> list[StiffOutput]:
+        """The members θ (m, n) one after the other from their times t0 (``h0`` and ``explicit`` unused: SciPy
+        picks its own steps and never hands back)."""
         start = _time.perf_counter()
         out = []
         for b in range(theta.shape[0]):

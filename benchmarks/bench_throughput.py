@@ -1,0 +1,98 @@
+"""Sweep throughput at a stated drop-time accuracy: trajectories per second of total wall, side by side.
+
+The #14 target case: ``s2s simulate linear-fc --singular-values 5,4,3,2,1 --width 50 --init-scale 1e-6 --seeds K
+--json --analysis staircase`` run as the user runs it (a fresh process, total wall from spawn to exit), for each
+candidate setting (integrator, rtol, jobs), interleaved over ``--repeats`` rounds so that a change of machine load
+hits every setting alike; the median wall is reported.  Every setting's drop times are compared, seed by seed, with
+a reference run of the same seeds at DOP853 rtol 1e-12: the worst relative difference over all drops, and the
+number of seeds whose staircase has a different number of drops (such a seed fails the accuracy condition; it is
+counted, never skipped).  A setting meets the target when the worst difference is ≤ ``--accuracy`` (0.1 %) with
+no mismatched seed and K / wall ≥ 500.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_throughput.py [--seeds 1024] [--repeats 3]
+        [--settings "DOP853:1e-6:1,DOP853:1e-6:2,RK45:1e-5:2,RK45:1e-4:2"] [--accuracy 1e-3]
+
+Writes nothing; prints one table (markdown) and the machine's load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BASE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-scale", "1e-6", "--json",
+        "--analysis", "staircase", "--no-progress", "--time-budget", "3600"]
+
+
+def run(seeds: int, integrator: str, rtol: str, jobs: str) -> tuple[float, list[dict]]:
+    argv = [sys.executable, "-m", "proofs_check", "simulate", *BASE, "--seeds", str(seeds), "--integrator",
+            integrator, "--rtol", rtol, "--jobs", jobs]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+    return wall, [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def compare(objs: list[dict], ref: list[dict]) -> tuple[float, int, int]:
+    """(worst relative drop-time difference over seeds with the reference's number of drops, seeds whose number
+    of drops differs, drops compared)."""
+    worst, mismatched, drops = 0.0, 0, 0
+    for o, r in zip(objs, ref, strict=True):
+        assert o["seed"] == r["seed"]
+        if len(o["drop_times"]) != len(r["drop_times"]):
+            mismatched += 1
+            continue
+        for a, b in zip(o["drop_times"], r["drop_times"], strict=True):
+            d = abs(a - b) / abs(b)
+            if d != d:  # NaN: a drop the reference has and this run lost
+                mismatched += 1
+                break
+            worst, drops = max(worst, d), drops + 1
+    return worst, mismatched, drops
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=1024)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--settings", default="DOP853:1e-6:1,DOP853:1e-6:2,RK45:1e-5:2,RK45:1e-4:2",
+                    help="comma list of integrator:rtol:jobs")
+    ap.add_argument("--accuracy", type=float, default=1e-3)
+    args = ap.parse_args()
+    settings = [tuple(s.split(":")) for s in args.settings.split(",")]
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    ref_wall, ref = run(args.seeds, "DOP853", "1e-12", "2")
+    print(f"reference (DOP853 rtol 1e-12, jobs 2): {ref_wall:.2f} s", flush=True)
+    walls: dict[tuple, list[float]] = {s: [] for s in settings}
+    objs: dict[tuple, list[dict]] = {}
+    for _ in range(args.repeats):
+        for s in settings:
+            w, o = run(args.seeds, *s)
+            walls[s].append(w)
+            objs[s] = o
+    print(f"load average after: {os.getloadavg()}")
+    print(f"\n| integrator | rtol | jobs | median wall [s] (of {args.repeats}) | traj/s | evals per traj | "
+          "worst drop-time difference | seeds with another number of drops | meets 500 traj/s at "
+          f"{args.accuracy:g} |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s in settings:
+        w = statistics.median(walls[s])
+        worst, mism, drops = compare(objs[s], ref)
+        evals = statistics.mean(o["gradient_evaluations"] for o in objs[s])
+        rate = args.seeds / w
+        ok = worst <= args.accuracy and mism == 0 and rate >= 500
+        print(f"| {s[0]} | {s[1]} | {s[2]} | {w:.2f} ({', '.join(f'{x:.2f}' for x in walls[s])}) | {rate:.0f} | "
+              f"{evals:.0f} | {worst:.1e} ({drops} drops) | {mism} | {'yes' if ok else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The explicit pairs of numerics.integrate (DOP853, RK45), Hairer's stiffness counters, and the batched drop-time
+refinement (refine_crossings_many, staircases_from_result) against their one-member forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+from test_numerics_integrate import linear_net, quad_fun, saxe_a, saxe_fun, t_mid
+
+import numerics as N
+from numerics.errors import InputError
+from numerics.integrate import EXPLICIT_PAIRS, gradient_flow, interpolate, refine_crossing
+from numerics.integrate.flow import NONSTIFF_RESET, stiffness_counts
+from numerics.integrate.pairs import resolve_pair
+
+
+def test_rk45_reproduces_scipy_rk45_step_sequence():
+    # Same tableau, error norm, controller and initial step as SciPy's RK45: the same accepted times while the
+    # error estimate is meaningful (not bitwise: the stage sums are BLAS products; after convergence the estimate
+    # is round-off and the sequences drift, as for DOP853 in test_numerics_integrate).
+    s, a0 = 3.0, 1e-8
+    fun = saxe_fun(s)
+    th0 = np.array([[math.sqrt(a0), math.sqrt(a0)]])
+    m = gradient_flow(fun, th0, 10.0, gtol=0, rtol=1e-7, atol=1e-12, explicit="RK45")[0]
+    sol = solve_ivp(lambda t, y: -fun(y[None])[1][0], (0, 10), th0[0], method="RK45", rtol=1e-7, atol=1e-12)
+    assert m.status == "t_max" and m.method == "RK45"
+    k = int(np.argmax(m.loss < 1e-6))
+    assert k > 40
+    np.testing.assert_allclose(m.t[:k], sol.t[:k], rtol=1e-6, atol=0)
+    assert abs(m.gradient_evaluations - sol.nfev) <= 2 * 6
+
+
+@pytest.mark.parametrize("save_every", [1, 4])
+def test_rk45_dense_output_and_crossing(save_every):
+    # 4th-order interpolant, 5th-order solution at rtol 1e-9: a(t) relative error measured 3e-9 at the grid of
+    # times; the bound 1e-7 is 100 rtol (the global error of ~200 steps, each ≤ rtol). The crossing inherits it
+    # divided by the relative slope, measured 2e-10 relative; asserted 1e-7.
+    s, a0 = 2.0, 1e-6
+    fun = saxe_fun(s)
+    res = gradient_flow(fun, np.array([[math.sqrt(a0)] * 2]), 8.0, gtol=0, rtol=1e-9, atol=1e-14,
+                        explicit="RK45", save_every=save_every)
+    times = np.linspace(0.0, 8.0, 37)
+    th, _ = interpolate(fun, res, 0, times)
+    np.testing.assert_allclose(th[:, 0] * th[:, 1], saxe_a(times, s, a0), rtol=1e-7)
+    tc = refine_crossing(fun, res, 0, s**2 / 4)
+    assert abs(tc - t_mid(s, a0)) <= 1e-7 * t_mid(s, a0)
+
+
+@pytest.mark.parametrize("explicit", list(EXPLICIT_PAIRS))
+def test_each_pair_switches_on_a_stiff_problem_and_converges(explicit):
+    fun = quad_fun([2000.0, 1.0])
+    res = gradient_flow(fun, np.array([[1.0, 1.0]]), 50.0, rtol=1e-6, atol=1e-12, gtol=1e-10,
+                        stiff_method="krylov", explicit=explicit)
+    m = res[0]
+    # The fast mode is gone by t ≈ 0.01; from then on every step sits at the stability limit.  DOP853 counts 15
+    # stiff steps at once (switch at t ≈ 0.05); RK45's controller settles at h·λ ≈ 3.2–3.3, around Hairer's
+    # threshold 3.25, so its count grows more slowly (switch at t ≈ 4.8): both long before the slow mode
+    # (rate 1) reaches gtol at t ≈ 23.
+    assert m.method == f"{explicit}+krylov" and m.status == "converged"
+    assert m.stiff_switch_time < (1.0 if explicit == "DOP853" else 10.0)
+    explicit_only = gradient_flow(fun, np.array([[1.0, 1.0]]), m.t_final, rtol=1e-6, atol=1e-12, gtol=0,
+                                  stiff_method=None, explicit=explicit)[0]
+    assert m.gradient_evaluations < explicit_only.gradient_evaluations / 10
+
+
+def test_unknown_pair_is_one_line_error():
+    assert resolve_pair(EXPLICIT_PAIRS["RK45"]) is EXPLICIT_PAIRS["RK45"]
+    with pytest.raises(InputError, match="explicit: must be one of 'DOP853', 'RK45'"):
+        gradient_flow(quad_fun([1.0]), np.ones((1, 1)), 1.0, explicit="RK23")
+
+
+def test_hairers_counters_survive_an_isolated_calm_step():
+    stiff, calm = np.zeros(2, dtype=int), np.zeros(2, dtype=int)
+    # member 0: stiff, stiff, calm, stiff -> count 3 (a calm step does not reset);
+    # member 1: stiff, then NONSTIFF_RESET calm steps -> reset to 0
+    pattern0 = [True, True, False, True]
+    pattern1 = [True] + [False] * NONSTIFF_RESET
+    for k in range(max(len(pattern0), len(pattern1))):
+        hot = np.array([pattern0[k] if k < len(pattern0) else True, pattern1[k] if k < len(pattern1) else False])
+        stiff, calm = stiffness_counts(hot, stiff, calm)
+        if k == len(pattern0) - 1:
+            assert stiff[0] == 3
+    assert stiff[1] == 0 and calm[1] == NONSTIFF_RESET
+    # member 0 went on being stiff after its pattern: 3 + the remaining steps (a rule that reset on every calm
+    # step would have given 1 at the fourth step)
+    assert stiff[0] == 3 + (len(pattern1) - len(pattern0))
+
+
+@pytest.mark.parametrize("explicit,save_every", [("DOP853", 1), ("DOP853", 3), ("RK45", 3)])
+def test_batched_staircases_equal_the_one_member_ones(explicit, save_every):
+    sig = np.diag([3.0, 2.0, 1.0])
+    fun = linear_net(sig, 4)
+    th0 = np.stack([np.random.default_rng(k).standard_normal(2 * 4 * 3) * 1e-4 for k in range(5)])
+    res = gradient_flow(fun, th0, 25.0, rtol=1e-7, gtol=1e-12, stiff_method="krylov", explicit=explicit,
+                        save_every=save_every)
+    together = N.staircases_from_result(res, fun=fun)
+    for b, sc in enumerate(together):
+        alone = N.staircase_from_result(res, b, fun=fun)
+        assert sc.n_drops == alone.n_drops >= 2
+        np.testing.assert_array_equal(sc.levels, alone.levels)
+        # the same Brent steps on losses evaluated in a batch of rows instead of one: equal up to the batch's
+        # round-off in the loss (measured bitwise equal here)
+        np.testing.assert_allclose(sc.drop_times, alone.drop_times, rtol=1e-12)
+        np.testing.assert_allclose(sc.durations, alone.durations, rtol=1e-12)
+    # members may be chosen and ordered; a member with too few points has None
+    picked = N.staircases_from_result(res, [3, 1], fun=fun)
+    np.testing.assert_array_equal(picked[0].drop_times, together[3].drop_times)
+    short = gradient_flow(fun, th0[:1], 1e-9, gtol=0)
+    assert N.staircases_from_result(short, fun=fun) == [None]
