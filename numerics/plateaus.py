@@ -18,6 +18,12 @@ Definitions (spec §0.7, project convention):
   interpolation when dL/dt is given, else linearly;
 * durations Δ_1 = t_1 − t_0 (t_0 = first time of the curve), Δ_k = t_k − t_{k−1}.
 
+With a dense interpolant (``extremes``; :func:`staircase_from_result` with ``fun``) the peaks and valleys are
+those of the interpolated rate, not of the samples (docs/theory.md §0.7): every sampled peak with prominence at
+least :data:`CANDIDATE_FRACTION` · ``min_log_dip`` is a candidate, its top and the bottom of each valley between
+candidates are located on the interpolant, and the prominence test, the drop-fraction merge and the levels use
+those values, so the staircase does not depend on where the steps fell.
+
 When the ``levels`` are known (e.g. the closed forms of §6.5) only the drop times are computed; drops whose
 midpoint is never reached get NaN and are not counted in ``n_drops``. A curve without drops has one level, the
 loss where |dL/dt| is smallest (for a monotone exponential: its last point).
@@ -130,7 +136,7 @@ def detect_staircase(
     levels=None,
     crossing: Callable[[float], float] | None = None,
     crossings: Callable[[np.ndarray], np.ndarray] | None = None,
-    slowest: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    extremes: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
     min_drop_fraction: float = 1e-3,
     min_log_dip: float = math.log(10.0),
 ) -> Staircase:
@@ -149,44 +155,122 @@ def detect_staircase(
     crossings : callable, optional
         The same for an array of levels at once (``levels (k,) -> times (k,)``), called once with every midpoint
         that the recorded loss reaches; takes precedence over ``crossing``.
-    slowest : callable, optional
-        ``indices (k,) -> (times (k,), losses (k,))``: for plateau points at interior samples i, the time of
-        slowest descent in [t_{i−1}, t_{i+1}] and the loss there, read on a dense interpolant; the levels are then
-        those losses instead of the sampled ones (module docstring).
+    extremes : callable, optional
+        ``(indices (k,), fastest (k,) bool) -> (times, losses, rates)``: around interior samples i, the point of
+        [t_{i−1}, t_{i+1}] where the rate |dL/dt| is smallest (largest where ``fastest``) on a dense interpolant.
+        With it, candidate drops are located and judged on the interpolant instead of the samples (module
+        docstring), so that the staircase does not depend on where the steps fell.
     min_drop_fraction, min_log_dip : float
         Detection thresholds (module docstring).
     """
     t, L, d = _check_curve(t, loss, dloss)
-    plan = _plan(t, L, d, levels, min_drop_fraction, min_log_dip)
+    plan = _plan(t, L, d, levels, min_drop_fraction, min_log_dip, refine=extremes is not None)
     if isinstance(plan, Staircase):
         return plan
-    if slowest is not None and plan.inner.size:
-        plan.refine(*slowest(plan.pts[plan.inner]))
+    if extremes is not None and plan.asked.size:
+        plan.refine(*extremes(plan.asked, plan.fastest))
+    plan.select()
     return plan.finish(_crosses(t, L, d, plan.mids, plan.starts, crossing, crossings))
 
 
-class _Plan:
-    """One curve's plateau points and levels before its drop times are known (shared by :func:`detect_staircase`
-    and :func:`staircases_from_result`, which refines many curves' points and crossings in batches)."""
+def _prominences(peaks: np.ndarray, valleys: np.ndarray) -> np.ndarray:
+    """Topographic prominence of each peak of the alternating profile v_0, p_1, v_1, …, p_K, v_K (log rates): its
+    height above the higher of the lowest valleys on either side before a higher peak (or the end)."""
+    out = np.empty(peaks.size)
+    for i, h in enumerate(peaks):
+        lo_left = valleys[i]
+        for j in range(i - 1, -1, -1):
+            if peaks[j] > h:
+                break
+            lo_left = min(lo_left, valleys[j])
+        lo_right = valleys[i + 1]
+        for j in range(i + 1, peaks.size):
+            if peaks[j] > h:
+                break
+            lo_right = min(lo_right, valleys[j + 1])
+        out[i] = h - max(lo_left, lo_right)
+    return out
 
-    def __init__(self, t, L, d, pts, n: int, levels=None):
-        self.t, self.L, self.d, self.n = t, L, d, n
+
+class _Plan:
+    """One curve on its way to a :class:`Staircase`, shared by :func:`detect_staircase` and
+    :func:`staircases_from_result` (which refines many curves' candidates, then their crossings, in batches).
+
+    Unknown levels: candidate drops (sampled peaks of log r) with the slowest sample between each two as the valley.
+    With a dense interpolant (``judge``) a provisional selection on the samples (every candidate kept, then the
+    drop-fraction merge) says which points matter: the doubtful peaks that survive it (sampled prominence below
+    the threshold, which the samples can only underestimate) and the slowest valley of each surviving stretch.
+    :meth:`refine` replaces those samples by the interpolant's extremes; :meth:`select` keeps the drops
+    (prominence on the refined values, then the drop-fraction merge) and reads the levels at the slowest point
+    between kept drops.  Candidates in the noise after the last drop never survive the merge, so they cost
+    nothing."""
+
+    def __init__(self, t, L, d, *, logr=None, candidates=None, prominences=None, levels=None,
+                 min_drop_fraction=0.0, min_log_dip=0.0, judge=False):
+        self.t, self.L, self.d = t, L, d
         self.known = levels is not None
+        self.min_drop_fraction, self.min_log_dip, self.judge = min_drop_fraction, min_log_dip, judge
+        self.asked = np.zeros(0, dtype=np.int64)
+        self.fastest = np.zeros(0, dtype=bool)
         if self.known:
-            self.pts = np.zeros(0, dtype=np.int64)
             self.levels = np.asarray(levels, dtype=np.float64)
             self.times = np.full(self.levels.size, np.nan)
             self.starts = np.zeros(self.levels.size - 1, dtype=np.int64)
-        else:
-            self.pts = np.asarray(pts, dtype=np.int64)
-            self.levels, self.times = L[self.pts].copy(), t[self.pts].copy()
-            self.starts = self.pts[:-1]
-        self.inner = np.flatnonzero((self.pts > 0) & (self.pts < t.size - 1))
+            self.n = 0
+            return
+        self.peaks = np.asarray(candidates, dtype=np.int64)
+        bounds = [0, *self.peaks.tolist(), t.size - 1]
+        self.valleys = np.array([lo + int(np.argmin(logr[lo : hi + 1]))
+                                 for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)], dtype=np.int64)
+        self.peak_logr = logr[self.peaks].astype(np.float64)
+        self.valley_logr = logr[self.valleys].astype(np.float64)
+        self.valley_t, self.valley_L = t[self.valleys].astype(np.float64), L[self.valleys].astype(np.float64)
+        self.doubtful = (np.asarray(prominences) < min_log_dip) if prominences is not None else \
+            np.zeros(self.peaks.size, dtype=bool)
+        if judge:
+            kept, pick = self._merge(list(range(self.peaks.size)))
+            self.ask_peaks = np.array([i for i in kept if self.doubtful[i]], dtype=np.int64)
+            self.ask_valleys = np.array([v for v in pick if 0 < self.valleys[v] < t.size - 1], dtype=np.int64)
+            self.asked = np.concatenate([self.peaks[self.ask_peaks], self.valleys[self.ask_valleys]])
+            self.fastest = np.concatenate([np.ones(self.ask_peaks.size, bool), np.zeros(self.ask_valleys.size, bool)])
 
-    def refine(self, times: np.ndarray, losses: np.ndarray) -> None:
-        """Replace the interior plateau points' (time, level) by the refined ones (in the order of ``inner``)."""
-        self.times[self.inner] = times
-        self.levels[self.inner] = losses
+    def refine(self, times: np.ndarray, losses: np.ndarray, rates: np.ndarray) -> None:
+        """Take the interpolant's extremes (in the order of ``asked``) for the points that matter."""
+        k = self.ask_peaks.size
+        with np.errstate(divide="ignore"):
+            logr = np.log(np.maximum(rates, 1e-300))
+        self.peak_logr[self.ask_peaks] = np.maximum(self.peak_logr[self.ask_peaks], logr[:k])
+        lower = logr[k:] < self.valley_logr[self.ask_valleys]
+        pick = self.ask_valleys[lower]
+        self.valley_logr[pick] = logr[k:][lower]
+        self.valley_t[pick] = times[k:][lower]
+        self.valley_L[pick] = losses[k:][lower]
+
+    def _merge(self, kept: list[int]) -> tuple[list[int], list[int]]:
+        """The drop-fraction merge (module docstring) of the candidate peaks ``kept``: the surviving peaks and the
+        slowest candidate valley of each stretch between them."""
+        scale = abs(self.L[0]) if self.L[0] != 0 else 1.0
+        while True:
+            edges = [0, *[i + 1 for i in kept], self.peaks.size + 1]
+            pick = [lo + int(np.argmin(self.valley_logr[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:],
+                                                                                   strict=True)]
+            lv = self.valley_L[pick]
+            removed = lv[:-1] - lv[1:]
+            if not kept or removed.min() >= self.min_drop_fraction * scale:
+                return kept, pick
+            del kept[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
+
+    def select(self) -> None:
+        """Keep the drops and read the levels (class docstring); a no-op for known levels."""
+        if self.known:
+            return
+        keep = np.ones(self.peaks.size, bool)
+        if self.judge and self.peaks.size:
+            keep = _prominences(self.peak_logr, self.valley_logr) >= self.min_log_dip
+        kept, pick = self._merge(list(np.flatnonzero(keep)))
+        self.n = len(kept)
+        self.levels, self.times = self.valley_L[pick].copy(), self.valley_t[pick].copy()
+        self.starts = self.valleys[pick][:-1]
 
     @property
     def mids(self) -> np.ndarray:
@@ -204,13 +288,19 @@ class _Plan:
                          plateau_times=self.times, levels_known=self.known)
 
 
-def _plan(t, L, d, levels, min_drop_fraction: float, min_log_dip: float) -> _Plan | Staircase:
-    """The plateau points of a checked curve (or the finished staircase of a flat one)."""
+#: With a dense interpolant, sampled peaks of log r down to this fraction of ``min_log_dip`` are candidates: the
+#: samples can only underestimate a drop's prominence (they miss the top of its peak and the bottom of its
+#: valleys), so a drop whose sampled prominence fell below the threshold is judged again on the interpolant.
+CANDIDATE_FRACTION = 0.5
+
+
+def _plan(t, L, d, levels, min_drop_fraction: float, min_log_dip: float, refine: bool) -> _Plan | Staircase:
+    """The candidates of a checked curve (or the finished staircase of a flat one)."""
     if levels is not None:
         lv = np.asarray(levels, dtype=np.float64).reshape(-1)
         if lv.size < 1 or not np.isfinite(lv).all() or (lv.size > 1 and not (np.diff(lv) < 0).all()):
             raise InputError("levels: must be finite and strictly decreasing")
-        return _Plan(t, L, d, None, 0, lv)
+        return _Plan(t, L, d, levels=lv)
     if not (0 <= min_drop_fraction < 1):
         raise InputError(f"min_drop_fraction: must be in [0, 1), got {min_drop_fraction}")
     rate = np.abs(d) if d is not None else np.abs(np.gradient(L, t))
@@ -219,30 +309,19 @@ def _plan(t, L, d, levels, min_drop_fraction: float, min_log_dip: float) -> _Pla
         return Staircase(levels=L[:1], drop_times=np.empty(0), durations=np.empty(0), n_drops=0,
                          midpoints=np.empty(0), plateau_times=t[:1], levels_known=False)
     logr = np.log(np.maximum(rate, top * 1e-250))
-    peaks = [int(p) for p in find_peaks(logr, prominence=min_log_dip)[0]]
-    scale = abs(L[0]) if L[0] != 0 else 1.0
-
-    def plateau_points(pk: list[int]) -> list[int]:
-        bounds = [0, *pk, t.size - 1]
-        return [lo + int(np.argmin(logr[lo : hi + 1])) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
-
-    while True:
-        pts = plateau_points(peaks)
-        lv = L[pts]
-        removed = lv[:-1] - lv[1:]
-        if not peaks or removed.min() >= min_drop_fraction * scale:
-            break
-        del peaks[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
-    return _Plan(t, L, d, pts, len(peaks))
+    floor = min_log_dip * (CANDIDATE_FRACTION if refine else 1.0)
+    candidates, prominences = find_peaks(logr, prominence=floor)
+    return _Plan(t, L, d, logr=logr, candidates=candidates, prominences=prominences,
+                 min_drop_fraction=min_drop_fraction, min_log_dip=min_log_dip, judge=refine)
 
 
 def staircase_from_result(result, member: int = 0, *, fun=None, levels=None, **kwargs) -> Staircase:
     """:func:`detect_staircase` on one member of an :class:`~numerics.integrate.IntegrationResult`.
 
-    For gradient flow dL/dt = −‖∇L‖² is exact at the recorded points; with ``fun`` the plateau levels are read at
-    the slowest point of each plateau and each drop time is refined, both on the dense output
-    (:func:`numerics.integrate.slowest_points_many`, :func:`numerics.integrate.refine_crossings_many`; ~1e-10
-    relative at the default rtol).  The same computation as :func:`staircases_from_result` for one member.
+    For gradient flow dL/dt = −‖∇L‖² is exact at the recorded points; with ``fun`` the drops are located and the
+    plateau levels read on the dense output (:func:`numerics.integrate.rate_extremes_many`) and each drop time is
+    refined there (:func:`numerics.integrate.refine_crossings_many`; ~1e-10 relative at the default rtol).  The
+    same computation as :func:`staircases_from_result` for one member.
     """
     return staircases_from_result(result, [member], fun=fun, levels=levels, _raise=True, **kwargs)[0]
 
@@ -251,13 +330,13 @@ def staircases_from_result(result, members=None, *, fun=None, levels=None, _rais
                            **kwargs) -> list[Staircase | None]:
     """:func:`staircase_from_result` for several ``members`` (default: all) at once.
 
-    The plateau points are found member by member on the recorded samples; with ``fun`` (gradient flow) the
-    slowest points of all members' plateaus, then all their drop times, are refined together on the dense output
-    (one batched replay of the steps involved and one batched loss-and-gradient evaluation per iteration of the
-    golden-section search and of Brent's method, instead of one call per plateau or drop and iteration).  A member
-    with fewer than 3 recorded points (nothing to detect) gets None.
+    The candidate drops are found member by member on the recorded samples; with ``fun`` (gradient flow) the peaks
+    and valleys of all members' rates, then all their drop times, are refined together on the dense output (one
+    batched replay of the steps involved and one batched loss-and-gradient evaluation per iteration of the
+    golden-section search and of Brent's method, instead of one call per point and iteration).  A member with
+    fewer than 3 recorded points (nothing to detect) gets None.
     """
-    from .integrate.dense import refine_crossings_many, slowest_points_many
+    from .integrate.dense import rate_extremes_many, refine_crossings_many
 
     members = range(len(result)) if members is None else list(members)
     flow = result.kind == "gradient_flow"
@@ -271,17 +350,19 @@ def staircases_from_result(result, members=None, *, fun=None, levels=None, _rais
         m = result[b]
         try:
             t, L, d = _check_curve(m.t, m.loss, -m.grad_norm**2 if flow else None)
-            plans.append(_plan(t, L, d, levels, min_drop_fraction, min_log_dip))
+            plans.append(_plan(t, L, d, levels, min_drop_fraction, min_log_dip, refine))
         except InputError:
             if _raise:
                 raise
             plans.append(None)
     work = [(b, p) for b, p in zip(members, plans, strict=True) if isinstance(p, _Plan)]
     if refine:
-        asked = [(b, p) for b, p in work if p.inner.size]
-        for (_, p), (times, losses) in zip(asked, slowest_points_many(fun, result, [(b, p.pts[p.inner])
-                                                                               for b, p in asked]), strict=True):
-            p.refine(times, losses)
+        asked = [(b, p) for b, p in work if p.asked.size]
+        found = rate_extremes_many(fun, result, [(b, p.asked, p.fastest) for b, p in asked])
+        for (_, p), extremes in zip(asked, found, strict=True):
+            p.refine(*extremes)
+    for _, p in work:
+        p.select()
     out_of: dict[int, Staircase] = {}
     requests, owners = [], []
     for b, p in work:

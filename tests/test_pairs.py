@@ -110,3 +110,49 @@ def test_batched_staircases_equal_the_one_member_ones(explicit, save_every):
     np.testing.assert_array_equal(picked[0].drop_times, together[3].drop_times)
     short = gradient_flow(fun, th0[:1], 1e-9, gtol=0)
     assert N.staircases_from_result(short, fun=fun) == [None]
+
+
+def test_rate_extremes_find_the_saxe_peak_between_samples():
+    # One Saxe mode: |dL/dt| ∝ X/(a0 X + s − a0)³ with X = e^{2st}, largest at X = (s − a0)/(2 a0) (docs/theory.md
+    # §0.7 gives dℓ/dt). The search is over two recorded steps (h ≈ 0.1 here) down to 1e-6 of them; the rate's
+    # interpolation error (rtol-level) moves the maximum by ~sqrt(rtol)·h: measured 3e-9; asserted 1e-6.
+    s, a0 = 2.0, 1e-6
+    fun = saxe_fun(s)
+    res = gradient_flow(fun, np.array([[math.sqrt(a0)] * 2]), 8.0, gtol=0, rtol=1e-10, save_every=3)
+    m = res[0]
+    k = int(np.argmax(m.grad_norm))
+    (t, loss, rate), = N.integrate.rate_extremes_many(fun, res, [(0, [k], [True])])
+    t_peak = math.log((s - a0) / (2 * a0)) / (2 * s)
+    assert abs(t[0] - t_peak) <= 1e-6 * t_peak
+    assert rate[0] >= m.grad_norm[k] ** 2 and loss[0] == pytest.approx(0.5 * (s - saxe_a(t[0], s, a0)) ** 2,
+                                                                        rel=1e-8)
+    # the slowest point searched around a sample at the end of the record is the sample itself
+    (t_end, _, _), = N.integrate.rate_extremes_many(fun, res, [(0, [m.t.size - 1], [False])])
+    assert t_end[0] == m.t[-1]
+
+
+def test_prominences_of_an_alternating_profile():
+    from numerics.plateaus import _prominences
+
+    # valleys 0 | peak 5 | valley 4 | peak 6 | valley 1: the first peak's base on the right is 4 (then a higher
+    # peak), on the left 0 -> prominence 5 - 4 = 1; the second: bases 0 (left, past the lower peak) and 1 -> 5
+    np.testing.assert_array_equal(_prominences(np.array([5.0, 6.0]), np.array([0.0, 4.0, 1.0])), [1.0, 5.0])
+
+
+def test_the_staircase_does_not_depend_on_where_the_steps_fell():
+    # linear-fc, s = 5..1, H = 50, eps = 1e-6, seed 70: modes 5 and 4 drop 0.6 apart and the dip between them is
+    # about ln 10 deep. On the samples the dip looks shallower (they miss the top of the peaks and the bottom of
+    # the valley), so a sample-only detector merges the two drops, or not, depending on where the steps fell;
+    # located on the dense output, both runs see the same 4 drops, with drop times equal up to the integration
+    # error (RK45 at rtol 1e-5 against DOP853 at 1e-12: measured 4.5e-6; asserted 1e-4, 10 rtol).
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+    th = N.init_params(arch, 1e-6, seed=70, n_seeds=1)
+    tight = gradient_flow(fun, th, 40.0, rtol=1e-12, atol=1e-16, gtol=1e-10, stiff_method="krylov")
+    loose = gradient_flow(fun, th, 40.0, rtol=1e-5, gtol=1e-10, stiff_method="krylov", explicit="RK45")
+    a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
+    assert a.n_drops == b.n_drops == 4
+    np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=1e-4)
+    np.testing.assert_allclose(b.levels[1:-1], a.levels[1:-1], rtol=1e-4)
+    # the samples alone (no dense output) merge the pair here, even at rtol 1e-12 (3 drops in both runs)
+    assert [N.staircase_from_result(r, 0).n_drops for r in (tight, loose)] == [3, 3]

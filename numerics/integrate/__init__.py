@@ -7,16 +7,16 @@ returns one immutable :class:`IntegrationResult` (a :class:`MemberTrajectory` pe
   step control, stiff strategies :data:`STIFF_METHODS` (``flow``, ``pairs``, ``stiff_methods``, ``stiff``,
   ``krylov``);
 * :func:`gradient_descent` — θ ← θ − η∇L with divergence detection (``descent``);
-* :func:`refine_crossing`, :func:`refine_crossings_many`, :func:`slowest_points_many`, :func:`interpolate`,
+* :func:`refine_crossing`, :func:`refine_crossings_many`, :func:`rate_extremes_many`, :func:`interpolate`,
   :func:`step_interpolant` — dense output (``dense``).
 """
 
 from .dense import (
     StepInterpolant,
     interpolate,
+    rate_extremes_many,
     refine_crossing,
     refine_crossings_many,
-    slowest_points_many,
     step_interpolant,
 )
 from .descent import gradient_descent
@@ -42,6 +42,6 @@ __all__ = [
     "interpolate",
     "refine_crossing",
     "refine_crossings_many",
-    "slowest_points_many",
+    "rate_extremes_many",
     "step_interpolant",
 ]

@@ -16,6 +16,7 @@ i.e. ~1e-10 relative or better during a drop at the default rtol = 1e-10 (tests 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -126,6 +127,11 @@ def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory
     return [out[j] for j in js]
 
 
+#: rows replayed together: the stage arrays of a block (16·rows·n numbers for DOP853) should stay near the cache size,
+#: like the integrator's chunks (sweep.BATCH_ELEMENTS): one block of 500 rows instead took 0.32 s against 0.26 s
+REPLAY_BLOCK = 64
+
+
 def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float, atol: float
             ) -> list[StepInterpolant]:
     """The explicit-pair interpolants of recorded steps (member m, step j) before m's stiff switch, as one batch
@@ -134,6 +140,9 @@ def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float,
     the batch once its own step is reached (rows of different members and steps run side by side)."""
     if not rows:
         return []
+    if len(rows) > REPLAY_BLOCK:  # blocks that keep the stage arrays in cache, as the integrator's chunks do
+        return [s for k in range(0, len(rows), REPLAY_BLOCK)
+                for s in _replay(fun, rows[k : k + REPLAY_BLOCK], rtol, atol)]
     n = rows[0][0].theta.shape[1]
     jj = np.array([j for _, j in rows], dtype=np.int64)
     y = np.empty((len(rows), n))
@@ -155,7 +164,8 @@ def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float,
                 F = pair.dense_coefficients(fun, y_new[done], Z[done], h[done])
                 for c, r in enumerate(live[done]):
                     m, j = rows[r]
-                    out[r] = StepInterpolant(m.t[j], m.t[j + 1], y[r].copy(), F[:, c, :].copy(), pair=pair)
+                    # a view: each batch's F is a fresh array, so the rows share it instead of copying
+                    out[r] = StepInterpolant(m.t[j], m.t[j + 1], y[r].copy(), F[:, c, :], pair=pair)
             y[live], f[live] = y_new, f_new
             q[live] += 1
             live = live[~done]
@@ -322,94 +332,211 @@ def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: n
     return roots
 
 
-#: the golden-section search of :func:`slowest_points_many` stops once its bracket is this fraction of the two
-#: recorded steps around the sample (29 iterations): the level then moves by at most rate_min·1e-6·h, far below
-#: the interpolation error
-SLOWEST_BRACKET = 1e-6
+#: the search of :func:`rate_extremes_many` stops once its bracket is this fraction of the two recorded steps
+#: around the sample.  A level read at a slowest point t* then moves by
+#: r_min·δt*, which shifts the next midpoint crossing by (r_min/r_mid)·δt*/2 ≤ 5e-6·h (a drop's rate r_mid is at
+#: least ten times the plateau's r_min): below the crossing's own interpolation error at the steps where it matters
+EXTREME_BRACKET = 1e-4
 _INV_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def slowest_points_many(fun: GradFun, result: IntegrationResult, requests) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The slowest point of the flow around recorded samples, for many members at once.
+def rate_extremes_many(fun: GradFun, result: IntegrationResult, requests
+                       ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The slowest (or fastest) point of the flow around recorded samples, for many members at once.
 
-    ``requests`` is a sequence of (member, sample indices i); the answer is, per request, the times t* and losses
-    L(θ(t*)) where the descent rate ‖∇L(θ(t))‖² (= |dL/dt| on the flow) is smallest on [t_{i−1}, t_{i+1}], read on
-    the dense output of the two recorded steps (a batched golden-section search, one loss-and-gradient evaluation of
-    all rows per iteration, started from the recorded sample, which is kept if nothing on the interpolant is
-    slower).  A sample at either end of the record, or whose steps were taken by a stiff method, is returned as
-    recorded.  This is how :mod:`numerics.plateaus` reads plateau levels independently of where the steps fell.
+    ``requests`` is a sequence of (member, sample indices i, fastest flags); the answer is, per request, the times
+    t*, losses L(θ(t*)) and rates r(t*) = ‖∇L(θ(t*))‖² (= |dL/dt| on the flow) where r is smallest (largest where
+    the flag is set) on [t_{i−1}, t_{i+1}], read on the dense output.  Where θ(t_i) was stored, the slope of log r
+    along the flow there, −2 ĝᵀHĝ (one Hessian-vector product along ĝ = ∇L/‖∇L‖), says on which of the two steps
+    the extremum lies, and only that step is replayed and searched, starting from the vertex of the parabola with
+    that slope through the two recorded ends; otherwise both steps are, starting from the three recorded samples.
+    The search is a batched safeguarded parabolic interpolation (one loss-and-gradient evaluation of all rows per
+    iteration) down to :data:`EXTREME_BRACKET` of the steps; the recorded sample is kept if nothing on the
+    interpolant is more extreme.  A sample at either end of the record, or whose steps were taken by a stiff
+    method, is returned as recorded.  This is how :mod:`numerics.plateaus` reads plateau levels and judges
+    doubtful drops independently of where the steps fell.
     """
     rtol, atol = _tols(result, None, None)
     answers, rows = [], []
-    for q, (member, idx) in enumerate(requests):
+    for q, (member, idx, fastest) in enumerate(requests):
         m = _member(result, member)
         idx = np.asarray(idx, dtype=np.int64).reshape(-1)
-        answers.append((m.t[idx].astype(np.float64), m.loss[idx].astype(np.float64)))
+        sign = np.where(np.broadcast_to(np.asarray(fastest, dtype=bool), idx.shape), -1.0, 1.0)
+        answers.append((m.t[idx].astype(np.float64), m.loss[idx].astype(np.float64),
+                        m.grad_norm[idx].astype(np.float64) ** 2))
         stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
         for i, p in enumerate(idx):
-            if 0 < p < m.t.size - 1 and m.t[p] < stiff_from:
-                rows.append((q, i, m, int(p)))
-    if not rows:
-        return answers
-    steps = list(dict.fromkeys((id(m), j) for _, _, m, p in rows for j in (p - 1, p)))
-    members = {id(m): m for _, _, m, _ in rows}
-    built = dict(zip(steps, _replay(fun, [(members[i], j) for i, j in steps], rtol, atol), strict=True))
-    left = [built[(id(m), p - 1)] for _, _, m, p in rows]
-    right = [built[(id(m), p)] for _, _, m, p in rows]
-    for name in {s.pair.name for s in left}:
-        sel = [r for r, s in enumerate(left) if s.pair.name == name]
-        t_best, l_best = _golden(fun, [left[r] for r in sel], [right[r] for r in sel],
-                                 np.array([rows[r][2].grad_norm[rows[r][3]] ** 2 for r in sel]),
-                                 np.array([rows[r][2].loss[rows[r][3]] for r in sel]))
-        for r, tb_, lb_ in zip(sel, t_best, l_best, strict=True):
-            q, i = rows[r][0], rows[r][1]
-            answers[q][0][i], answers[q][1][i] = tb_, lb_
+            if 0 < p < m.t.size - 1 and m.t[p] < stiff_from and m.grad_norm[p] > 0:
+                rows.append((q, i, m, int(p), float(sign[i])))
+    stored = [_stored_theta(m, p) for _, _, m, p, _ in rows]
+    one = [r for r, th in enumerate(stored) if th is not None]
+    two = [r for r, th in enumerate(stored) if th is None]
+    found: dict[int, tuple[float, float, float]] = {}
+    if one:
+        sign = np.array([rows[r][4] for r in one])
+        slope = _log_rate_slope(fun, np.stack([stored[r] for r in one]), sign)
+        right = slope < 0  # f = sign·log r decreases into the right step
+        steps = [rows[r][3] if go else rows[r][3] - 1 for r, go in zip(one, right, strict=True)]
+        interps = _replay(fun, [(rows[r][2], j) for r, j in zip(one, steps, strict=True)], rtol, atol)
+        for name in {s_.pair.name for s_ in interps}:
+            sel = [k for k, s_ in enumerate(interps) if s_.pair.name == name]
+            res = _one_sided(fun, [interps[k] for k in sel], sign[sel], slope[sel], right[sel],
+                             [rows[one[k]] for k in sel])
+            found.update({one[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
+    if two:
+        both = _replay(fun, [(rows[r][2], j) for r in two for j in (rows[r][3] - 1, rows[r][3])], rtol, atol)
+        left, right_ = both[0::2], both[1::2]
+        for name in {s_.pair.name for s_ in left}:
+            sel = [k for k, s_ in enumerate(left) if s_.pair.name == name]
+            res = _two_sided(fun, [left[k] for k in sel], [right_[k] for k in sel],
+                             np.array([rows[two[k]][4] for k in sel]), [rows[two[k]] for k in sel])
+            found.update({two[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
+    for r, (t_, l_, r_) in found.items():
+        q, i = rows[r][0], rows[r][1]
+        answers[q][0][i], answers[q][1][i], answers[q][2][i] = t_, l_, r_
     return answers
 
 
-def _golden(fun: GradFun, left: list[StepInterpolant], right: list[StepInterpolant], rate0: np.ndarray,
-            loss0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched golden-section minimisation of ‖∇L(θ(t))‖² over [left.t0, right.t1] per row (θ on the left step's
-    interpolant up to its end, on the right one after); the recorded middle sample (rate0, loss0) is the initial
-    best.  Returns (times, losses) of the best point seen per row."""
+def _stored_theta(m: MemberTrajectory, p: int) -> np.ndarray | None:
+    """θ at the recorded step p if it was stored (every step with the default ``save_every=1``), else None."""
+    k = int(np.searchsorted(m.t_saved, m.t[p]))
+    return m.theta[k] if k < m.t_saved.size and m.t_saved[k] == m.t[p] else None
+
+
+def _log_rate_slope(fun: GradFun, theta: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """d/dt of sign·log ‖∇L‖² along the flow at θ (rows): −2 sign ĝᵀHĝ, with Hĝ by a central difference
+    (:func:`~numerics.integrate.krylov.central_hvp`, error ~eps^(2/3) relative)."""
+    from .krylov import central_hvp  # local: krylov is only needed here
+
+    _, g = evaluate(fun, theta)
+    gn = np.linalg.norm(g, axis=1)
+    v = g / np.where(gn > 0, gn, 1.0)[:, None]
+    return -2.0 * sign * np.einsum("ij,ij->i", v, central_hvp(fun, theta, g, v))
+
+
+def _search(value: Callable, x0, x1, x2, f0, f1, f2, l1, stop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Safeguarded successive parabolic interpolation on bracketing triples x0 < x1 < x2 with f1 ≤ f0, f2 (rows
+    iterate together until their bracket is below ``stop``, at most 60 times); ``value(rows, t)`` returns
+    (f, loss) at t.  A golden-section step replaces a parabola vertex outside the bracket or too close to x1 (the
+    safeguard of Brent's minimiser).  Returns (x1, loss at x1, f1) of the best point per row."""
+    live = np.flatnonzero(x2 - x0 > stop)
+    for _ in range(60):
+        if live.size == 0:
+            break
+        a, b, c = x0[live], x1[live], x2[live]
+        fa, fb, fc = f0[live], f1[live], f2[live]
+        num = (b - a) ** 2 * (fb - fc) - (b - c) ** 2 * (fb - fa)
+        den = (b - a) * (fb - fc) - (b - c) * (fb - fa)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = b - 0.5 * num / den
+        tol = 0.5 * stop[live]
+        golden = np.where(c - b > b - a, b + (1 - _INV_GOLDEN) * (c - b), b - (1 - _INV_GOLDEN) * (b - a))
+        bad = ~np.isfinite(u) | (u <= a + tol) | (u >= c - tol) | (np.abs(u - b) < tol)
+        u = np.where(bad, golden, u)
+        fu, lu = value(live, u)
+        better = fu < fb
+        right_of = u > b
+        # the new triple: the better point in the middle, bracketed by its neighbours
+        x0[live] = np.where(better, np.where(right_of, b, a), np.where(right_of, a, u))
+        f0[live] = np.where(better, np.where(right_of, fb, fa), np.where(right_of, fa, fu))
+        x2[live] = np.where(better, np.where(right_of, c, b), np.where(right_of, u, c))
+        f2[live] = np.where(better, np.where(right_of, fc, fb), np.where(right_of, fu, fc))
+        x1[live] = np.where(better, u, b)
+        f1[live] = np.where(better, fu, fb)
+        l1[live] = np.where(better, lu, l1[live])
+        live = live[x2[live] - x0[live] > stop[live]]
+    return x1, l1, f1
+
+
+def _log_rates(sign: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    return sign * np.log(np.maximum(np.einsum("ij,ij->i", grad, grad), 1e-300))
+
+
+def _one_sided(fun: GradFun, interps: list[StepInterpolant], sign: np.ndarray, slope: np.ndarray,
+               right: np.ndarray, rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The extremum on one recorded step per row, which starts (``right``) or ends at the sample t_p where
+    f = sign·log r has ``slope`` (pointing into the step).  The first trial point is the vertex of the parabola
+    with that slope at t_p through the step's other recorded end; while a trial point is no better than the
+    sample, the step is cut there (f falls from t_p, so the extremum lies between); then :func:`_search`."""
+    dense_eval = interps[0].pair.dense_eval
+    y0 = np.stack([s_.y0 for s_ in interps])
+    F = np.stack([s_.F for s_ in interps], axis=1)  # (deg, rows, n)
+    t0 = np.array([s_.t0 for s_ in interps])
+    span = np.array([s_.t1 - s_.t0 for s_ in interps])
+    safe = np.where(span > 0, span, 1.0)
+
+    def value(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        loss, grad = evaluate(fun, dense_eval(y0[idx], F[:, idx], np.where(span[idx] > 0,
+                                                                           (tau - t0[idx]) / safe[idx], 0.0)))
+        return _log_rates(sign[idx], grad), loss
+
+    def recorded(k: int) -> np.ndarray:
+        return np.array([sg * math.log(max(m.grad_norm[p + k] ** 2, 1e-300))
+                         for (_, _, m, p, _), sg in zip(rows, sign, strict=True)])
+
+    tp = np.array([m.t[p] for _, _, m, p, _ in rows])
+    fp, lp = recorded(0), np.array([m.loss[p] for _, _, m, p, _ in rows])
+    to = np.where(right, t0 + span, t0)
+    fo = np.where(right, recorded(1), recorded(-1))
+    every = np.arange(tp.size)
+    best_t, best_f, best_l = tp.copy(), fp.copy(), lp.copy()
+    bracketed = np.zeros(tp.size, dtype=bool)
+    u, fu, lu = tp.copy(), fp.copy(), lp.copy()
+    for _ in range(8):
+        todo = every[~bracketed]
+        if todo.size == 0:
+            break
+        d = to[todo] - tp[todo]
+        curv = (fo[todo] - fp[todo] - slope[todo] * d) / (d * d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(curv > 0, -slope[todo] / (2 * curv), 0.5 * d)
+        x = np.clip(x / d, 0.02, 0.98) * d  # fraction of the (possibly cut) step, away from its ends
+        f_new, l_new = value(todo, tp[todo] + x)
+        u[todo], fu[todo], lu[todo] = tp[todo] + x, f_new, l_new
+        good = f_new < fp[todo]
+        bracketed[todo[good]] = True
+        to[todo[~good]], fo[todo[~good]] = tp[todo[~good]] + x[~good], f_new[~good]  # cut the step there
+    ok = every[bracketed]
+    if ok.size:
+        lo = np.where(right[ok], tp[ok], to[ok])
+        hi = np.where(right[ok], to[ok], tp[ok])
+        f_lo = np.where(right[ok], fp[ok], fo[ok])
+        f_hi = np.where(right[ok], fo[ok], fp[ok])
+        def sub(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return value(ok[idx], tau)
+
+        x1, l1, f1 = _search(sub, lo, u[ok].copy(), hi, f_lo, fu[ok].copy(), f_hi, lu[ok].copy(),
+                             EXTREME_BRACKET * span[ok])
+        best_t[ok], best_f[ok], best_l[ok] = x1, f1, l1
+    return best_t, best_l, np.exp(sign * best_f)
+
+
+def _two_sided(fun: GradFun, left: list[StepInterpolant], right: list[StepInterpolant], sign: np.ndarray,
+               rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The extremum of f = sign·log ‖∇L(θ(t))‖² over [t_{i−1}, t_{i+1}] per row (θ on the left step's interpolant
+    up to t_i, on the right one after), by :func:`_search` from the three recorded samples (exact rates, no
+    evaluation; the middle one is the sampled extremum, so they bracket).  Returns (times, losses, rates)."""
     dense_eval = left[0].pair.dense_eval
-    y0 = np.stack([[s.y0 for s in left], [s.y0 for s in right]])  # (2, rows, n)
-    F = np.stack([np.stack([s.F for s in left], axis=1), np.stack([s.F for s in right], axis=1)])  # (2, deg, rows, n)
-    t0 = np.array([[s.t0 for s in left], [s.t0 for s in right]])
-    span = np.array([[s.t1 - s.t0 for s in left], [s.t1 - s.t0 for s in right]])
-    split = t0[1]
+    y_l, y_r = np.stack([s_.y0 for s_ in left]), np.stack([s_.y0 for s_ in right])
+    F_l, F_r = np.stack([s_.F for s_ in left], axis=1), np.stack([s_.F for s_ in right], axis=1)
+    t_l, t_r = np.array([s_.t0 for s_ in left]), np.array([s_.t0 for s_ in right])
+    h_l, h_r = np.array([s_.t1 - s_.t0 for s_ in left]), np.array([s_.t1 - s_.t0 for s_ in right])
 
-    def rate(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        side = (tau > split[idx]).astype(np.int64)
-        sp = span[side, idx]
-        x = np.where(sp > 0, (tau - t0[side, idx]) / np.where(sp > 0, sp, 1.0), 0.0)
-        theta = dense_eval(y0[side, idx], F[side, :, idx].transpose(1, 0, 2), x)
+    def value(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # both interpolants for the rows (cheaper than choosing each row's coefficients), then the one whose step
+        # holds tau
+        xl = np.where(h_l[idx] > 0, (tau - t_l[idx]) / np.where(h_l[idx] > 0, h_l[idx], 1.0), 0.0)
+        xr = np.where(h_r[idx] > 0, (tau - t_r[idx]) / np.where(h_r[idx] > 0, h_r[idx], 1.0), 0.0)
+        theta = np.where((tau > t_r[idx])[:, None], dense_eval(y_r[idx], F_r[:, idx], xr),
+                         dense_eval(y_l[idx], F_l[:, idx], xl))
         loss, grad = evaluate(fun, theta)
-        return np.einsum("ij,ij->i", grad, grad), loss
+        return _log_rates(sign[idx], grad), loss
 
-    a, b = t0[0].copy(), t0[1] + span[1]
-    stop = SLOWEST_BRACKET * (b - a)
-    c, d = b - _INV_GOLDEN * (b - a), a + _INV_GOLDEN * (b - a)
-    every = np.arange(a.size)
-    fc, lc = rate(every, c)
-    fd, ld = rate(every, d)
-    best_t, best_f, best_l = split.copy(), rate0.astype(np.float64).copy(), loss0.astype(np.float64).copy()
-    for tt, ff, ll in ((c, fc, lc), (d, fd, ld)):
-        better = ff < best_f
-        best_t[better], best_f[better], best_l[better] = tt[better], ff[better], ll[better]
-    live = np.flatnonzero(b - a > stop)
-    while live.size:
-        go_left = fc[live] < fd[live]  # the minimum is in [a, d]
-        la, lb = live[go_left], live[~go_left]
-        b[la], d[la], fd[la], ld[la] = d[la], c[la], fc[la], lc[la]
-        a[lb], c[lb], fc[lb], lc[lb] = c[lb], d[lb], fd[lb], ld[lb]
-        new = np.where(go_left, b[live] - _INV_GOLDEN * (b[live] - a[live]),
-                       a[live] + _INV_GOLDEN * (b[live] - a[live]))
-        f_new, l_new = rate(live, new)
-        c[la], fc[la], lc[la] = new[go_left], f_new[go_left], l_new[go_left]
-        d[lb], fd[lb], ld[lb] = new[~go_left], f_new[~go_left], l_new[~go_left]
-        better = f_new < best_f[live]
-        hit = live[better]
-        best_t[hit], best_f[hit], best_l[hit] = new[better], f_new[better], l_new[better]
-        live = live[b[live] - a[live] > stop[live]]
-    return best_t, best_l
+    def recorded(k: int) -> np.ndarray:
+        return np.array([sg * math.log(max(m.grad_norm[p + k] ** 2, 1e-300))
+                         for (_, _, m, p, _), sg in zip(rows, sign, strict=True)])
+
+    x0, x1, x2 = t_l.copy(), t_r.copy(), t_r + h_r
+    l1 = np.array([m.loss[p] for _, _, m, p, _ in rows])
+    x1, l1, f1 = _search(value, x0, x1, x2, recorded(-1), recorded(0), recorded(1), l1, EXTREME_BRACKET * (x2 - x0))
+    return x1, l1, np.exp(sign * f1)
