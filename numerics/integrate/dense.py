@@ -128,7 +128,7 @@ def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory
 
 
 #: rows replayed together: the stage arrays of a block (16·rows·n numbers for DOP853) should stay near the cache size,
-#: like the integrator's chunks (sweep.BATCH_ELEMENTS): one block of 500 rows instead took 0.32 s against 0.26 s
+#: like the integrator's chunks (sweep.BATCH_ELEMENTS; benchmarks/RESULTS.md, "Staircase on the dense output")
 REPLAY_BLOCK = 64
 
 
