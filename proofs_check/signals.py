@@ -43,3 +43,21 @@ def interruptible() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back for the duration of the body and deliver them after it (where
+    ``signal.pthread_sigmask`` exists; elsewhere a no-op): a block of output lines is then written whole, so an
+    interrupted JSON-lines stream never ends in half a line.  Keep the body to the write itself: while a reader
+    that has stopped reading keeps the pipe full, the signal waits too (a reader that exits closes the pipe, and
+    the write ends with ``BrokenPipeError``)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)

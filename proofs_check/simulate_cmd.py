@@ -112,6 +112,7 @@ from .problem import (
     power_law_horizon,
     require_target_scale,
 )
+from .signals import deferred
 from .sweep import MAX_SEEDS, Chunk, Point, Progress, default_chunk, plan_chunks
 
 BAD_STATUSES = ("budget", "diverged", "nan", "step_too_small", "skipped", "error")
@@ -573,7 +574,8 @@ class _Output:
     def emit(self, chunk: Chunk, reports: list[dict[str, Any]], integration: float, analysis: float,
              per_seed: list[float]) -> None:
         if not self.json:
-            self._text(chunk, reports)
+            with deferred():
+                self._text(chunk, reports)
             return
         from .cli import dumps
 
@@ -588,7 +590,8 @@ class _Output:
                       "analysis": round(analysis, 4), "analysis_this_seed": round(a, 4), "output": round(output, 4),
                       "total": round(total, 4)}
             lines.append(body[:-1] + ', "timing": ' + dumps(timing, indent=None) + "}")
-        print("\n".join(lines), flush=True)
+        with deferred():  # whole lines only: a signal waits until the chunk's lines are out
+            print("\n".join(lines), flush=True)
 
     def _text(self, chunk: Chunk, reports: list[dict[str, Any]]) -> None:
         if chunk.point.index not in self.headed:

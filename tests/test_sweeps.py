@@ -252,3 +252,39 @@ def test_dask_streams_chunks_in_seed_order(dask_scheduler, capfd):
     assert [k for k, _ in got] == [0, 1, 2, 3, 4]
     assert [v for _, v in got if not isinstance(v, TaskFailed)] == [0, 1, 9, 16]
     assert isinstance(got[2][1], TaskFailed) and "RuntimeError: lost" in got[2][1].error
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_mid_sweep_ends_the_workers_and_keeps_the_lines(sig, tmp_path):
+    import signal
+    import subprocess
+
+    argv = [sys.executable, "-m", "proofs_check", *TINY, "--seeds", "4000", "--chunk", "20", "--jobs", "2",
+            "--json", "--analysis", "staircase"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    first = proc.stdout.readline()  # the workers are running once the first chunk is printed
+    workers = _children(proc.pid)
+    proc.send_signal(getattr(signal, sig))
+    rest, err = proc.stdout.read(), proc.stderr.read()  # (communicate would skip what readline buffered)
+    proc.wait(timeout=60)
+    lines = [first, *rest.splitlines()]
+    assert proc.returncode in (130, 143) and f"interrupted by {sig}" in err
+    assert json.loads(lines[-1])["error"]["exit_code"] == proc.returncode
+    assert all(json.loads(x)["status"] == "converged" for x in lines[:-1]) and len(lines) > 1
+    time.sleep(0.5)
+    assert workers and not [w for w in workers if os.path.exists(f"/proc/{w}")]
