@@ -114,8 +114,9 @@ def test_batched_staircases_equal_the_one_member_ones(explicit, save_every):
 
 def test_rate_extremes_find_the_saxe_peak_between_samples():
     # One Saxe mode: |dL/dt| ∝ X/(a0 X + s − a0)³ with X = e^{2st}, largest at X = (s − a0)/(2 a0) (docs/theory.md
-    # §0.7 gives dℓ/dt). The search is over two recorded steps (h ≈ 0.1 here) down to 1e-6 of them; the rate's
-    # interpolation error (rtol-level) moves the maximum by ~sqrt(rtol)·h: measured 3e-9; asserted 1e-6.
+    # §0.7 gives dℓ/dt). The search stops when its bracket, or its last move, is below EXTREME_BRACKET (1e-4) of
+    # the two recorded steps around the sample (2h ≈ 0.2 here): the time is known to ≈ 1e-5 (3e-6 relative);
+    # asserted 1e-5 relative. (A drop's peak only decides its prominence, where the error enters squared.)
     s, a0 = 2.0, 1e-6
     fun = saxe_fun(s)
     res = gradient_flow(fun, np.array([[math.sqrt(a0)] * 2]), 8.0, gtol=0, rtol=1e-10, save_every=3)
@@ -123,7 +124,7 @@ def test_rate_extremes_find_the_saxe_peak_between_samples():
     k = int(np.argmax(m.grad_norm))
     (t, loss, rate), = N.integrate.rate_extremes_many(fun, res, [(0, [k], [True])])
     t_peak = math.log((s - a0) / (2 * a0)) / (2 * s)
-    assert abs(t[0] - t_peak) <= 1e-6 * t_peak
+    assert abs(t[0] - t_peak) <= 1e-5 * t_peak
     assert rate[0] >= m.grad_norm[k] ** 2 and loss[0] == pytest.approx(0.5 * (s - saxe_a(t[0], s, a0)) ** 2,
                                                                         rel=1e-8)
     # the slowest point searched around a sample at the end of the record is the sample itself

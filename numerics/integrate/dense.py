@@ -8,9 +8,10 @@ at or before t_j (≤ save_every − 1 replayed steps). Replaying with the recor
 trajectory up to round-off. For steps taken by the stiff fallback (after ``stiff_switch_time``) the interval is
 re-integrated with the explicit pair instead.
 
-:func:`refine_crossing` root-finds L(θ(t)) = level on that interpolant (Brent's method, loss evaluated by
-``fun``). With δθ = O(rtol·|θ|) interpolation error the crossing time error is δL/|dL/dt| ≈ ‖∇L‖·δθ/‖∇L‖²,
-i.e. ~1e-10 relative or better during a drop at the default rtol = 1e-10 (tests check 1e-8 relative).
+:func:`refine_crossing` root-finds L(θ(t)) = level on that interpolant (safeguarded Newton with dL/dt = −‖∇L‖²,
+loss and gradient evaluated by ``fun``). With δθ = O(rtol·|θ|) interpolation error the crossing time error is
+δL/|dL/dt| ≈ ‖∇L‖·δθ/‖∇L‖², i.e. ~1e-10 relative or better during a drop at the default rtol = 1e-10 (tests check
+1e-8 relative).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import InputError
-from ..roots import brent, brent_many
+from ..roots import brent, newton_many
 from .dop853 import GradFun, evaluate
 from .pairs import DOP853, EXPLICIT_PAIRS, ExplicitPair
 from .result import IntegrationResult, MemberTrajectory
@@ -235,37 +236,31 @@ def refine_crossing(fun: GradFun, result: IntegrationResult | MemberTrajectory, 
                     level: float, *, rtol: float | None = None, atol: float | None = None) -> float:
     """First time the loss of one member reaches ``level``: inf{t : L(t) ≤ level} (spec §0.7 drop time).
 
-    The crossing step is located on the recorded losses, then L(θ(t)) − level is root-found (Brent, absolute
-    time tolerance 4 ulp) on the 7th-order dense interpolant of that step. Returns 0.0 if L(0) ≤ level and
-    NaN if the recorded loss never reaches ``level``.
+    The crossing step is located on the recorded losses, then L(θ(t)) − level is root-found (safeguarded Newton
+    with the flow's dL/dt = −‖∇L‖², absolute time tolerance 4 ulp) on the dense interpolant of that step.
+    Returns 0.0 if L(0) ≤ level and NaN if the recorded loss never reaches ``level``.
     """
     return float(refine_crossings(fun, result, member, [level], rtol=rtol, atol=atol)[0])
 
 
 def refine_crossings(fun: GradFun, result: IntegrationResult | MemberTrajectory, member: int | None, levels, *,
                      rtol: float | None = None, atol: float | None = None) -> np.ndarray:
-    """:func:`refine_crossing` for several ``levels`` of one member; the interpolants of the crossing steps are
-    built in one batch (:func:`step_interpolants`). Returns the times (k,)."""
-    m = _member(result, member)
-    lv = [_level(x) for x in np.asarray(levels, dtype=np.float64).reshape(-1)]
-    found = [_crossing_step(m, x) for x in lv]
-    steps = sorted({j for j in found if isinstance(j, int)})
-    rtol, atol = _tols(result, rtol, atol)  # the result's options (a bare member has none)
-    interps = dict(zip(steps, step_interpolants(fun, m, None, steps, rtol=rtol, atol=atol), strict=True))
-    return np.array([_root_in_step(fun, m, interps[j], j, x) if isinstance(j, int) else j
-                     for j, x in zip(found, lv, strict=True)], dtype=np.float64)
+    """:func:`refine_crossing` for several ``levels`` of one member (:func:`refine_crossings_many` with one
+    request). Returns the times (k,)."""
+    return refine_crossings_many(fun, result, [(member, levels)], rtol=rtol, atol=atol)[0]
 
 
-def refine_crossings_many(fun: GradFun, result: IntegrationResult, requests) -> list[np.ndarray]:
+def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajectory, requests, *,
+                          rtol: float | None = None, atol: float | None = None) -> list[np.ndarray]:
     """:func:`refine_crossings` for many members at once: ``requests`` is a sequence of (member, levels) and the
     answer the list of their crossing times, in that order.
 
     The interpolants of all crossing steps of all members are built in one batched replay, and the roots are found
-    by :func:`~numerics.roots.brent_many` with one batched loss evaluation per iteration, the rows taking Brent's
-    steps (the same root as :func:`refine_crossing` up to the round-off of the batched loss).  Crossings inside a
-    stiff-method stretch (a chain of re-integrated pieces) are refined one by one, as in :func:`refine_crossing`.
+    by :func:`~numerics.roots.newton_many` with one batched loss-and-gradient evaluation per iteration.  Crossings
+    inside a stiff-method stretch (a chain of re-integrated pieces) are refined one by one (Brent on the pieces).
+    ``rtol``/``atol``: those of the replay (default: the result's own).
     """
-    rtol, atol = _tols(result, None, None)
+    rtol, atol = _tols(result, rtol, atol)
     plan = []  # per request: (member trajectory, levels, found step or final answer)
     for member, levels in requests:
         m = _member(result, member)
@@ -307,28 +302,38 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult, requests) -> 
     return answers
 
 
+#: |L − level| below this many ulp of the level is round-off of the loss itself: Newton stops there (the crossing
+#: time is then as exact as the loss can say)
+LOSS_NOISE = 64 * np.finfo(float).eps
+
+
 def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: np.ndarray, b: np.ndarray
            ) -> np.ndarray:
     """Crossing times of L(θ_r(t)) = level_r on [a_r, b_r] for step interpolants of one pair, all rows at once
-    (the end rules of :func:`_root_in_step`, then :func:`~numerics.roots.brent_many`)."""
+    (the end rules of :func:`_root_in_step`, then :func:`~numerics.roots.newton_many`)."""
     dense_eval = interps[0].pair.dense_eval
     y0 = np.stack([p.y0 for p in interps])
     F = np.stack([p.F for p in interps], axis=1)  # (degree, rows, n)
     t0 = np.array([p.t0 for p in interps])
     span = np.array([p.t1 - p.t0 for p in interps])
 
-    def g(idx: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    def g(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.where(span[idx] > 0, (tau - t0[idx]) / np.where(span[idx] > 0, span[idx], 1.0), 0.0)
-        return evaluate(fun, dense_eval(y0[idx], F[:, idx], x))[0] - level[idx]
+        loss, grad = evaluate(fun, dense_eval(y0[idx], F[:, idx], x))
+        return loss - level[idx], -np.einsum("ij,ij->i", grad, grad)  # dL/dt = −‖∇L‖² along the flow
 
     every = np.arange(a.size)
-    ga, gb = g(every, a), g(every, b)
+    ga, gb = g(every, a)[0], g(every, b)[0]
     roots = np.where(ga <= 0, a, b)  # round-off at an end: that end (as _root_in_step)
     inner = np.flatnonzero((ga > 0) & (gb <= 0))
     if inner.size:
-        roots[inner] = brent_many(lambda idx, tau: g(inner[idx], tau), a[inner], b[inner],
-                                  xtol=4 * np.spacing(np.maximum(np.abs(b[inner]), 1.0)),
-                                  rtol=4 * np.finfo(float).eps, maxiter=200)
+        # Newton from the secant point, with the flow's dL/dt as the derivative (off from the interpolant's own by
+        # the interpolation error, so each step gains that factor); bisection keeps it bracketed
+        ai, bi, fa, fb = a[inner], b[inner], ga[inner], gb[inner]
+        roots[inner] = newton_many(lambda idx, tau: g(inner[idx], tau), ai, bi, fa, ai + fa * (bi - ai) / (fa - fb),
+                                   xtol=4 * np.spacing(np.maximum(np.abs(bi), 1.0)),
+                                   ftol=LOSS_NOISE * np.maximum(np.abs(level[inner]), np.finfo(float).tiny),
+                                   maxiter=200)
     return roots
 
 
@@ -415,14 +420,13 @@ def _log_rate_slope(fun: GradFun, theta: np.ndarray, sign: np.ndarray) -> np.nda
 
 
 def _search(value: Callable, x0, x1, x2, f0, f1, f2, l1, stop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Safeguarded successive parabolic interpolation on bracketing triples x0 < x1 < x2 with f1 ≤ f0, f2 (rows
-    iterate together until their bracket is below ``stop``, at most 60 times); ``value(rows, t)`` returns
-    (f, loss) at t.  A golden-section step replaces a parabola vertex outside the bracket or too close to x1 (the
-    safeguard of Brent's minimiser).  Returns (x1, loss at x1, f1) of the best point per row."""
+    """Safeguarded successive parabolic interpolation on bracketing triples x0 < x1 < x2 with f1 ≤ f0, f2;
+    ``value(rows, t)`` returns (f, loss) at t.  A row stops once its bracket is below ``stop`` or the parabola's
+    vertex lies within ``stop``/2 of its best point (it has settled: the time is then known to about that, the
+    level to r·stop, the log-rate to second order), at most 60 iterations.  A golden-section step replaces a vertex
+    outside the bracket (the safeguard of Brent's minimiser).  Returns (x1, loss at x1, f1) of the best point."""
     live = np.flatnonzero(x2 - x0 > stop)
     for _ in range(60):
-        if live.size == 0:
-            break
         a, b, c = x0[live], x1[live], x2[live]
         fa, fb, fc = f0[live], f1[live], f2[live]
         num = (b - a) ** 2 * (fb - fc) - (b - c) ** 2 * (fb - fa)
@@ -430,9 +434,12 @@ def _search(value: Callable, x0, x1, x2, f0, f1, f2, l1, stop) -> tuple[np.ndarr
         with np.errstate(divide="ignore", invalid="ignore"):
             u = b - 0.5 * num / den
         tol = 0.5 * stop[live]
+        keep = ~(np.isfinite(u) & (np.abs(u - b) < tol))  # a settled vertex ends the row
+        live, a, b, c, fa, fb, fc, u, tol = (v[keep] for v in (live, a, b, c, fa, fb, fc, u, tol))
+        if live.size == 0:
+            break
         golden = np.where(c - b > b - a, b + (1 - _INV_GOLDEN) * (c - b), b - (1 - _INV_GOLDEN) * (b - a))
-        bad = ~np.isfinite(u) | (u <= a + tol) | (u >= c - tol) | (np.abs(u - b) < tol)
-        u = np.where(bad, golden, u)
+        u = np.where(~np.isfinite(u) | (u <= a + tol) | (u >= c - tol), golden, u)
         fu, lu = value(live, u)
         better = fu < fb
         right_of = u > b
