@@ -93,7 +93,6 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -101,9 +100,9 @@ import numpy as np
 
 import guards
 import numerics
-from numerics.complexity import complexity_along, target_scale
-from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
+from numerics.complexity import target_scale
 
+from .analyses import ANALYSES, Seed, parse_analyses
 from .executor import EXECUTORS, TaskFailed, default_jobs, stream_ordered
 from .problem import (
     Problem,
@@ -116,127 +115,7 @@ from .signals import deferred
 from .sweep import MAX_SEEDS, Chunk, Point, Progress, default_chunk, plan_chunks
 
 BAD_STATUSES = ("budget", "diverged", "nan", "step_too_small", "skipped", "error")
-WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
 PLOT_SEEDS = 8  # --plot draws the first this many seeds of the output
-
-
-# ------------------------------------------------------------------------------------------------ analyses
-
-
-@dataclass
-class _Seed:
-    """What the analyses of one member read (and the staircase they share)."""
-
-    problem: Problem
-    fun: Callable
-    res: Any
-    b: int
-    analyses: frozenset[str]
-    morse_cache: Any
-    sc: Any = None
-
-
-def _staircases(seeds: list[_Seed]) -> None:
-    """All staircases of a chunk at once: their drop times are refined in one batch
-    (:func:`numerics.staircases_from_result`)."""
-    if seeds:
-        res = seeds[0].res
-        found = numerics.staircases_from_result(res, [s.b for s in seeds],
-                                                fun=seeds[0].fun if res.kind == "gradient_flow" else None)
-        for s, sc in zip(seeds, found, strict=True):
-            s.sc = sc
-
-
-def _add_staircase(s: _Seed, out: dict[str, Any]) -> None:
-    m, sc = s.res[s.b], s.sc
-    if sc is not None:
-        levels, drops, durations = sc.levels.tolist(), sc.drop_times.tolist(), sc.durations.tolist()
-        # The --json contract: first = initial loss, last = final loss (a run without drops: both).
-        levels = [float(m.loss[0]), *levels[1:-1], m.loss_final] if len(levels) > 1 else [float(m.loss[0]),
-                                                                                          m.loss_final]
-    else:  # fewer than 3 recorded points (e.g. NaN at the first step)
-        levels, drops, durations = [float(m.loss[0]), m.loss_final], [], []
-    out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops))
-
-
-def _describe_visits(s: _Seed) -> list:
-    """The one call site of :func:`numerics.itinerary`: the Morse index (numeric Hessian per plateau) only when
-    ``morse`` was asked.  ``s.morse_cache`` comes from :func:`_morse_cache`, one per point of the sweep and process,
-    for ``itinerary(..., morse_cache=s.morse_cache)``."""
-    arch, task = s.problem.arch, s.problem.task
-    return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.kind == "gradient_flow",
-                     hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
-                     morse_cache=s.morse_cache, source=s.problem.seeds[s.b])
-
-
-# Morse-index caches, one per point of the sweep and process (this one, a local worker or a Dask worker), so that
-# each distinct saddle gets one Hessian per process (numerics.MorseCache: a label's index is reused only where it
-# is settled, so the reported indices are those of a Hessian per plateau).
-_MORSE_CACHES: dict[tuple[str, int], Any] = {}
-
-
-def _morse_cache(job: Job, point: Point) -> Any:
-    key = (job.key, point.index)
-    if key not in _MORSE_CACHES:
-        while len(_MORSE_CACHES) >= _MAX_TEMPLATES:
-            _MORSE_CACHES.pop(next(iter(_MORSE_CACHES)))
-        _MORSE_CACHES[key] = numerics.MorseCache()
-    return _MORSE_CACHES[key]
-
-
-def _add_itinerary(s: _Seed, out: dict[str, Any]) -> None:
-    out["itinerary"] = [v.to_dict() for v in _describe_visits(s)] if s.sc is not None else []
-
-
-def _add_width(s: _Seed, out: dict[str, Any]) -> None:
-    trace = complexity_along(s.problem.arch, s.res, s.problem.task, member=s.b, max_points=WIDTH_POINTS)
-    out["effective_width"] = {"measure": trace.measure, "t": trace.t.tolist(),
-                              "width": trace.effective_width.tolist(),
-                              "changes": [list(c) for c in trace.changes()]}
-    out["final_effective_width"] = int(trace.effective_width[-1])
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """A per-seed analysis: the analyses it ``needs`` first, a ``summary`` for ``--help``, ``add`` (None: it only
-    changes how another analysis runs) and ``batch``, run once on all seeds of a chunk before any ``add`` (work
-    that is cheaper batched across seeds)."""
-
-    needs: tuple[str, ...]
-    summary: str
-    add: Callable[[_Seed, dict[str, Any]], None] | None
-    batch: Callable[[list[_Seed]], None] | None = None
-
-
-# Run in this order; --analysis selects among them (default: all).
-ANALYSES: dict[str, Analysis] = {
-    "staircase": Analysis((), "plateau levels, drop times, durations", _add_staircase, _staircases),
-    "itinerary": Analysis(("staircase",), "the near-fixed point of each plateau", _add_itinerary),
-    "morse": Analysis(("itinerary",), "numeric Hessian Morse index per itinerary point (2n gradients each)", None),
-    "width": Analysis((), f"effective width over time ({WIDTH_POINTS} points)", _add_width),
-}
-DEFAULT_ANALYSES = tuple(ANALYSES)
-
-
-def parse_analyses(text: str | None, no_hessian: bool = False) -> tuple[str, ...]:
-    """``--analysis`` (a comma list of :data:`ANALYSES` names, or ``none``; None: all) minus ``morse`` under
-    ``--no-hessian``, in registry order; unknown names or a missing prerequisite raise ``InputError``."""
-    if text is None:
-        chosen = set(DEFAULT_ANALYSES)
-    else:
-        names = [t.strip() for t in text.split(",")]
-        chosen = set() if names == ["none"] else set(names)
-        unknown = sorted(chosen - set(ANALYSES))
-        if unknown or "" in names:
-            raise guards.invalid("--analysis", text, f"unknown analysis {unknown[0] if unknown else '(empty)'!r}; "
-                                 f"a comma list of {', '.join(ANALYSES)}, or none")
-        for name in chosen:
-            missing = [n for n in ANALYSES[name].needs if n not in chosen]
-            if missing:
-                raise guards.invalid("--analysis", text, f"{name} needs {missing[0]}; add it to the list")
-    if no_hessian:
-        chosen.discard("morse")
-    return tuple(n for n in ANALYSES if n in chosen)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -407,7 +286,7 @@ def _integration_fields(args, res, b: int, status: str) -> dict[str, Any]:
             "seconds": res.seconds}
 
 
-def _member_report(job: Job, seed: _Seed, status: str, chunk: Chunk) -> dict[str, Any]:
+def _member_report(job: Job, seed: Seed, status: str, chunk: Chunk) -> dict[str, Any]:
     out = _identity(seed.problem, job.args, seed.problem.seeds[seed.b], job.t_max[chunk.point.index], chunk)
     out.update(_integration_fields(job.args, seed.res, seed.b, status))
     out["analyses"] = list(job.analyses)
@@ -416,6 +295,21 @@ def _member_report(job: Job, seed: _Seed, status: str, chunk: Chunk) -> dict[str
         if add is not None:
             add(seed, out)
     return out
+
+
+# Morse-index caches, one per point of the sweep and process (this one, a local worker or a Dask worker), so that
+# each distinct saddle gets one Hessian per process (numerics.MorseCache: a label's index is reused only where it
+# is settled, so the reported indices are those of a Hessian per plateau).
+_MORSE_CACHES: dict[tuple[str, int], Any] = {}
+
+
+def _morse_cache(job: Job, point: Point) -> Any:
+    key = (job.key, point.index)
+    if key not in _MORSE_CACHES:
+        while len(_MORSE_CACHES) >= _MAX_TEMPLATES:
+            _MORSE_CACHES.pop(next(iter(_MORSE_CACHES)))
+        _MORSE_CACHES[key] = numerics.MorseCache()
+    return _MORSE_CACHES[key]
 
 
 def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int | None = None) -> ChunkOutput:
@@ -438,7 +332,7 @@ def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int |
         fun, res, statuses = _integrate(problem, args, job.t_max[chunk.point.index], deadline)
         out = ChunkOutput(chunk, [], integration=time.perf_counter() - mark)
         mark = time.perf_counter()
-        seeds = [_Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache) for b in range(len(res))]
+        seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache) for b in range(len(res))]
         for name in job.analyses:
             if ANALYSES[name].batch is not None and not deadline.expired():
                 ANALYSES[name].batch(seeds)

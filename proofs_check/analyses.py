@@ -1,0 +1,123 @@
+"""The per-seed analyses of ``s2s simulate`` (``--analysis``), registered by name.
+
+Each :class:`Analysis` names the analyses it needs first, a summary for ``--help``, what it adds to a seed's JSON
+object (``add``) and, optionally, work done once for all seeds of a chunk before (``batch``; the staircases of a
+chunk are refined together on the dense output).  :data:`ANALYSES` is the registry, in the order they run;
+:func:`parse_analyses` reads ``--analysis``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import guards
+import numerics
+from numerics.complexity import complexity_along
+from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
+
+from .problem import Problem
+
+WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
+
+
+@dataclass
+class Seed:
+    """What the analyses of one member read (and the staircase they share)."""
+
+    problem: Problem
+    fun: Callable
+    res: Any
+    b: int
+    analyses: frozenset[str]
+    morse_cache: Any
+    sc: Any = None
+
+
+def _staircases(seeds: list[Seed]) -> None:
+    """All staircases of a chunk at once: their drop times are refined in one batch
+    (:func:`numerics.staircases_from_result`)."""
+    if seeds:
+        res = seeds[0].res
+        found = numerics.staircases_from_result(res, [s.b for s in seeds],
+                                                fun=seeds[0].fun if res.kind == "gradient_flow" else None)
+        for s, sc in zip(seeds, found, strict=True):
+            s.sc = sc
+
+
+def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
+    m, sc = s.res[s.b], s.sc
+    if sc is not None:
+        levels, drops, durations = sc.levels.tolist(), sc.drop_times.tolist(), sc.durations.tolist()
+        # The --json contract: first = initial loss, last = final loss (a run without drops: both).
+        levels = [float(m.loss[0]), *levels[1:-1], m.loss_final] if len(levels) > 1 else [float(m.loss[0]),
+                                                                                          m.loss_final]
+    else:  # fewer than 3 recorded points (e.g. NaN at the first step)
+        levels, drops, durations = [float(m.loss[0]), m.loss_final], [], []
+    out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops))
+
+
+def _describe_visits(s: Seed) -> list:
+    """The one call site of :func:`numerics.itinerary`: the Morse index (numeric Hessian per plateau) only when
+    ``morse`` was asked.  ``s.morse_cache`` is the Morse-index cache of the seed's point of the sweep in this process
+    (:func:`proofs_check.simulate_cmd.run_chunk`), for ``itinerary(..., morse_cache=s.morse_cache)``."""
+    arch, task = s.problem.arch, s.problem.task
+    return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.kind == "gradient_flow",
+                     hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
+                     morse_cache=s.morse_cache, source=s.problem.seeds[s.b])
+
+
+def _add_itinerary(s: Seed, out: dict[str, Any]) -> None:
+    out["itinerary"] = [v.to_dict() for v in _describe_visits(s)] if s.sc is not None else []
+
+
+def _add_width(s: Seed, out: dict[str, Any]) -> None:
+    trace = complexity_along(s.problem.arch, s.res, s.problem.task, member=s.b, max_points=WIDTH_POINTS)
+    out["effective_width"] = {"measure": trace.measure, "t": trace.t.tolist(),
+                              "width": trace.effective_width.tolist(),
+                              "changes": [list(c) for c in trace.changes()]}
+    out["final_effective_width"] = int(trace.effective_width[-1])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A per-seed analysis: the analyses it ``needs`` first, a ``summary`` for ``--help``, ``add`` (None: it only
+    changes how another analysis runs) and ``batch``, run once on all seeds of a chunk before any ``add`` (work
+    that is cheaper batched across seeds)."""
+
+    needs: tuple[str, ...]
+    summary: str
+    add: Callable[[Seed, dict[str, Any]], None] | None
+    batch: Callable[[list[Seed]], None] | None = None
+
+
+# Run in this order; --analysis selects among them (default: all).
+ANALYSES: dict[str, Analysis] = {
+    "staircase": Analysis((), "plateau levels, drop times, durations", _add_staircase, _staircases),
+    "itinerary": Analysis(("staircase",), "the near-fixed point of each plateau", _add_itinerary),
+    "morse": Analysis(("itinerary",), "numeric Hessian Morse index per itinerary point (2n gradients each)", None),
+    "width": Analysis((), f"effective width over time ({WIDTH_POINTS} points)", _add_width),
+}
+DEFAULT_ANALYSES = tuple(ANALYSES)
+
+
+def parse_analyses(text: str | None, no_hessian: bool = False) -> tuple[str, ...]:
+    """``--analysis`` (a comma list of :data:`ANALYSES` names, or ``none``; None: all) minus ``morse`` under
+    ``--no-hessian``, in registry order; unknown names or a missing prerequisite raise ``InputError``."""
+    if text is None:
+        chosen = set(DEFAULT_ANALYSES)
+    else:
+        names = [t.strip() for t in text.split(",")]
+        chosen = set() if names == ["none"] else set(names)
+        unknown = sorted(chosen - set(ANALYSES))
+        if unknown or "" in names:
+            raise guards.invalid("--analysis", text, f"unknown analysis {unknown[0] if unknown else '(empty)'!r}; "
+                                 f"a comma list of {', '.join(ANALYSES)}, or none")
+        for name in chosen:
+            missing = [n for n in ANALYSES[name].needs if n not in chosen]
+            if missing:
+                raise guards.invalid("--analysis", text, f"{name} needs {missing[0]}; add it to the list")
+    if no_hessian:
+        chosen.discard("morse")
+    return tuple(n for n in ANALYSES if n in chosen)
