@@ -251,14 +251,16 @@ def refine_crossings(fun: GradFun, result: IntegrationResult | MemberTrajectory,
 
 
 def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajectory, requests, *,
-                          rtol: float | None = None, atol: float | None = None) -> list[np.ndarray]:
+                          rtol: float | None = None, atol: float | None = None, recheck: bool = True
+                          ) -> list[np.ndarray]:
     """:func:`refine_crossings` for many members at once: ``requests`` is a sequence of (member, levels) and the
     answer the list of their crossing times, in that order.
 
     The interpolants of all crossing steps of all members are built in one batched replay, and the roots are found
     by :func:`~numerics.roots.newton_many` with one batched loss-and-gradient evaluation per iteration.  Crossings
     inside a stiff-method stretch (a chain of re-integrated pieces) are refined one by one (Brent on the pieces).
-    ``rtol``/``atol``: those of the replay (default: the result's own).
+    A crossing where the interpolant's loss slope disagrees with the flow's (:data:`SLOPE_MISMATCH`) is re-timed on
+    a re-integration of its step (``recheck``).  ``rtol``/``atol``: those of the replay (default: the result's own).
     """
     rtol, atol = _tols(result, rtol, atol)
     plan = []  # per request: (member trajectory, levels, found step or final answer)
@@ -294,17 +296,37 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
             r_b.append(float(m.t[j + 1]))
     for name in {p.pair.name for p in r_interp}:  # one batch per explicit pair (one for a whole result)
         rows_p = [r for r, p in enumerate(r_interp) if p.pair.name == name]
-        roots = _roots(fun, [r_interp[r] for r in rows_p], np.array(r_level)[rows_p], np.array(r_a)[rows_p],
-                       np.array(r_b)[rows_p])
-        for r, t in zip(rows_p, roots, strict=True):
+        roots, suspect = _roots(fun, [r_interp[r] for r in rows_p], np.array(r_level)[rows_p],
+                                np.array(r_a)[rows_p], np.array(r_b)[rows_p])
+        for r, t, bad in zip(rows_p, roots, suspect, strict=True):
             q, i = row_of[r]
-            answers[q][i] = t
+            answers[q][i] = _retimed(fun, r_interp[r], r_level[r], rtol, atol) if bad and recheck else t
     return answers
+
+
+def _retimed(fun: GradFun, interp: StepInterpolant, level: float, rtol: float, atol: float) -> float:
+    """The crossing of ``level`` in the step of ``interp``, re-timed on a re-integration of that step from its
+    start at rtol × :data:`REINTEGRATE_RTOL` (its own short steps follow the flow)."""
+    from .flow import gradient_flow  # local import: flow imports nothing from here
+
+    fine = max(rtol * REINTEGRATE_RTOL, 100 * np.finfo(float).eps)
+    sub = gradient_flow(fun, interp.y0[None, :], interp.t1 - interp.t0, rtol=fine, atol=atol * REINTEGRATE_RTOL,
+                        gtol=0.0, save_every=1, stiff_method=None, explicit=interp.pair)
+    t = refine_crossings_many(fun, sub, [(0, [level])], recheck=False)[0][0]
+    return interp.t0 + t
 
 
 #: |L − level| below this many ulp of the level is round-off of the loss itself: Newton stops there (the crossing
 #: time is then as exact as the loss can say)
 LOSS_NOISE = 64 * np.finfo(float).eps
+#: A crossing is re-timed on a re-integration of its step (at rtol × REINTEGRATE_RTOL) when the loss slope of the
+#: step's interpolant at the crossing (a central difference over SLOPE_PROBE of the step) differs from the flow's
+#: dL/dt = −‖∇L‖² there by more than SLOPE_MISMATCH: the interpolant then does not follow the flow, which happens
+#: when one long step at a loose tolerance crosses a whole drop (the error control watches the step's end, not its
+#: middle).  Interpolants that follow the flow agree to 1e-2 or better even at rtol 1e-3 (benchmarks/RESULTS.md).
+SLOPE_MISMATCH = 0.05
+SLOPE_PROBE = 1e-4
+REINTEGRATE_RTOL = 1e-3
 
 
 def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: np.ndarray, b: np.ndarray
@@ -334,7 +356,16 @@ def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: n
                                    xtol=4 * np.spacing(np.maximum(np.abs(bi), 1.0)),
                                    ftol=LOSS_NOISE * np.maximum(np.abs(level[inner]), np.finfo(float).tiny),
                                    maxiter=200)
-    return roots
+    # Does the interpolant follow the flow at the root?  Its loss slope must be dL/dt = −‖∇L‖² there.
+    suspect = np.zeros(a.size, dtype=bool)
+    if inner.size:
+        tr, d = roots[inner], SLOPE_PROBE * (b[inner] - a[inner])
+        lo = np.maximum(tr - d, a[inner])
+        hi = np.minimum(tr + d, b[inner])
+        _, flow_slope = g(inner, tr)
+        interp_slope = (g(inner, hi)[0] - g(inner, lo)[0]) / np.where(hi > lo, hi - lo, 1.0)
+        suspect[inner] = np.abs(interp_slope - flow_slope) > SLOPE_MISMATCH * np.abs(flow_slope)
+    return roots, suspect
 
 
 #: the search of :func:`rate_extremes_many` stops once its bracket is this fraction of the two recorded steps
