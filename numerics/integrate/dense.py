@@ -452,12 +452,16 @@ def _log_rate_slope(fun: GradFun, theta: np.ndarray, sign: np.ndarray) -> np.nda
 
 def _search(value: Callable, x0, x1, x2, f0, f1, f2, l1, stop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Safeguarded successive parabolic interpolation on bracketing triples x0 < x1 < x2 with f1 ≤ f0, f2;
-    ``value(rows, t)`` returns (f, loss) at t.  A row stops once its bracket is below ``stop`` or the parabola's
-    vertex lies within ``stop``/2 of its best point (it has settled: the time is then known to about that, the
-    level to r·stop, the log-rate to second order), at most 60 iterations.  A golden-section step replaces a vertex
-    outside the bracket (the safeguard of Brent's minimiser).  Returns (x1, loss at x1, f1) of the best point."""
+    ``value(rows, t)`` returns (f, loss) at t.  A golden-section step replaces a vertex outside the bracket (the
+    safeguard of Brent's minimiser).  When the parabola's vertex falls within ``stop``/2 of the best point, the
+    points ``stop``/2 on either side of it are probed: if neither is lower, the minimum lies within ``stop``/2 of
+    the best point and the row is done; else the search goes on from the lower probe (a three-point parabola can
+    settle on a point that only its symmetry puts there, when the function is flatter than a parabola).  A row
+    whose bracket is below ``stop`` is done too; at most 60 rounds.  Returns (x1, loss at x1, f1)."""
     live = np.flatnonzero(x2 - x0 > stop)
     for _ in range(60):
+        if live.size == 0:
+            break
         a, b, c = x0[live], x1[live], x2[live]
         fa, fb, fc = f0[live], f1[live], f2[live]
         num = (b - a) ** 2 * (fb - fc) - (b - c) ** 2 * (fb - fa)
@@ -465,24 +469,38 @@ def _search(value: Callable, x0, x1, x2, f0, f1, f2, l1, stop) -> tuple[np.ndarr
         with np.errstate(divide="ignore", invalid="ignore"):
             u = b - 0.5 * num / den
         tol = 0.5 * stop[live]
-        keep = ~(np.isfinite(u) & (np.abs(u - b) < tol))  # a settled vertex ends the row
-        live, a, b, c, fa, fb, fc, u, tol = (v[keep] for v in (live, a, b, c, fa, fb, fc, u, tol))
-        if live.size == 0:
-            break
+        settled = np.isfinite(u) & (np.abs(u - b) < tol)
         golden = np.where(c - b > b - a, b + (1 - _INV_GOLDEN) * (c - b), b - (1 - _INV_GOLDEN) * (b - a))
         u = np.where(~np.isfinite(u) | (u <= a + tol) | (u >= c - tol), golden, u)
-        fu, lu = value(live, u)
-        better = fu < fb
+        # settled rows: probe b − tol (here, as u) and b + tol (below); the others: their vertex
+        u = np.where(settled, np.maximum(b - tol, 0.5 * (a + b)), u)
+        probe = live[settled]
+        plus = np.minimum(b[settled] + tol[settled], 0.5 * (b[settled] + c[settled]))
+        fu_all, lu_all = value(np.concatenate([live, probe]), np.concatenate([u, plus]))
+        fu, lu = fu_all[: live.size], lu_all[: live.size]
+        fp, lp = fu_all[live.size :], lu_all[live.size :]
+        # a settled row whose probes are both no lower is done
+        done = np.zeros(live.size, dtype=bool)
+        done[settled] = (fu[settled] >= fb[settled]) & (fp >= fb[settled])
+        # a settled row whose right probe is the lower one continues from it
+        take_plus = np.zeros(live.size, dtype=bool)
+        take_plus[settled] = (fp < fb[settled]) & (fp < fu[settled])
+        u_plus, f_plus, l_plus = (np.zeros(live.size) for _ in range(3))
+        u_plus[settled], f_plus[settled], l_plus[settled] = plus, fp, lp
+        u = np.where(take_plus, u_plus, u)
+        fu = np.where(take_plus, f_plus, fu)
+        lu = np.where(take_plus, l_plus, lu)
+        better = (fu < fb) & ~done
         right_of = u > b
         # the new triple: the better point in the middle, bracketed by its neighbours
-        x0[live] = np.where(better, np.where(right_of, b, a), np.where(right_of, a, u))
-        f0[live] = np.where(better, np.where(right_of, fb, fa), np.where(right_of, fa, fu))
-        x2[live] = np.where(better, np.where(right_of, c, b), np.where(right_of, u, c))
-        f2[live] = np.where(better, np.where(right_of, fc, fb), np.where(right_of, fu, fc))
+        x0[live] = np.where(better, np.where(right_of, b, a), np.where(right_of | done, a, u))
+        f0[live] = np.where(better, np.where(right_of, fb, fa), np.where(right_of | done, fa, fu))
+        x2[live] = np.where(better, np.where(right_of, c, b), np.where(right_of & ~done, u, c))
+        f2[live] = np.where(better, np.where(right_of, fc, fb), np.where(right_of & ~done, fu, fc))
         x1[live] = np.where(better, u, b)
         f1[live] = np.where(better, fu, fb)
         l1[live] = np.where(better, lu, l1[live])
-        live = live[x2[live] - x0[live] > stop[live]]
+        live = live[~done & (x2[live] - x0[live] > stop[live])]
     return x1, l1, f1
 
 
