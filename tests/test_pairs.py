@@ -159,22 +159,23 @@ def test_the_staircase_does_not_depend_on_where_the_steps_fell():
     assert [N.staircase_from_result(r, 0).n_drops for r in (tight, loose)] == [3, 3]
 
 
-def test_a_crossing_inside_a_step_that_leaves_the_flow_is_re_timed():
-    # linear-fc, s = 5..1, H = 50, eps = 1e-6, seed 685 at DOP853 rtol 1e-6: one 2.4-long step crosses the whole
-    # last drop and its interpolant's loss slope at the midpoint differs from −‖∇L‖² by 13 % (interpolants that
-    # follow the flow: 1e-5 here, below 1e-2 even for RK45 at rtol 1e-3). Timed on that interpolant the drop is
-    # 3.3e-3 late; re-timed on a re-integration of the step it is within the run's own error (measured 3.0e-7
-    # against DOP853 at rtol 1e-12; asserted 1e-5).
+@pytest.mark.parametrize("seed,unchecked_error", [(685, 1e-3), (994, 1e-4)])
+def test_a_crossing_inside_a_step_that_leaves_the_flow_is_re_timed(seed, unchecked_error):
+    # linear-fc, s = 5..1, H = 50, eps = 1e-6 at DOP853 rtol 1e-6: one 2.4-long step crosses the whole last drop,
+    # and its interpolant's loss slope at the midpoint differs from −‖∇L‖² by 13 % (seed 685) or 2.3 % (seed 994;
+    # interpolants that follow the flow: 1e-5 here). Timed on that interpolant the drop is 3.3e-3 / 1.7e-4 late;
+    # re-timed on a re-integration of the step it is within the run's own error (measured 2.7e-7 / 2.6e-7 against
+    # DOP853 at rtol 1e-12; asserted 1e-5).
     arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
     fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    th = N.init_params(arch, 1e-6, seed=685, n_seeds=1)
+    th = N.init_params(arch, 1e-6, seed=seed, n_seeds=1)
     tight = gradient_flow(fun, th, 40.0, rtol=1e-12, atol=1e-16, gtol=1e-10, stiff_method="krylov")
     loose = gradient_flow(fun, th, 40.0, rtol=1e-6, gtol=1e-10, stiff_method="krylov")
     a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
     assert a.n_drops == b.n_drops == 3
     np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=1e-5)
     unchecked = N.integrate.refine_crossings_many(fun, loose, [(0, b.midpoints)], recheck=False)[0]
-    assert np.max(np.abs(unchecked - a.drop_times) / a.drop_times) > 1e-3
+    assert np.max(np.abs(unchecked - a.drop_times) / a.drop_times) > unchecked_error
 
 
 def test_a_flat_bottomed_plateau_is_read_at_its_slowest_point():

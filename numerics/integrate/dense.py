@@ -297,7 +297,7 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
     for name in {p.pair.name for p in r_interp}:  # one batch per explicit pair (one for a whole result)
         rows_p = [r for r, p in enumerate(r_interp) if p.pair.name == name]
         roots, suspect = _roots(fun, [r_interp[r] for r in rows_p], np.array(r_level)[rows_p],
-                                np.array(r_a)[rows_p], np.array(r_b)[rows_p])
+                                np.array(r_a)[rows_p], np.array(r_b)[rows_p], rtol)
         for r, t, bad in zip(rows_p, roots, suspect, strict=True):
             q, i = row_of[r]
             answers[q][i] = _retimed(fun, r_interp[r], r_level[r], rtol, atol) if bad and recheck else t
@@ -321,16 +321,19 @@ def _retimed(fun: GradFun, interp: StepInterpolant, level: float, rtol: float, a
 LOSS_NOISE = 64 * np.finfo(float).eps
 #: A crossing is re-timed on a re-integration of its step (at rtol × REINTEGRATE_RTOL) when the loss slope of the
 #: step's interpolant at the crossing (a central difference over SLOPE_PROBE of the step) differs from the flow's
-#: dL/dt = −‖∇L‖² there by more than SLOPE_MISMATCH: the interpolant then does not follow the flow, which happens
-#: when one long step at a loose tolerance crosses a whole drop (the error control watches the step's end, not its
-#: middle).  Interpolants that follow the flow agree to 1e-2 or better even at rtol 1e-3 (benchmarks/RESULTS.md).
+#: dL/dt = −‖∇L‖² there by a relative μ with μ > SLOPE_MISMATCH, or μ·h/2 > SLOPE_TIME_FACTOR·rtol·t (the time
+#: error such an interpolant may leave, against the one the tolerance allows): the interpolant then does not follow
+#: the flow, which happens when one long step at a loose tolerance crosses a whole drop (the error control watches
+#: the step's end, not its middle).  Interpolants that follow the flow agree to 1e-2 or better even at rtol 1e-3
+#: (benchmarks/RESULTS.md).
 SLOPE_MISMATCH = 0.05
+SLOPE_TIME_FACTOR = 10.0
 SLOPE_PROBE = 1e-4
 REINTEGRATE_RTOL = 1e-3
 
 
-def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: np.ndarray, b: np.ndarray
-           ) -> np.ndarray:
+def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: np.ndarray, b: np.ndarray,
+           rtol: float) -> tuple[np.ndarray, np.ndarray]:
     """Crossing times of L(θ_r(t)) = level_r on [a_r, b_r] for step interpolants of one pair, all rows at once
     (the end rules of :func:`_root_in_step`, then :func:`~numerics.roots.newton_many`)."""
     dense_eval = interps[0].pair.dense_eval
@@ -364,7 +367,11 @@ def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: n
         hi = np.minimum(tr + d, b[inner])
         _, flow_slope = g(inner, tr)
         interp_slope = (g(inner, hi)[0] - g(inner, lo)[0]) / np.where(hi > lo, hi - lo, 1.0)
-        suspect[inner] = np.abs(interp_slope - flow_slope) > SLOPE_MISMATCH * np.abs(flow_slope)
+        mismatch = np.abs(interp_slope - flow_slope) / np.maximum(np.abs(flow_slope), np.finfo(float).tiny)
+        # the time error this may leave is of order mismatch × half the step: re-time when that is far above the
+        # error the tolerance allows (SLOPE_TIME_FACTOR × rtol × t), or the interpolant is plainly off the flow
+        suspect[inner] = (mismatch > SLOPE_MISMATCH) | (
+            0.5 * mismatch * (b[inner] - a[inner]) > SLOPE_TIME_FACTOR * rtol * np.maximum(np.abs(tr), 1.0))
     return roots, suspect
 
 
