@@ -192,3 +192,16 @@ def test_a_flat_bottomed_plateau_is_read_at_its_slowest_point():
     assert a.n_drops == b.n_drops
     np.testing.assert_allclose(b.levels[1:-1], a.levels[1:-1], rtol=1e-6)
     np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=1e-7)
+
+
+def test_a_re_timing_that_finds_no_crossing_keeps_the_interpolants_root(monkeypatch):
+    import numerics.integrate.dense as dense
+
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+    loose = gradient_flow(fun, N.init_params(arch, 1e-6, seed=685, n_seeds=1), 40.0, rtol=1e-6, gtol=1e-10,
+                          stiff_method="krylov")
+    mids = N.staircase_from_result(loose, 0, fun=fun).midpoints
+    unchecked = N.integrate.refine_crossings_many(fun, loose, [(0, mids)], recheck=False)[0]
+    monkeypatch.setattr(dense, "_retimed", lambda *a: math.nan)
+    assert N.integrate.refine_crossings_many(fun, loose, [(0, mids)])[0].tolist() == unchecked.tolist()

@@ -300,7 +300,10 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
                                 np.array(r_a)[rows_p], np.array(r_b)[rows_p], rtol)
         for r, t, bad in zip(rows_p, roots, suspect, strict=True):
             q, i = row_of[r]
-            answers[q][i] = _retimed(fun, r_interp[r], r_level[r], rtol, atol) if bad and recheck else t
+            again = _retimed(fun, r_interp[r], r_level[r], rtol, atol) if bad and recheck else math.nan
+            # the re-integrated step may end above the level when the recorded end was below it only by the
+            # step's own error: then the interpolant's root is all there is
+            answers[q][i] = again if math.isfinite(again) else t
     return answers
 
 
