@@ -144,6 +144,16 @@ class Activation:
     expression: str | None = None
     inplace: InPlace | None = None
 
+    def __reduce__(self):
+        """Pickled by reference: a built-in by its name, a compiled unit by its expression (compiled again on load,
+        so a user's own callables are not carried; they agreed with the compiled ones)."""
+        if BUILTIN_ACTIVATIONS.get(self.name) is self:
+            return _builtin_activation, (self.name,)
+        if self.expression is not None:
+            return compile_activation, (self.name,)
+        raise TypeError(f"Activation {self.name!r} holds its own callables and cannot be pickled; build it with "
+                        "compile_activation")
+
     def derivative(self, z: Array) -> Array:
         """σ′(z) as a float array of z's shape, from z alone (``prime`` takes σ(z) too)."""
         if self.prime is None:
@@ -306,6 +316,10 @@ SQUARE = Activation("square", np.square, _square_prime, _square_second,
 CUBE = Activation("cube", _cube, _cube_prime, _cube_second, inplace=InPlace(_cube_forward, _cube_scale))
 TANH = Activation("tanh", np.tanh, _tanh_prime, _tanh_second, inplace=InPlace(_tanh_forward, _tanh_scale))
 XTANH = Activation("xtanh", _xtanh, _xtanh_prime, _xtanh_second, inplace=InPlace(_xtanh_forward, _xtanh_scale))
+
+def _builtin_activation(name: str) -> Activation:
+    return BUILTIN_ACTIVATIONS[name]
+
 
 BUILTIN_ACTIVATIONS: Mapping[str, Activation] = types.MappingProxyType(
     {act.name: act for act in (IDENTITY, RELU, SQUARE, CUBE, TANH, XTANH)})

@@ -80,6 +80,12 @@ class Family:
     def sizes(self) -> tuple[str, ...]:
         return tuple(self.defaults)
 
+    def __reduce__(self):
+        """Pickled by reference to :data:`FAMILIES` (its fields hold functions and read-only mappings)."""
+        if FAMILIES.get(self.name) is self:
+            return _registered_family, (self.name,)
+        raise TypeError(f"Family {self.name!r} is not the one registered under that name and cannot be pickled")
+
 
 def _through_matrix(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, Pullback]:
     """Models linear in x (or bilinear in (β, x_q)) pull dF back through their effective matrix: O(P d²), not
@@ -185,6 +191,10 @@ DIAGONAL = Family(
         "linear": EffectiveForm(("V", "U"), deep.diagonal_matrix, deep.diagonal_matrix_vjp),
     }),
 )
+
+def _registered_family(name: str) -> Family:
+    return FAMILIES[name]
+
 
 FAMILIES: Mapping[str, Family] = MappingProxyType({f.name: f for f in (FC, CONV, ATTN_S, ATTN_M, DEEP_LINEAR,
                                                                         DIAGONAL)})

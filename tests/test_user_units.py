@@ -242,3 +242,31 @@ def test_cli_bad_unit_is_one_line_naming_the_option(args, tmp_path):
     assert len(lines) == 1, r.stderr
     assert "--activation" in lines[0], lines[0]
     assert r.stdout == ""
+
+
+def test_architectures_pickle_by_reference_and_compute_the_same():
+    """Every registered architecture and a user's unit survive pickling (multiprocessing, joblib): families and
+    built-in units travel by their registered names, a compiled unit by its expression, compiled again on load."""
+    import pickle
+
+    import numpy as np
+
+    import numerics as N
+
+    archs = [N.build_architecture(name) for name in N.ARCHITECTURE_NAMES]
+    archs.append(N.build_architecture("fc", activation="z + z**2/2", width=3, bias=True))
+    for arch in archs:
+        back = pickle.loads(pickle.dumps(arch))
+        assert back == arch and back.family is arch.family
+    user, back = archs[-1], pickle.loads(pickle.dumps(archs[-1]))
+    rng = np.random.default_rng(2)
+    task = N.Dataset(rng.standard_normal((8, user.input_dim)), rng.standard_normal((8, user.output_dim)))
+    theta = N.init_params(user, 0.3, seed=1, n_seeds=2)
+    np.testing.assert_array_equal(N.loss_and_grad(back, task, theta)[1], N.loss_and_grad(user, task, theta)[1])
+    compiled = user.activation
+    again = pickle.loads(pickle.dumps(compiled))
+    z = np.linspace(-2.0, 2.0, 9)
+    np.testing.assert_array_equal(again.sigma(z), compiled.sigma(z))
+    raw = N.activation.Activation("mine", np.sin, None, np.sin)
+    with pytest.raises(TypeError, match="compile_activation"):
+        pickle.dumps(raw)
