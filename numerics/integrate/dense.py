@@ -69,6 +69,36 @@ def _pair(m: MemberTrajectory) -> ExplicitPair:
     return EXPLICIT_PAIRS.get(str(m.method).split("+")[0], DOP853)
 
 
+def _stiff_from(m: MemberTrajectory) -> float:
+    """The time from which the member's steps were taken by a stiff method (inf if never)."""
+    return m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
+
+
+class _Stack:
+    """Step interpolants of one explicit pair stacked for batched evaluation: :meth:`theta` gives θ of rows ``idx``
+    at times ``tau`` (one per row), each on its own step's polynomial."""
+
+    def __init__(self, interps: list[StepInterpolant]):
+        self.dense_eval = interps[0].pair.dense_eval
+        self.y0 = np.stack([p.y0 for p in interps])
+        self.F = np.stack([p.F for p in interps], axis=1)  # (degree, rows, n)
+        self.t0 = np.array([p.t0 for p in interps])
+        self.span = np.array([p.t1 - p.t0 for p in interps])
+
+    def theta(self, idx: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        span = self.span[idx]
+        x = np.where(span > 0, (tau - self.t0[idx]) / np.where(span > 0, span, 1.0), 0.0)
+        return self.dense_eval(self.y0[idx], self.F[:, idx], x)
+
+
+def _by_pair(interps: list[StepInterpolant]) -> list[list[int]]:
+    """Row indices of ``interps`` grouped by explicit pair, each group one batch (a result has one pair)."""
+    groups: dict[str, list[int]] = {}
+    for r, p in enumerate(interps):
+        groups.setdefault(p.pair.name, []).append(r)
+    return list(groups.values())
+
+
 def _tols(result, rtol, atol):
     opts = getattr(result, "options", {}) or {}
     return (rtol if rtol is not None else opts.get("rtol", 1e-10),
@@ -82,8 +112,7 @@ def step_interpolant(fun: GradFun, result: IntegrationResult | MemberTrajectory,
     rtol, atol = _tols(result, rtol, atol)
     if not 0 <= j < m.t.size - 1:
         raise InputError(f"j: step index must be in [0, {m.t.size - 1}), got {j}")
-    stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
-    if m.t[j] >= stiff_from:
+    if m.t[j] >= _stiff_from(m):
         from .flow import gradient_flow  # local import: flow imports nothing from here
 
         # nearest stored theta at or before t_j (stored times are a subset of the recorded times)
@@ -119,9 +148,8 @@ def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory
     for j in js:
         if not 0 <= j < m.t.size - 1:
             raise InputError(f"steps: step index must be in [0, {m.t.size - 1}), got {j}")
-    stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
     out: dict[int, StepInterpolant] = {}
-    batch = sorted({j for j in js if m.t[j] < stiff_from})
+    batch = sorted({j for j in js if m.t[j] < _stiff_from(m)})
     for j in set(js) - set(batch):  # stiff part: re-integrated per interval (step_interpolant)
         out[j] = step_interpolant(fun, m, None, j, rtol=rtol, atol=atol)
     out.update(zip(batch, _replay(fun, [(m, j) for j in batch], rtol, atol), strict=True))
@@ -270,9 +298,8 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
         plan.append((m, lv, [_crossing_step(m, x) for x in lv]))
     keys: dict[tuple[int, int], int] = {}
     for m, _, found in plan:
-        stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
         for j in found:
-            if isinstance(j, int) and m.t[j] < stiff_from:
+            if isinstance(j, int) and m.t[j] < _stiff_from(m):
                 keys.setdefault((id(m), j), len(keys))
     members = {id(m): m for m, _, _ in plan}
     rows = sorted(keys, key=keys.get)
@@ -294,8 +321,7 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
             r_level.append(x)
             r_a.append(float(m.t[j]))
             r_b.append(float(m.t[j + 1]))
-    for name in {p.pair.name for p in r_interp}:  # one batch per explicit pair (one for a whole result)
-        rows_p = [r for r, p in enumerate(r_interp) if p.pair.name == name]
+    for rows_p in _by_pair(r_interp):
         roots, suspect = _roots(fun, [r_interp[r] for r in rows_p], np.array(r_level)[rows_p],
                                 np.array(r_a)[rows_p], np.array(r_b)[rows_p], rtol)
         for r, t, bad in zip(rows_p, roots, suspect, strict=True):
@@ -339,15 +365,10 @@ def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: n
            rtol: float) -> tuple[np.ndarray, np.ndarray]:
     """Crossing times of L(θ_r(t)) = level_r on [a_r, b_r] for step interpolants of one pair, all rows at once
     (the end rules of :func:`_root_in_step`, then :func:`~numerics.roots.newton_many`)."""
-    dense_eval = interps[0].pair.dense_eval
-    y0 = np.stack([p.y0 for p in interps])
-    F = np.stack([p.F for p in interps], axis=1)  # (degree, rows, n)
-    t0 = np.array([p.t0 for p in interps])
-    span = np.array([p.t1 - p.t0 for p in interps])
+    stack = _Stack(interps)
 
     def g(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = np.where(span[idx] > 0, (tau - t0[idx]) / np.where(span[idx] > 0, span[idx], 1.0), 0.0)
-        loss, grad = evaluate(fun, dense_eval(y0[idx], F[:, idx], x))
+        loss, grad = evaluate(fun, stack.theta(idx, tau))
         return loss - level[idx], -np.einsum("ij,ij->i", grad, grad)  # dL/dt = −‖∇L‖² along the flow
 
     every = np.arange(a.size)
@@ -410,9 +431,8 @@ def rate_extremes_many(fun: GradFun, result: IntegrationResult, requests
         sign = np.where(np.broadcast_to(np.asarray(fastest, dtype=bool), idx.shape), -1.0, 1.0)
         answers.append((m.t[idx].astype(np.float64), m.loss[idx].astype(np.float64),
                         m.grad_norm[idx].astype(np.float64) ** 2))
-        stiff_from = m.stiff_switch_time if m.stiff_switch_time is not None else math.inf
         for i, p in enumerate(idx):
-            if 0 < p < m.t.size - 1 and m.t[p] < stiff_from and m.grad_norm[p] > 0:
+            if 0 < p < m.t.size - 1 and m.t[p] < _stiff_from(m) and m.grad_norm[p] > 0:
                 rows.append((q, i, m, int(p), float(sign[i])))
     stored = [_stored_theta(m, p) for _, _, m, p, _ in rows]
     one = [r for r, th in enumerate(stored) if th is not None]
@@ -424,16 +444,14 @@ def rate_extremes_many(fun: GradFun, result: IntegrationResult, requests
         right = slope < 0  # f = sign·log r decreases into the right step
         steps = [rows[r][3] if go else rows[r][3] - 1 for r, go in zip(one, right, strict=True)]
         interps = _replay(fun, [(rows[r][2], j) for r, j in zip(one, steps, strict=True)], rtol, atol)
-        for name in {s_.pair.name for s_ in interps}:
-            sel = [k for k, s_ in enumerate(interps) if s_.pair.name == name]
+        for sel in _by_pair(interps):
             res = _one_sided(fun, [interps[k] for k in sel], sign[sel], slope[sel], right[sel],
                              [rows[one[k]] for k in sel])
             found.update({one[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
     if two:
         both = _replay(fun, [(rows[r][2], j) for r in two for j in (rows[r][3] - 1, rows[r][3])], rtol, atol)
         left, right_ = both[0::2], both[1::2]
-        for name in {s_.pair.name for s_ in left}:
-            sel = [k for k, s_ in enumerate(left) if s_.pair.name == name]
+        for sel in _by_pair(left):
             res = _two_sided(fun, [left[k] for k in sel], [right_[k] for k in sel],
                              np.array([rows[two[k]][4] for k in sel]), [rows[two[k]] for k in sel])
             found.update({two[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
@@ -518,32 +536,29 @@ def _log_rates(sign: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return sign * np.log(np.maximum(np.einsum("ij,ij->i", grad, grad), 1e-300))
 
 
+def _sampled_log_rates(rows: list, sign: np.ndarray, k: int) -> np.ndarray:
+    """sign·log r at the recorded sample p + k of each row (the rates recorded by the integrator, exact)."""
+    return np.array([sg * math.log(max(m.grad_norm[p + k] ** 2, 1e-300))
+                     for (_, _, m, p, _), sg in zip(rows, sign, strict=True)])
+
+
 def _one_sided(fun: GradFun, interps: list[StepInterpolant], sign: np.ndarray, slope: np.ndarray,
                right: np.ndarray, rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The extremum on one recorded step per row, which starts (``right``) or ends at the sample t_p where
     f = sign·log r has ``slope`` (pointing into the step).  The first trial point is the vertex of the parabola
     with that slope at t_p through the step's other recorded end; while a trial point is no better than the
     sample, the step is cut there (f falls from t_p, so the extremum lies between); then :func:`_search`."""
-    dense_eval = interps[0].pair.dense_eval
-    y0 = np.stack([s_.y0 for s_ in interps])
-    F = np.stack([s_.F for s_ in interps], axis=1)  # (deg, rows, n)
-    t0 = np.array([s_.t0 for s_ in interps])
-    span = np.array([s_.t1 - s_.t0 for s_ in interps])
-    safe = np.where(span > 0, span, 1.0)
+    stack = _Stack(interps)
+    t0, span = stack.t0, stack.span
 
     def value(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        loss, grad = evaluate(fun, dense_eval(y0[idx], F[:, idx], np.where(span[idx] > 0,
-                                                                           (tau - t0[idx]) / safe[idx], 0.0)))
+        loss, grad = evaluate(fun, stack.theta(idx, tau))
         return _log_rates(sign[idx], grad), loss
 
-    def recorded(k: int) -> np.ndarray:
-        return np.array([sg * math.log(max(m.grad_norm[p + k] ** 2, 1e-300))
-                         for (_, _, m, p, _), sg in zip(rows, sign, strict=True)])
-
     tp = np.array([m.t[p] for _, _, m, p, _ in rows])
-    fp, lp = recorded(0), np.array([m.loss[p] for _, _, m, p, _ in rows])
+    fp, lp = _sampled_log_rates(rows, sign, 0), np.array([m.loss[p] for _, _, m, p, _ in rows])
     to = np.where(right, t0 + span, t0)
-    fo = np.where(right, recorded(1), recorded(-1))
+    fo = np.where(right, _sampled_log_rates(rows, sign, 1), _sampled_log_rates(rows, sign, -1))
     every = np.arange(tp.size)
     best_t, best_f, best_l = tp.copy(), fp.copy(), lp.copy()
     bracketed = np.zeros(tp.size, dtype=bool)
@@ -582,27 +597,17 @@ def _two_sided(fun: GradFun, left: list[StepInterpolant], right: list[StepInterp
     """The extremum of f = sign·log ‖∇L(θ(t))‖² over [t_{i−1}, t_{i+1}] per row (θ on the left step's interpolant
     up to t_i, on the right one after), by :func:`_search` from the three recorded samples (exact rates, no
     evaluation; the middle one is the sampled extremum, so they bracket).  Returns (times, losses, rates)."""
-    dense_eval = left[0].pair.dense_eval
-    y_l, y_r = np.stack([s_.y0 for s_ in left]), np.stack([s_.y0 for s_ in right])
-    F_l, F_r = np.stack([s_.F for s_ in left], axis=1), np.stack([s_.F for s_ in right], axis=1)
-    t_l, t_r = np.array([s_.t0 for s_ in left]), np.array([s_.t0 for s_ in right])
-    h_l, h_r = np.array([s_.t1 - s_.t0 for s_ in left]), np.array([s_.t1 - s_.t0 for s_ in right])
+    lhs, rhs = _Stack(left), _Stack(right)
 
     def value(idx: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # both interpolants for the rows (cheaper than choosing each row's coefficients), then the one whose step
         # holds tau
-        xl = np.where(h_l[idx] > 0, (tau - t_l[idx]) / np.where(h_l[idx] > 0, h_l[idx], 1.0), 0.0)
-        xr = np.where(h_r[idx] > 0, (tau - t_r[idx]) / np.where(h_r[idx] > 0, h_r[idx], 1.0), 0.0)
-        theta = np.where((tau > t_r[idx])[:, None], dense_eval(y_r[idx], F_r[:, idx], xr),
-                         dense_eval(y_l[idx], F_l[:, idx], xl))
+        theta = np.where((tau > rhs.t0[idx])[:, None], rhs.theta(idx, tau), lhs.theta(idx, tau))
         loss, grad = evaluate(fun, theta)
         return _log_rates(sign[idx], grad), loss
 
-    def recorded(k: int) -> np.ndarray:
-        return np.array([sg * math.log(max(m.grad_norm[p + k] ** 2, 1e-300))
-                         for (_, _, m, p, _), sg in zip(rows, sign, strict=True)])
-
-    x0, x1, x2 = t_l.copy(), t_r.copy(), t_r + h_r
+    x0, x1, x2 = lhs.t0.copy(), rhs.t0.copy(), rhs.t0 + rhs.span
     l1 = np.array([m.loss[p] for _, _, m, p, _ in rows])
-    x1, l1, f1 = _search(value, x0, x1, x2, recorded(-1), recorded(0), recorded(1), l1, EXTREME_BRACKET * (x2 - x0))
+    x1, l1, f1 = _search(value, x0, x1, x2, *(_sampled_log_rates(rows, sign, k) for k in (-1, 0, 1)), l1,
+                         EXTREME_BRACKET * (x2 - x0))
     return x1, l1, np.exp(sign * f1)
