@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import tableau as tb
+from .rk import error_scale, finite_error, hairer_hlambda, run_stages
 
 GradFun = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -75,8 +76,6 @@ def attempt_step(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, rtol
 
     Layout and stage loop: :mod:`numerics.integrate.rk`.
     """
-    from .rk import error_scale, finite_error, hairer_hlambda, run_stages  # rk imports GradFun from here
-
     n = y.shape[1]
     Z, pt, y_new, loss_new, g_new = run_stages(fun, y, f, h, _STAGE_COEF, N_STAGES + 2, work)
     with np.errstate(all="ignore"):

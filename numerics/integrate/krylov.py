@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dop853 import GradFun
+from .pairs import DOP853
 from .stiff import ConcreteStrategy, StiffOutput
 
 _EPS = np.finfo(float).eps
@@ -143,8 +144,6 @@ class _Run:
 
     def __init__(self, strat, fun, theta, t0, h0, t_max, rtol, atol, gtol, ftol, l_scale, time_budget_s, max_steps,
                  explicit=None):
-        from .pairs import DOP853  # local: pairs imports the kernels, which import nothing from here
-
         self.s, self.fun = strat, fun
         self.pair = DOP853 if explicit is None else explicit
         self.hvp_fun = strat.hvp if strat.hvp is not None else central_hvp

@@ -9,9 +9,12 @@ on a shared 2-core machine).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .dop853 import GradFun
+if TYPE_CHECKING:  # annotations only: dop853 imports this module
+    from .dop853 import GradFun
 
 
 def run_stages(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, stage_coef: np.ndarray, rows: int,
