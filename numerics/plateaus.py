@@ -18,9 +18,9 @@ Definitions (spec §0.7, project convention):
   interpolation when dL/dt is given, else linearly;
 * durations Δ_1 = t_1 − t_0 (t_0 = first time of the curve), Δ_k = t_k − t_{k−1}.
 
-With a dense interpolant (``extremes``; :func:`staircase_from_result` with ``fun``) the peaks and valleys are
-those of the interpolated rate, not of the samples (docs/theory.md §0.7): every sampled peak with prominence at
-least :data:`CANDIDATE_FRACTION` · ``min_log_dip`` is a candidate, its top and the bottom of each valley between
+With a dense interpolant (:func:`staircase_from_result` with ``fun``) the peaks and valleys are those of the
+interpolated rate, not of the samples (docs/theory.md §0.7): every sampled peak with prominence at least
+:data:`CANDIDATE_FRACTION` · ``min_log_dip`` is a candidate, its top and the bottom of each valley between
 candidates are located on the interpolant, and the prominence test, the drop-fraction merge and the levels use
 those values, so the staircase does not depend on where the steps fell.
 
@@ -117,15 +117,9 @@ def _cross(t, L, d, level: float, i0: int, crossing: Callable[[float], float] | 
     return brent(hermite, a, b, xtol=1e-15 * max(1.0, abs(b)))
 
 
-def _crosses(t, L, d, mids: np.ndarray, starts: np.ndarray, crossing, crossings) -> np.ndarray:
-    """Drop times of all ``mids`` (searched from ``starts``): one vectorised ``crossings`` call if given."""
-    if crossings is None:
-        return np.array([_cross(t, L, d, m, int(i0), crossing) for m, i0 in zip(mids, starts, strict=True)])
-    drops = np.full(mids.size, math.nan)
-    reached = np.array([bool((L[i0:] <= m).any()) for m, i0 in zip(mids, starts, strict=True)], dtype=bool)
-    if reached.any():
-        drops[reached] = np.asarray(crossings(mids[reached]), dtype=np.float64).reshape(-1)
-    return drops
+def _crosses(t, L, d, mids: np.ndarray, starts: np.ndarray, crossing) -> np.ndarray:
+    """Drop times of all ``mids`` (searched from ``starts``)."""
+    return np.array([_cross(t, L, d, m, int(i0), crossing) for m, i0 in zip(mids, starts, strict=True)])
 
 
 def detect_staircase(
@@ -135,8 +129,6 @@ def detect_staircase(
     dloss=None,
     levels=None,
     crossing: Callable[[float], float] | None = None,
-    crossings: Callable[[np.ndarray], np.ndarray] | None = None,
-    extremes: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
     min_drop_fraction: float = 1e-3,
     min_log_dip: float = math.log(10.0),
 ) -> Staircase:
@@ -152,25 +144,15 @@ def detect_staircase(
         Known plateau levels L_0 > L_1 > … (then only the crossings are computed).
     crossing : callable, optional
         ``level -> first time L ≤ level`` on a dense interpolant, used to refine each drop time.
-    crossings : callable, optional
-        The same for an array of levels at once (``levels (k,) -> times (k,)``), called once with every midpoint
-        that the recorded loss reaches; takes precedence over ``crossing``.
-    extremes : callable, optional
-        ``(indices (k,), fastest (k,) bool) -> (times, losses, rates)``: around interior samples i, the point of
-        [t_{i−1}, t_{i+1}] where the rate |dL/dt| is smallest (largest where ``fastest``) on a dense interpolant.
-        With it, candidate drops are located and judged on the interpolant instead of the samples (module
-        docstring), so that the staircase does not depend on where the steps fell.
     min_drop_fraction, min_log_dip : float
         Detection thresholds (module docstring).
     """
     t, L, d = _check_curve(t, loss, dloss)
-    plan = _plan(t, L, d, levels, min_drop_fraction, min_log_dip, refine=extremes is not None)
+    plan = _plan(t, L, d, levels, min_drop_fraction, min_log_dip, refine=False)
     if isinstance(plan, Staircase):
         return plan
-    if extremes is not None and plan.asked.size:
-        plan.refine(*extremes(plan.asked, plan.fastest))
     plan.select()
-    return plan.finish(_crosses(t, L, d, plan.mids, plan.starts, crossing, crossings))
+    return plan.finish(_crosses(t, L, d, plan.mids, plan.starts, crossing))
 
 
 def _prominences(peaks: np.ndarray, valleys: np.ndarray) -> np.ndarray:
@@ -333,7 +315,7 @@ def staircases_from_result(result, members=None, *, fun=None, levels=None, _rais
     The candidate drops are found member by member on the recorded samples; with ``fun`` (gradient flow) the peaks
     and valleys of all members' rates, then all their drop times, are refined together on the dense output (one
     batched replay of the steps involved and one batched loss-and-gradient evaluation per iteration of the
-    golden-section search and of Brent's method, instead of one call per point and iteration).  A member with
+    extremum search and of Newton's method, instead of one call per point and iteration).  A member with
     fewer than 3 recorded points (nothing to detect) gets None.
     """
     from .integrate.dense import rate_extremes_many, refine_crossings_many
@@ -367,7 +349,7 @@ def staircases_from_result(result, members=None, *, fun=None, levels=None, _rais
     requests, owners = [], []
     for b, p in work:
         if not refine:
-            out_of[id(p)] = p.finish(_crosses(p.t, p.L, p.d, p.mids, p.starts, None, None))
+            out_of[id(p)] = p.finish(_crosses(p.t, p.L, p.d, p.mids, p.starts, None))
             continue
         hit = p.reached()
         owners.append((p, hit))
