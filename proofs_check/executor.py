@@ -134,10 +134,15 @@ def _end(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
+def _fork_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` forked processes that leave signals to the parent (:func:`_worker_init`)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_init)
+
+
 def _pool_round(ids: Sequence[str], workers: int, figure_dir, done, deadline: Deadline) -> list[str]:
     """Run ``ids`` on one pool; return the ids whose results were lost because a worker died."""
-    ctx = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(ids)), mp_context=ctx, initializer=_worker_init)
+    pool = _fork_pool(min(workers, len(ids)))
     lost: list[str] = []
     try:
         pending = {pool.submit(_run_by_id, i, figure_dir): i for i in ids}
@@ -284,16 +289,11 @@ def _stream_local_pool(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int
     """:func:`stream_ordered` on forked worker processes.  A worker that dies breaks the pool: the items in flight
     then run again one at a time, each in a fresh single-worker pool, so that only an item that kills its own
     worker becomes a :class:`TaskFailed`; the others go on in a new pool."""
-    ctx = multiprocessing.get_context("fork")
-
-    def new_pool(workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
-
     source = enumerate(items)
     pending: dict[Any, tuple[int, Any]] = {}
     finished: dict[int, Any] = {}
     following = 0
-    pool = new_pool(jobs)
+    pool = _fork_pool(jobs)
     try:
         while True:
             while len(pending) < window:
@@ -318,8 +318,8 @@ def _stream_local_pool(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int
                 pending.clear()
                 _end(pool)
                 for k, item in sorted(lost, key=lambda p: p[0]):
-                    finished[k] = _alone(new_pool, fn, item)
-                pool = new_pool(jobs)
+                    finished[k] = _alone(fn, item)
+                pool = _fork_pool(jobs)
             while following in finished:
                 yield following, finished.pop(following)
                 following += 1
@@ -327,10 +327,10 @@ def _stream_local_pool(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int
         _end(pool)
 
 
-def _alone(new_pool: Callable[[int], ProcessPoolExecutor], fn: Callable[[Any], Any], item: Any) -> Any:
+def _alone(fn: Callable[[Any], Any], item: Any) -> Any:
     """``fn(item)`` in a fresh single-worker pool: its result, or a :class:`TaskFailed` if it raised or its worker
     died."""
-    pool = new_pool(1)
+    pool = _fork_pool(1)
     try:
         return pool.submit(fn, item).result()
     except BrokenProcessPool:

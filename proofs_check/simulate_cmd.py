@@ -93,6 +93,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -251,19 +252,27 @@ def _point_args(args, point: Point, first_seed: int, size: int) -> argparse.Name
                                  "seed": first_seed, "seeds": size})
 
 
-# Problems of the points (architecture, task; θ₀ of one seed), built once per process: in this process by run(),
-# on a Dask worker by its first chunk of the point.
+# Per process (this one, a local worker or a Dask worker) and per point of a sweep: the problem (architecture,
+# task; θ₀ of one seed), built in this process by run() and elsewhere by the first chunk of the point, and the
+# Morse-index cache, so that each distinct saddle gets one Hessian per process (numerics.MorseCache: a label's
+# index is reused only where it is settled, so the reported indices are those of a Hessian per plateau).
 _TEMPLATES: dict[tuple[str, int], Problem] = {}
-_MAX_TEMPLATES = 64
+_MORSE_CACHES: dict[tuple[str, int], Any] = {}
+_MAX_PER_PROCESS = 64  # entries kept per cache: a long-lived Dask worker sees many sweeps
+
+
+def _per_point(cache: dict[tuple[str, int], Any], job: Job, point: Point, make: Callable[[], Any]) -> Any:
+    """``cache``'s entry for this point of this sweep, made on first use (the oldest entries go first)."""
+    key = (job.key, point.index)
+    if key not in cache:
+        while len(cache) >= _MAX_PER_PROCESS:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
 
 
 def _template(job: Job, point: Point) -> Problem:
-    key = (job.key, point.index)
-    if key not in _TEMPLATES:
-        while len(_TEMPLATES) >= _MAX_TEMPLATES:
-            _TEMPLATES.pop(next(iter(_TEMPLATES)))
-        _TEMPLATES[key] = build_problem(_point_args(job.args, point, job.args.seed, 1))
-    return _TEMPLATES[key]
+    return _per_point(_TEMPLATES, job, point, lambda: build_problem(_point_args(job.args, point, job.args.seed, 1)))
 
 
 def _identity(problem: Problem, args, seed: int, t_max: float, chunk: Chunk) -> dict[str, Any]:
@@ -297,31 +306,16 @@ def _member_report(job: Job, seed: Seed, status: str, chunk: Chunk) -> dict[str,
     return out
 
 
-# Morse-index caches, one per point of the sweep and process (this one, a local worker or a Dask worker), so that
-# each distinct saddle gets one Hessian per process (numerics.MorseCache: a label's index is reused only where it
-# is settled, so the reported indices are those of a Hessian per plateau).
-_MORSE_CACHES: dict[tuple[str, int], Any] = {}
-
-
-def _morse_cache(job: Job, point: Point) -> Any:
-    key = (job.key, point.index)
-    if key not in _MORSE_CACHES:
-        while len(_MORSE_CACHES) >= _MAX_TEMPLATES:
-            _MORSE_CACHES.pop(next(iter(_MORSE_CACHES)))
-        _MORSE_CACHES[key] = numerics.MorseCache()
-    return _MORSE_CACHES[key]
-
-
-def run_chunk(job: Job, chunk: Chunk, morse_cache: Any = None, blas_limit: int | None = None) -> ChunkOutput:
+def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOutput:
     """Integrate, analyse and describe one chunk (in this process or on a worker); the trajectories never leave
-    this function.  ``morse_cache``: None for the point's cache in this process (:func:`_morse_cache`)."""
+    this function."""
     remaining = job.deadline_at - time.time()
     args = job.args
     if remaining <= 0:
         return ChunkOutput(chunk, None, stopped=f"--time-budget={args.time_budget:g} s used before seed "
                                                 f"{chunk.first_seed}{_where(chunk.point)} was reached")
     deadline = guards.Deadline(remaining if math.isfinite(remaining) else None, "--time-budget")
-    morse_cache = _morse_cache(job, chunk.point) if morse_cache is None else morse_cache
+    morse_cache = _per_point(_MORSE_CACHES, job, chunk.point, numerics.MorseCache)
     template = _template(job, chunk.point)
     theta0 = numerics.init_params(template.arch, template.init_scale, seed=chunk.first_seed, n_seeds=chunk.size)
     problem = replace(template, theta0=theta0, seeds=tuple(chunk.seeds))
