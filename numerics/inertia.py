@@ -37,7 +37,8 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["Inertia", "MorseCount", "count_below", "inertia", "morse_count", "spectral_norm_bounds"]
+__all__ = ["Inertia", "MorseCount", "count_below", "inertia", "morse_count", "morse_from_spectrum",
+           "spectral_norm_bounds"]
 
 POWER_STEPS = 8  # power steps for the lower bound on ‖A‖₂ (each one matrix-vector product)
 
@@ -217,14 +218,18 @@ def morse_count(a: object, *, rtol: float, atol: float, steps: int = POWER_STEPS
     elif below(lo) == c_hi:
         index, tol, method = c_hi, (lo, hi), "ldl-bracket"
     else:
-        lam = np.linalg.eigvalsh(m)
-        tau = max(rtol * float(np.abs(lam).max()), atol)
-        index, tol, method = int((lam < -tau).sum()), (tau, tau), "eigvalsh"
-        if margin is not None:
-            isolated = not bool(((lam >= -margin * tau) & (lam <= -tau / margin)).any())
-            return MorseCount(index, tol, method, isolated)
+        return morse_from_spectrum(np.linalg.eigvalsh(m), rtol=rtol, atol=atol, margin=margin)
     if margin is None:
         return MorseCount(index, tol, method)
     # eigenvalues in [−K·τ_hi, −τ_lo/K] = #{λ ≤ −τ_lo/K} − #{λ < −K·τ_hi}; "≤" read as "<" at round-off
     isolated = below(tol[0] / margin) == below(margin * tol[1])
     return MorseCount(index, tol, method, isolated)
+
+
+def morse_from_spectrum(lam: np.ndarray, *, rtol: float, atol: float, margin: float | None = None) -> MorseCount:
+    """The rule of :func:`morse_count` read on a known spectrum ``lam``: #{λ < −τ}, τ = max(rtol·max|λ|, atol), and
+    with ``margin`` K whether no eigenvalue lies in [−K·τ, −τ/K] (method ``"eigvalsh"``)."""
+    lam = np.asarray(lam, dtype=np.float64)
+    tau = max(rtol * float(np.abs(lam).max()), atol)
+    isolated = None if margin is None else not bool(((lam >= -margin * tau) & (lam <= -tau / margin)).any())
+    return MorseCount(int((lam < -tau).sum()), (tau, tau), "eigvalsh", isolated)

@@ -58,7 +58,7 @@ from .architectures import Architecture
 from .blas import blas_threads
 from .complexity import Thresholds, complexity
 from .errors import InputError
-from .inertia import morse_count
+from .inertia import morse_count, morse_from_spectrum
 from .objective import gradient_function, hessian, loss_and_grad
 from .plateaus import Staircase, staircase_from_result
 from .tasks import LinearRegressionTask
@@ -279,9 +279,8 @@ def _morse(arch: Architecture, task: Any, th: np.ndarray, tol_scale: float, hess
     with blas_threads(blas_limit):
         if want_min:  # the spectrum is needed anyway: the rule read on it directly
             lam = np.linalg.eigvalsh(H)
-            tol = max(hess_rtol * float(np.abs(lam).max()), hess_atol * tol_scale)
-            window = (lam >= -MORSE_MARGIN * tol) & (lam <= -tol / MORSE_MARGIN)
-            return int((lam < -tol).sum()), float(lam[0]), want_isolation and not bool(window.any())
+            mc = morse_from_spectrum(lam, rtol=hess_rtol, atol=hess_atol * tol_scale, margin=MORSE_MARGIN)
+            return mc.index, float(lam[0]), want_isolation and bool(mc.isolated)
         mc = morse_count(H, rtol=hess_rtol, atol=hess_atol * tol_scale,
                          margin=MORSE_MARGIN if want_isolation else None)
         return mc.index, None, bool(mc.isolated)
