@@ -74,7 +74,9 @@ def brent(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-1
             else:  # extrapolate (inverse quadratic)
                 dpre = (fpre - fcur) / (xpre - xcur)
                 dblk = (fblk - fcur) / (xblk - xcur)
-                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+                den = dblk * dpre * (fblk - fpre)
+                # C divides by an underflowed 0 to ±inf or NaN, which the test below turns into bisection
+                stry = -fcur * (fblk * dblk - fpre * dpre) / den if den != 0 else math.inf
             if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):  # a good short step
                 spre, scur = scur, stry
             else:
@@ -109,7 +111,10 @@ def newton_many(f: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarr
     Notes
     -----
     Each evaluation shrinks the row's bracket to the side where f changes sign; the Newton step x − f/f' is taken
-    when it stays inside the bracket, else the midpoint.  With an exact derivative the convergence is quadratic;
+    when it stays inside the bracket and is at most half the row's previous step, else the midpoint (the rule of
+    Numerical Recipes' ``rtsafe``: a derivative estimate far too large gives Newton steps that shrink only
+    linearly with ratio near 1, which bisection then overtakes, so a row needs at most about twice the
+    evaluations of bisection alone).  With an exact derivative the convergence is quadratic;
     with one that is off by a relative δ it is linear with ratio ≈ δ (the use here: the loss on a dense
     interpolant, whose time derivative is −‖∇L‖² up to the interpolation error), and the bisection fallback keeps
     it bracketed in any case.  Raises ``InputError`` if a row still iterates after ``maxiter`` evaluations.
@@ -129,6 +134,7 @@ def newton_many(f: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarr
     ftol_ = np.broadcast_to(np.asarray(ftol, dtype=np.float64), (k,))
     x = np.array(x0, dtype=np.float64).reshape(-1)
     x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
+    dx_old = hi - lo  # each row's previous step (rtsafe starts from the bracket)
     out = x.copy()
     live = np.arange(k)
     for _ in range(maxiter):
@@ -143,8 +149,9 @@ def newton_many(f: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarr
         with np.errstate(divide="ignore", invalid="ignore"):
             step = fx / dfx
         nxt = xl - step
-        inside = np.isfinite(nxt) & (nxt > lo[live]) & (nxt < hi[live])
+        inside = np.isfinite(nxt) & (nxt > lo[live]) & (nxt < hi[live]) & (2 * np.abs(step) <= dx_old[live])
         nxt = np.where(inside, nxt, 0.5 * (lo[live] + hi[live]))
+        dx_old[live] = np.abs(nxt - xl)
         small = np.abs(fx) <= ftol_[live]
         done = small | (np.abs(nxt - xl) <= tol[live]) | (hi[live] - lo[live] <= tol[live])
         out[live] = np.where(small, xl, nxt)

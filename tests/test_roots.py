@@ -30,6 +30,13 @@ def test_same_root_as_scipy_to_the_bit(c, a, width, log_xtol):
     assert brent(f, a, b, xtol=xtol, rtol=rtol, maxiter=200) == brentq(f, a, b, xtol=xtol, rtol=rtol, maxiter=200)
 
 
+def test_an_underflowing_interpolation_bisects_as_brentq_does():
+    # f = 8.6e-131·x: the inverse-quadratic denominator underflows to 0 (C: inf, then bisection; before: a
+    # ZeroDivisionError), found by the property test above
+    f = lambda x: 8.593890891545212e-131 * x  # noqa: E731
+    assert brent(f, -2.1015625, 0.8984375, xtol=1e-3) == brentq(f, -2.1015625, 0.8984375, xtol=1e-3)
+
+
 def test_the_root_and_the_endpoints():
     assert brent(lambda x: x**3 - 2.0, 0.0, 2.0) == pytest.approx(2 ** (1 / 3), rel=1e-14)
     assert brent(lambda x: x, 0.0, 1.0) == 0.0 and brent(lambda x: x - 1.0, 0.0, 1.0) == 1.0
@@ -70,6 +77,20 @@ def test_newton_many_finds_a_root_in_each_bracket(rows, slope_error):
         scale = np.sum(np.abs(p) * max(abs(x), 1.0) ** np.arange(p.size)[::-1])
         f = lambda t, p=p: float(np.polyval(p, t))  # noqa: E731
         assert f(x - d) * f(x + d) <= 0 or abs(f(x)) <= 64 * np.finfo(float).eps * scale
+
+
+@pytest.mark.parametrize("factor", [100.0, 1e4, 0.01])
+def test_newton_many_overtakes_a_derivative_far_off(factor):
+    # dL/dt of the flow against a dense interpolant that does not follow it (a loose tolerance): Newton steps with a
+    # derivative 100x too large shrink by 1 % per evaluation; bisection must take over (before: no convergence in
+    # 200 evaluations, which stopped a whole sweep at rtol 1e-3)
+    def f(rows, x):
+        return x - 0.3, factor * np.ones_like(x)
+
+    xtol = 4 * np.spacing(1.0)
+    got = newton_many(f, [0.0], [1.0], [-0.3], [0.01], xtol=xtol, maxiter=130)
+    # a row stops on a Newton step below xtol, which a derivative too large by `factor` makes `factor` times short
+    assert got[0] == pytest.approx(0.3, abs=max(factor, 1.0) * xtol)
 
 
 def test_newton_many_stays_bracketed_and_refuses_a_slow_row():
