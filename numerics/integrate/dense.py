@@ -88,6 +88,8 @@ class _Stack:
     def theta(self, idx: np.ndarray, tau: np.ndarray) -> np.ndarray:
         span = self.span[idx]
         x = np.where(span > 0, (tau - self.t0[idx]) / np.where(span > 0, span, 1.0), 0.0)
+        if idx.size == self.span.size and (idx.size == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
+            return self.dense_eval(self.y0, self.F, x)  # every row in order: no gathered copy of the coefficients
         return self.dense_eval(self.y0[idx], self.F[:, idx], x)
 
 
@@ -177,8 +179,11 @@ def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float,
     y = np.empty((len(rows), n))
     q = np.empty(len(rows), dtype=np.int64)  # current step index of each row
     for r, (m, j) in enumerate(rows):
-        k = int(np.searchsorted(m.t_saved, m.t[j], side="right")) - 1
-        q[r] = int(np.searchsorted(m.t, m.t_saved[k], side="left"))
+        if m.t_saved.size == m.t.size and m.t_saved[j] == m.t[j]:  # θ stored at every step (save_every=1)
+            k = q[r] = j
+        else:
+            k = int(np.searchsorted(m.t_saved, m.t[j], side="right")) - 1
+            q[r] = int(np.searchsorted(m.t, m.t_saved[k], side="left"))
         y[r] = m.theta[k]
     f = -evaluate(fun, y)[1]
     pairs = [_pair(m) for m, _ in rows]

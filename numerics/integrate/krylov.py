@@ -171,6 +171,7 @@ class _Run:
         self.status = [""] * m
         self.message = [""] * m
         self.start = _time.perf_counter()
+        self._basis: np.ndarray | None = None
 
     def _eval(self, idx: np.ndarray, pts: np.ndarray):
         loss, grad = self.fun(pts)
@@ -188,7 +189,11 @@ class _Run:
         m, n = w.shape
         beta0 = np.linalg.norm(w, axis=1)
         kmax = min(self.s.max_krylov, n)
-        V = np.zeros((m, kmax + 1, n))
+        # one basis buffer per run: a fresh (m, kmax + 1, n) array per call (16 MB at m = 66, n = 500) costs its
+        # page faults on every call; only the vectors written in this call are read
+        if self._basis is None or self._basis.shape[0] < m:
+            self._basis = np.empty((self.y.shape[0], kmax + 1, n))
+        V = self._basis[:m]
         T = np.zeros((m, kmax + 1, kmax + 1))  # tridiagonal Lanczos matrices (dense: batched eigh below)
         V[:, 0] = w / np.where(beta0 > 0, beta0, 1.0)[:, None]
         out = np.zeros_like(w)
