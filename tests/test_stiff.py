@@ -116,8 +116,13 @@ def test_auto_picks_krylov_for_large_n_and_converges(reference):
     res = gradient_flow(FUN, THETA0, T_MAX, stiff_method="auto")
     for b, m in enumerate(res):
         assert m.method == "DOP853+krylov" and m.status == "converged", m.message
-        assert m.grad_norm[-1] <= 1e-10 * math.sqrt(m.loss[0])
-        assert m.loss_final < 1e-18
+        g_lim = 1e-10 * math.sqrt(m.loss[0])
+        assert m.grad_norm[-1] <= g_lim
+        # converged means the loss is at the minimum to the gradient rule's resolution: near the balanced global
+        # minimum L ≈ ½δᵀHδ, so ‖∇L‖² ≥ 2μL with μ = 2·s_min the smallest non-zero Hessian eigenvalue (the slowest
+        # mode's own direction; the others are symmetries and unused hidden units): L ≤ g_lim²/(2μ) ≈ 7e-18
+        # (the cubic remainder is relative O(‖δ‖) ~ 1e-9)
+        assert m.loss_final <= (1 + 1e-6) * g_lim**2 / (2 * 2 * S.min())
         t_r = refine_crossing(FUN, reference, b, MIDS[-1])
         assert abs(refine_crossing(FUN, res, b, MIDS[-1]) - t_r) <= 1e-8 * t_r
 

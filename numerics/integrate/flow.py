@@ -288,8 +288,8 @@ def gradient_flow(
                             to_stiff &= ~stay
                         done |= to_stiff
                     if save_every is not None:
-                        for b in ja[n_acc[asel] % save_every == 0]:
-                            rec.save_theta(b, t[b], y[b])
+                        due = ja if save_every == 1 else ja[n_acc[asel] % save_every == 0]
+                        rec.save_thetas(due, t[due], y[due], copy=False)  # y[due] is a fresh gather
                     if done.any():
                         for k in np.flatnonzero(done):
                             b = ja[k]
@@ -307,7 +307,9 @@ def gradient_flow(
                 # Budget and step-size collapse (after rejections).
                 used = n_acc[ia] + n_rej[ia]  # attempted steps per member, over all phases
                 if not all_acc or used.max() >= max_steps:
-                    for b in ia[active[ia]]:
+                    # only the members out of steps or with a collapsed step (the rest go on), found in one pass
+                    flagged = active[ia] & ((used >= max_steps) | ~(h[ia] >= 10 * np.spacing(t[ia])))
+                    for b in ia[flagged]:
                         if n_acc[b] + n_rej[b] >= max_steps:
                             status[b], message[b] = "budget", f"max_steps = {max_steps} attempted steps used"
                         elif h[b] >= 10 * np.spacing(t[b]):

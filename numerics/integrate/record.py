@@ -45,6 +45,24 @@ class Recorder:
         self.theta[b].append(np.array(theta, dtype=np.float64))
         self.theta_bytes += 8 * (np.size(theta) + 1)
 
+    def save_thetas(self, idx: np.ndarray, t: np.ndarray, theta: np.ndarray, *, copy: bool = True) -> None:
+        """:meth:`save_theta` for the members ``idx`` at once (times ``t``, rows of ``theta``): one copy of the rows
+        (none with ``copy=False``, for a fresh array nobody else writes to, e.g. a fancy-indexed gather), each member
+        keeping a view of its own row instead of a copy per member."""
+        if idx.size == 0:
+            return
+        snap = np.array(theta, dtype=np.float64, copy=copy)
+        saved = 0
+        for k, b in enumerate(idx.tolist()):
+            times = self.theta_t[b]
+            tk = float(t[k])
+            if times and times[-1] == tk:
+                continue
+            times.append(tk)
+            self.theta[b].append(snap[k])
+            saved += 1
+        self.theta_bytes += 8 * (snap.shape[1] + 1) * saved
+
     @property
     def nbytes(self) -> int:
         """Bytes held: the four scalar records (grown by doubling) and the saved θ."""
