@@ -205,3 +205,24 @@ def test_a_re_timing_that_finds_no_crossing_keeps_the_interpolants_root(monkeypa
     unchecked = N.integrate.refine_crossings_many(fun, loose, [(0, mids)], recheck=False)[0]
     monkeypatch.setattr(dense, "_retimed", lambda *a: math.nan)
     assert N.integrate.refine_crossings_many(fun, loose, [(0, mids)])[0].tolist() == unchecked.tolist()
+
+
+@pytest.mark.parametrize("seed", [70, 908])
+def test_refinements_stop_at_their_share_of_the_tolerance(monkeypatch, seed):
+    # at rtol 1e-3 the crossings stop once Newton's step is below TOLERANCE_SHARE·rtol·t and the slowest points once
+    # their bracket is below 20·TOLERANCE_SHARE·rtol·t (a level read δt* off moves the next crossing by ≤ δt*/20):
+    # together a drop time moves by at most 2·TOLERANCE_SHARE·rtol·t against refinements run to round-off
+    import numerics.integrate.dense as dense
+
+    share_of_tolerance = dense.TOLERANCE_SHARE
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+    rtol = 1e-3
+    res = gradient_flow(fun, N.init_params(arch, 1e-6, seed=seed, n_seeds=1), 40.0, rtol=rtol, gtol=1e-10,
+                        stiff_method="krylov", explicit="RK45")
+    share = N.staircase_from_result(res, 0, fun=fun)
+    monkeypatch.setattr(dense, "TOLERANCE_SHARE", 0.0)
+    full = N.staircase_from_result(res, 0, fun=fun)
+    assert share.n_drops == full.n_drops >= 3
+    moved = np.abs(share.drop_times - full.drop_times)
+    assert np.all(moved <= 2 * share_of_tolerance * rtol * full.drop_times), moved / full.drop_times

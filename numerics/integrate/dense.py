@@ -385,7 +385,8 @@ def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: n
         # the interpolation error, so each step gains that factor); bisection keeps it bracketed
         ai, bi, fa, fb = a[inner], b[inner], ga[inner], gb[inner]
         roots[inner] = newton_many(lambda idx, tau: g(inner[idx], tau), ai, bi, fa, ai + fa * (bi - ai) / (fa - fb),
-                                   xtol=4 * np.spacing(np.maximum(np.abs(bi), 1.0)),
+                                   xtol=np.maximum(4 * np.spacing(np.maximum(np.abs(bi), 1.0)),
+                                                   TOLERANCE_SHARE * rtol * np.abs(bi)),
                                    ftol=LOSS_NOISE * np.maximum(np.abs(level[inner]), np.finfo(float).tiny),
                                    maxiter=200)
     # Does the interpolant follow the flow at the root?  Its loss slope must be dL/dt = −‖∇L‖² there.
@@ -405,10 +406,16 @@ def _roots(fun: GradFun, interps: list[StepInterpolant], level: np.ndarray, a: n
 
 
 #: the search of :func:`rate_extremes_many` stops once its bracket is this fraction of the two recorded steps
-#: around the sample.  A level read at a slowest point t* then moves by
-#: r_min·δt*, which shifts the next midpoint crossing by (r_min/r_mid)·δt*/2 ≤ 5e-6·h (a drop's rate r_mid is at
-#: least ten times the plateau's r_min): below the crossing's own interpolation error at the steps where it matters
+#: around the sample, or (if larger) :func:`_extreme_stop`'s share of the tolerance.  A level read at a slowest
+#: point t* moves by r_min·δt*, which shifts the next midpoint crossing by (r_min/r_mid)·δt*/2 ≤ δt*/20 (a drop's
+#: rate r_mid is at least ten times the plateau's r_min): 5e-6·h is below the crossing's own interpolation error
+#: at the steps where it matters.  A peak's or valley's *rate* is off by only O(δt*²) (it is an extremum).
 EXTREME_BRACKET = 1e-4
+#: The refinements on the dense output (crossing times, slowest and fastest points) stop once what is left can move
+#: a drop time by at most this share of the time error the run's rtol allows (rtol·t): solving the interpolant
+#: beyond its own accuracy buys nothing (docs/theory.md §0.7).  At rtol 1e-12 this is ~1e-14·t, i.e. the round-off
+#: limit the crossings had before; at rtol 1e-3 it saves about half of the Newton and search evaluations.
+TOLERANCE_SHARE = 1e-2
 _INV_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -451,14 +458,14 @@ def rate_extremes_many(fun: GradFun, result: IntegrationResult, requests
         interps = _replay(fun, [(rows[r][2], j) for r, j in zip(one, steps, strict=True)], rtol, atol)
         for sel in _by_pair(interps):
             res = _one_sided(fun, [interps[k] for k in sel], sign[sel], slope[sel], right[sel],
-                             [rows[one[k]] for k in sel])
+                             [rows[one[k]] for k in sel], rtol)
             found.update({one[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
     if two:
         both = _replay(fun, [(rows[r][2], j) for r in two for j in (rows[r][3] - 1, rows[r][3])], rtol, atol)
         left, right_ = both[0::2], both[1::2]
         for sel in _by_pair(left):
             res = _two_sided(fun, [left[k] for k in sel], [right_[k] for k in sel],
-                             np.array([rows[two[k]][4] for k in sel]), [rows[two[k]] for k in sel])
+                             np.array([rows[two[k]][4] for k in sel]), [rows[two[k]] for k in sel], rtol)
             found.update({two[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
     for r, (t_, l_, r_) in found.items():
         q, i = rows[r][0], rows[r][1]
@@ -547,8 +554,14 @@ def _sampled_log_rates(rows: list, sign: np.ndarray, k: int) -> np.ndarray:
                      for (_, _, m, p, _), sg in zip(rows, sign, strict=True)])
 
 
+def _extreme_stop(span: np.ndarray, t: np.ndarray, rtol: float) -> np.ndarray:
+    """Bracket at which the extremum search stops: :data:`EXTREME_BRACKET` of the steps, or δt* = 0.2·rtol·t if
+    larger, which moves a drop time by at most δt*/20 = :data:`TOLERANCE_SHARE`·rtol·t (:data:`EXTREME_BRACKET`)."""
+    return np.maximum(EXTREME_BRACKET * span, 20 * TOLERANCE_SHARE * rtol * np.abs(t))
+
+
 def _one_sided(fun: GradFun, interps: list[StepInterpolant], sign: np.ndarray, slope: np.ndarray,
-               right: np.ndarray, rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               right: np.ndarray, rows: list, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The extremum on one recorded step per row, which starts (``right``) or ends at the sample t_p where
     f = sign·log r has ``slope`` (pointing into the step).  The first trial point is the vertex of the parabola
     with that slope at t_p through the step's other recorded end; while a trial point is no better than the
@@ -592,13 +605,13 @@ def _one_sided(fun: GradFun, interps: list[StepInterpolant], sign: np.ndarray, s
             return value(ok[idx], tau)
 
         x1, l1, f1 = _search(sub, lo, u[ok].copy(), hi, f_lo, fu[ok].copy(), f_hi, lu[ok].copy(),
-                             EXTREME_BRACKET * span[ok])
+                             _extreme_stop(span[ok], tp[ok], rtol))
         best_t[ok], best_f[ok], best_l[ok] = x1, f1, l1
     return best_t, best_l, np.exp(sign * best_f)
 
 
 def _two_sided(fun: GradFun, left: list[StepInterpolant], right: list[StepInterpolant], sign: np.ndarray,
-               rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               rows: list, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The extremum of f = sign·log ‖∇L(θ(t))‖² over [t_{i−1}, t_{i+1}] per row (θ on the left step's interpolant
     up to t_i, on the right one after), by :func:`_search` from the three recorded samples (exact rates, no
     evaluation; the middle one is the sampled extremum, so they bracket).  Returns (times, losses, rates)."""
@@ -614,5 +627,5 @@ def _two_sided(fun: GradFun, left: list[StepInterpolant], right: list[StepInterp
     x0, x1, x2 = lhs.t0.copy(), rhs.t0.copy(), rhs.t0 + rhs.span
     l1 = np.array([m.loss[p] for _, _, m, p, _ in rows])
     x1, l1, f1 = _search(value, x0, x1, x2, *(_sampled_log_rates(rows, sign, k) for k in (-1, 0, 1)), l1,
-                         EXTREME_BRACKET * (x2 - x0))
+                         _extreme_stop(x2 - x0, x1, rtol))
     return x1, l1, np.exp(sign * f1)
