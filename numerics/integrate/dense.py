@@ -154,7 +154,7 @@ def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory
     batch = sorted({j for j in js if m.t[j] < _stiff_from(m)})
     for j in set(js) - set(batch):  # stiff part: re-integrated per interval (step_interpolant)
         out[j] = step_interpolant(fun, m, None, j, rtol=rtol, atol=atol)
-    out.update(zip(batch, _replay(fun, [(m, j) for j in batch], rtol, atol), strict=True))
+    out.update(zip(batch, _replay(fun, [(m, j) for j in batch]), strict=True))
     return [out[j] for j in js]
 
 
@@ -163,8 +163,7 @@ def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory
 REPLAY_BLOCK = 64
 
 
-def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float, atol: float
-            ) -> list[StepInterpolant]:
+def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]]) -> list[StepInterpolant]:
     """The explicit-pair interpolants of recorded steps (member m, step j) before m's stiff switch, as one batch
     per pair (all members of a result share one): row r
     starts from the stored θ of its member nearest at or before t_j and takes the member's recorded steps, leaving
@@ -173,7 +172,7 @@ def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float,
         return []
     if len(rows) > REPLAY_BLOCK:  # blocks that keep the stage arrays in cache, as the integrator's chunks do
         return [s for k in range(0, len(rows), REPLAY_BLOCK)
-                for s in _replay(fun, rows[k : k + REPLAY_BLOCK], rtol, atol)]
+                for s in _replay(fun, rows[k : k + REPLAY_BLOCK])]
     n = rows[0][0].theta.shape[1]
     jj = np.array([j for _, j in rows], dtype=np.int64)
     y = np.empty((len(rows), n))
@@ -190,9 +189,11 @@ def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]], rtol: float,
     out: list[StepInterpolant | None] = [None] * len(rows)
     for pair in {p.name: p for p in pairs}.values():
         live = np.array([r for r in range(len(rows)) if pairs[r] is pair], dtype=np.int64)
+        work = np.empty((live.size, pair.work_rows, n))  # the stage array, reused by every replayed step
         while live.size:
             h = np.array([rows[r][0].t[q[r] + 1] - rows[r][0].t[q[r]] for r in live])
-            y_new, _, f_new, _, _, Z = pair.attempt_step(fun, y[live], f[live], h, rtol, atol, stiff=False)
+            # the recorded step sizes were accepted: only the stages are needed, not the error estimate
+            y_new, _, f_new, Z = pair.step_stages(fun, y[live], f[live], h, work)
             done = q[live] == jj[live]
             if done.any():
                 F = pair.dense_coefficients(fun, y_new[done], Z[done], h[done])
@@ -308,7 +309,7 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
                 keys.setdefault((id(m), j), len(keys))
     members = {id(m): m for m, _, _ in plan}
     rows = sorted(keys, key=keys.get)
-    interps = _replay(fun, [(members[i], j) for i, j in rows], rtol, atol)
+    interps = _replay(fun, [(members[i], j) for i, j in rows])
     # one root-finding row per (request, level) crossing in an explicit step
     row_of, r_interp, r_level, r_a, r_b = [], [], [], [], []
     answers = [np.array([math.nan if isinstance(j, int) else j for j in found], dtype=np.float64)
@@ -455,13 +456,13 @@ def rate_extremes_many(fun: GradFun, result: IntegrationResult, requests
         slope = _log_rate_slope(fun, np.stack([stored[r] for r in one]), sign)
         right = slope < 0  # f = sign·log r decreases into the right step
         steps = [rows[r][3] if go else rows[r][3] - 1 for r, go in zip(one, right, strict=True)]
-        interps = _replay(fun, [(rows[r][2], j) for r, j in zip(one, steps, strict=True)], rtol, atol)
+        interps = _replay(fun, [(rows[r][2], j) for r, j in zip(one, steps, strict=True)])
         for sel in _by_pair(interps):
             res = _one_sided(fun, [interps[k] for k in sel], sign[sel], slope[sel], right[sel],
                              [rows[one[k]] for k in sel], rtol)
             found.update({one[k]: v for k, v in zip(sel, zip(*res, strict=True), strict=True)})
     if two:
-        both = _replay(fun, [(rows[r][2], j) for r in two for j in (rows[r][3] - 1, rows[r][3])], rtol, atol)
+        both = _replay(fun, [(rows[r][2], j) for r in two for j in (rows[r][3] - 1, rows[r][3])])
         left, right_ = both[0::2], both[1::2]
         for sel in _by_pair(left):
             res = _two_sided(fun, [left[k] for k in sel], [right_[k] for k in sel],

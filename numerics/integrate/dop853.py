@@ -64,6 +64,14 @@ def evaluate(fun: GradFun, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return loss, grad
 
 
+def step_stages(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, work: np.ndarray | None = None):
+    """The stages of one step of size h from y without the error estimate (the replay of a recorded step for its
+    dense output, whose size the controller already accepted): ``(y_new, loss_new, f_new, Z)`` as
+    :func:`attempt_step` returns them."""
+    Z, _, y_new, loss_new, g_new = run_stages(fun, y, f, h, _STAGE_COEF, N_STAGES + 2, work)
+    return y_new, loss_new, -g_new, Z
+
+
 def attempt_step(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, rtol: float, atol: float,
                  stiff: bool = True, work: np.ndarray | None = None):
     """One DOP853 step of size h (m,) from y (m, n) with F(y) = f.

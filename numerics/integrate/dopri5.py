@@ -57,6 +57,14 @@ _STAGE_COEF[N_STAGES, 1:] = _B
 _PT = np.ascontiguousarray(_P.T)  # (4, 7)
 
 
+def step_stages(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, work: np.ndarray | None = None):
+    """The stages of one step of size h from y without the error estimate (the replay of a recorded step for its
+    dense output, whose size the controller already accepted): ``(y_new, loss_new, f_new, Z)`` as
+    :func:`attempt_step` returns them."""
+    Z, _, y_new, loss_new, g_new = run_stages(fun, y, f, h, _STAGE_COEF, WORK_ROWS, work)
+    return y_new, loss_new, -g_new, Z
+
+
 def attempt_step(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, rtol: float, atol: float,
                  stiff: bool = True, work: np.ndarray | None = None):
     """One DOPRI5 step of size h (m,) from y (m, n) with F(y) = f; the contract of
