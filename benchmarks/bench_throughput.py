@@ -1,13 +1,15 @@
 """Sweep throughput at a stated drop-time accuracy: trajectories per second of total wall, side by side.
 
-The #14 target case: ``s2s simulate linear-fc --singular-values 5,4,3,2,1 --width 50 --init-scale 1e-6 --seeds K
+The sweep-throughput target case (benchmarks/RESULTS.md): ``s2s simulate linear-fc --singular-values 5,4,3,2,1 --width 50 --init-scale 1e-6 --seeds K
 --json --analysis staircase`` run as the user runs it (a fresh process, total wall from spawn to exit), for each
 candidate setting (integrator, rtol, jobs), interleaved over ``--repeats`` rounds so that a change of machine load
 hits every setting alike; the median wall is reported.  Every setting's drop times are compared, seed by seed, with
 a reference run of the same seeds at DOP853 rtol 1e-12: the worst relative difference over all drops, and the
 number of seeds whose staircase has a different number of drops (such a seed fails the accuracy condition; it is
-counted, never skipped).  A setting meets the target when the worst difference is ≤ ``--accuracy`` (0.1 %) with
-no mismatched seed and K / wall ≥ 500.
+counted, never skipped), each listed with the reference's and the run's ``prominence_margin`` (a count decided by a
+dip within the run's own error of the ln 10 threshold can differ at any tolerance short of the exact flow).  A
+setting meets the target when the worst difference is ≤ ``--accuracy`` (0.1 %) with no mismatched seed and
+K / wall ≥ 500.
 
 Usage::
 
@@ -45,19 +47,21 @@ def run(seeds: int, integrator: str, rtol: str, jobs: str, t_max: str | None = N
     return wall, [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-def compare(objs: list[dict], ref: list[dict]) -> tuple[float, int, int]:
-    """(worst relative drop-time difference over seeds with the reference's number of drops, seeds whose number
-    of drops differs, drops compared)."""
-    worst, mismatched, drops = 0.0, 0, 0
+def compare(objs: list[dict], ref: list[dict]) -> tuple[float, list[str], int]:
+    """(worst relative drop-time difference over seeds with the reference's number of drops, the seeds whose
+    number of drops differs as "seed (reference's prominence margin / this run's)", drops compared)."""
+    worst, mismatched, drops = 0.0, [], 0
     for o, r in zip(objs, ref, strict=True):
         assert o["seed"] == r["seed"]
+        why = f"{o['seed']} ({r.get('prominence_margin') or float('nan'):.1e} / " \
+              f"{o.get('prominence_margin') or float('nan'):.1e})"
         if len(o["drop_times"]) != len(r["drop_times"]):
-            mismatched += 1
+            mismatched.append(why)
             continue
         for a, b in zip(o["drop_times"], r["drop_times"], strict=True):
             d = abs(a - b) / abs(b)
             if d != d:  # NaN: a drop the reference has and this run lost
-                mismatched += 1
+                mismatched.append(why)
                 break
             worst, drops = max(worst, d), drops + 1
     return worst, mismatched, drops
@@ -92,10 +96,11 @@ def main() -> None:
         worst, mism, drops = compare(objs[s], ref)
         evals = statistics.mean(o["gradient_evaluations"] for o in objs[s])
         rate = args.seeds / w
-        ok = worst <= args.accuracy and mism == 0 and rate >= 500
+        ok = worst <= args.accuracy and not mism and rate >= 500
         print(f"| {s[0]} | {s[1]} | {s[2]} | {s[3] if len(s) > 3 else 'default'} | {w:.2f} "
               f"({', '.join(f'{x:.2f}' for x in walls[s])}) | {rate:.0f} | "
-              f"{evals:.0f} | {worst:.1e} ({drops} drops) | {mism} | {'yes' if ok else 'no'} |")
+              f"{evals:.0f} | {worst:.1e} ({drops} drops) | {len(mism)}{': ' if mism else ''}{', '.join(mism)} | "
+              f"{'yes' if ok else 'no'} |")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,12 @@ class Staircase:
     """Plateau levels, drop times and durations of one loss curve (spec §0.7).
 
     ``levels`` (n_drops + 1,) decreasing; ``drop_times``, ``durations``, ``midpoints`` (n_drops,);
-    ``plateau_times`` (n_drops + 1,) where each level was read (NaN for known levels); ``levels_known``.
+    ``plateau_times`` (n_drops + 1,) where each level was read (NaN for known levels); ``levels_known``;
+    ``prominence_margin``: how close the number of drops came to changing, min |prominence − ``min_log_dip``| over
+    the candidate drops judged (natural log; inf when none was, e.g. known levels).  The count is a threshold
+    decision: a dip whose prominence lies within the run's own error of ln 10 can count as one drop at one tolerance
+    and two at another (docs/theory.md §0.7).  From samples alone only the peaks at or above the threshold are
+    seen, so there the margin is an upper bound.
     """
 
     levels: np.ndarray
@@ -62,6 +67,7 @@ class Staircase:
     midpoints: np.ndarray
     plateau_times: np.ndarray
     levels_known: bool
+    prominence_margin: float = math.inf
 
     def __post_init__(self) -> None:
         for name in ("levels", "drop_times", "durations", "midpoints", "plateau_times"):
@@ -194,6 +200,7 @@ class _Plan:
         self.min_drop_fraction, self.min_log_dip, self.judge = min_drop_fraction, min_log_dip, judge
         self.asked = np.zeros(0, dtype=np.int64)
         self.fastest = np.zeros(0, dtype=bool)
+        self.margin = math.inf
         if self.known:
             self.levels = np.asarray(levels, dtype=np.float64)
             self.times = np.full(self.levels.size, np.nan)
@@ -207,7 +214,8 @@ class _Plan:
         self.peak_logr = logr[self.peaks].astype(np.float64)
         self.valley_logr = logr[self.valleys].astype(np.float64)
         self.valley_t, self.valley_L = t[self.valleys].astype(np.float64), L[self.valleys].astype(np.float64)
-        self.doubtful = (np.asarray(prominences) < min_log_dip) if prominences is not None else \
+        self.sampled_prominences = np.asarray(prominences if prominences is not None else np.zeros(0), dtype=float)
+        self.doubtful = self.sampled_prominences < min_log_dip if prominences is not None else \
             np.zeros(self.peaks.size, dtype=bool)
         if judge:
             kept, pick = self._merge(list(range(self.peaks.size)))
@@ -248,7 +256,12 @@ class _Plan:
             return
         keep = np.ones(self.peaks.size, bool)
         if self.judge and self.peaks.size:
-            keep = _prominences(self.peak_logr, self.valley_logr) >= self.min_log_dip
+            prominence = _prominences(self.peak_logr, self.valley_logr)
+            keep = prominence >= self.min_log_dip
+        else:  # the sampled peaks that passed find_peaks' floor (= min_log_dip)
+            prominence = self.sampled_prominences
+        if prominence.size:
+            self.margin = float(np.min(np.abs(prominence - self.min_log_dip)))
         kept, pick = self._merge(list(np.flatnonzero(keep)))
         self.n = len(kept)
         self.levels, self.times = self.valley_L[pick].copy(), self.valley_t[pick].copy()
@@ -267,7 +280,7 @@ class _Plan:
         n = int(np.isfinite(drops).sum()) if self.known else self.n
         return Staircase(levels=self.levels, drop_times=drops,
                          durations=np.diff(np.concatenate([[self.t[0]], drops])), n_drops=n, midpoints=self.mids,
-                         plateau_times=self.times, levels_known=self.known)
+                         plateau_times=self.times, levels_known=self.known, prominence_margin=self.margin)
 
 
 #: With a dense interpolant, sampled peaks of log r down to this fraction of ``min_log_dip`` are candidates: the

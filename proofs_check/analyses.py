@@ -8,6 +8,7 @@ chunk are refined together on the dense output).  :data:`ANALYSES` is the regist
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,9 @@ def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
                                                                                           m.loss_final]
     else:  # fewer than 3 recorded points (e.g. NaN at the first step)
         levels, drops, durations = [float(m.loss[0]), m.loss_final], [], []
-    out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops))
+    margin = sc.prominence_margin if sc is not None and math.isfinite(sc.prominence_margin) else None
+    out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops),
+               prominence_margin=margin)
 
 
 def _describe_visits(s: Seed) -> list:

@@ -226,3 +226,38 @@ def test_refinements_stop_at_their_share_of_the_tolerance(monkeypatch, seed):
     assert share.n_drops == full.n_drops >= 3
     moved = np.abs(share.drop_times - full.drop_times)
     assert np.all(moved <= 2 * share_of_tolerance * rtol * full.drop_times), moved / full.drop_times
+
+
+def test_a_count_that_changes_with_the_tolerance_is_flagged_by_its_margin():
+    # seed 1644: the dip between the drops of modes 5 and 4 has prominence 2.2997 against the ln 10 = 2.3026
+    # threshold at rtol 1e-12 (3 drops) and measures 2.3058 at RK45 rtol 1e-3 (4 drops: the first drop splits).
+    # No tolerance short of the exact flow settles such a tie; the staircase says how close it was instead
+    # (prominence_margin ~3e-3), while a count that stands far from the threshold (seed 0) has a margin ~0.5
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+    th = N.init_params(arch, 1e-6, seed=1644, n_seeds=1)
+    tight = gradient_flow(fun, th, 40.0, rtol=1e-12, atol=1e-16, gtol=1e-10, stiff_method="krylov")
+    loose = gradient_flow(fun, th, 40.0, rtol=1e-3, gtol=1e-10, stiff_method="krylov", explicit="RK45")
+    a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
+    assert (a.n_drops, b.n_drops) == (3, 4)
+    assert a.prominence_margin < 5e-3 and b.prominence_margin < 5e-3
+    steady = N.staircase_from_result(gradient_flow(fun, N.init_params(arch, 1e-6, seed=0, n_seeds=1), 40.0,
+                                                   rtol=1e-3, gtol=1e-10, stiff_method="krylov", explicit="RK45"),
+                                     0, fun=fun)
+    assert steady.n_drops == 3 and steady.prominence_margin > 0.1
+
+
+def test_the_margin_of_a_sample_only_staircase_is_its_weakest_kept_peak():
+    from numerics.peaks import find_peaks
+
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+    res = gradient_flow(fun, N.init_params(arch, 1e-6, seed=0, n_seeds=1), 40.0, rtol=1e-6, gtol=1e-10,
+                        stiff_method="krylov")
+    m = res[0]
+    sc = N.staircase_from_result(res, 0)  # no fun: the samples alone
+    rate = m.grad_norm**2
+    _, prominences = find_peaks(np.log(np.maximum(rate, rate.max() * 1e-250)), prominence=math.log(10.0))
+    assert sc.prominence_margin == pytest.approx(prominences.min() - math.log(10.0), abs=0.0)
+    known = N.staircase_from_result(res, 0, levels=[sc.levels[0], sc.levels[-1]])
+    assert known.prominence_margin == math.inf
