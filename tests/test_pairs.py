@@ -140,17 +140,23 @@ def test_prominences_of_an_alternating_profile():
     np.testing.assert_array_equal(_prominences(np.array([5.0, 6.0]), np.array([0.0, 4.0, 1.0])), [1.0, 5.0])
 
 
+def _sweep_case(seed: int, **flow):
+    """The sweep benchmark's network (linear-fc, s = 5..1, H = 50, ε = 1e-6) at one seed, integrated to t = 40 with
+    the krylov stiff strategy and the options ``flow``: (fun, result)."""
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+    th = N.init_params(arch, 1e-6, seed=seed, n_seeds=1)
+    return fun, gradient_flow(fun, th, 40.0, gtol=1e-10, stiff_method="krylov", **flow)
+
+
 def test_the_staircase_does_not_depend_on_where_the_steps_fell():
     # linear-fc, s = 5..1, H = 50, eps = 1e-6, seed 70: modes 5 and 4 drop 0.6 apart and the dip between them is
     # about ln 10 deep. On the samples the dip looks shallower (they miss the top of the peaks and the bottom of
     # the valley), so a sample-only detector merges the two drops, or not, depending on where the steps fell;
     # located on the dense output, both runs see the same 4 drops, with drop times equal up to the integration
     # error (RK45 at rtol 1e-5 against DOP853 at 1e-12: measured 4.5e-6; asserted 1e-4, 10 rtol).
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    th = N.init_params(arch, 1e-6, seed=70, n_seeds=1)
-    tight = gradient_flow(fun, th, 40.0, rtol=1e-12, atol=1e-16, gtol=1e-10, stiff_method="krylov")
-    loose = gradient_flow(fun, th, 40.0, rtol=1e-5, gtol=1e-10, stiff_method="krylov", explicit="RK45")
+    fun, tight = _sweep_case(70, rtol=1e-12, atol=1e-16)
+    _, loose = _sweep_case(70, rtol=1e-5, explicit="RK45")
     a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
     assert a.n_drops == b.n_drops == 4
     np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=1e-4)
@@ -166,11 +172,8 @@ def test_a_crossing_inside_a_step_that_leaves_the_flow_is_re_timed(seed, uncheck
     # interpolants that follow the flow: 1e-5 here). Timed on that interpolant the drop is 3.3e-3 / 1.7e-4 late;
     # re-timed on a re-integration of the step it is within the run's own error (measured 2.7e-7 / 2.6e-7 against
     # DOP853 at rtol 1e-12; asserted 1e-5).
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    th = N.init_params(arch, 1e-6, seed=seed, n_seeds=1)
-    tight = gradient_flow(fun, th, 40.0, rtol=1e-12, atol=1e-16, gtol=1e-10, stiff_method="krylov")
-    loose = gradient_flow(fun, th, 40.0, rtol=1e-6, gtol=1e-10, stiff_method="krylov")
+    fun, tight = _sweep_case(seed, rtol=1e-12, atol=1e-16)
+    _, loose = _sweep_case(seed, rtol=1e-6)
     a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
     assert a.n_drops == b.n_drops == 3
     np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=1e-5)
@@ -184,11 +187,8 @@ def test_a_flat_bottomed_plateau_is_read_at_its_slowest_point():
     # symmetric and settles on the wrong point (4.9337, 0.0043 late: the level 1.8e-4 off); probing either side of
     # a settled point finds the true minimum. Levels then agree with rtol 1e-12 to 1.4e-7 (asserted 1e-6; the
     # level moves by r_min·δt = 0.1·δt).
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    th = N.init_params(arch, 1e-6, seed=908, n_seeds=1)
-    a, b = (N.staircase_from_result(gradient_flow(fun, th, 40.0, rtol=r, atol=1e-14, gtol=1e-10,
-                                                  stiff_method="krylov"), 0, fun=fun) for r in (1e-12, 1e-10))
+    a, b = (N.staircase_from_result(res, 0, fun=f) for f, res in (_sweep_case(908, rtol=r, atol=1e-14)
+                                                                  for r in (1e-12, 1e-10)))
     assert a.n_drops == b.n_drops
     np.testing.assert_allclose(b.levels[1:-1], a.levels[1:-1], rtol=1e-6)
     np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=1e-7)
@@ -197,10 +197,7 @@ def test_a_flat_bottomed_plateau_is_read_at_its_slowest_point():
 def test_a_re_timing_that_finds_no_crossing_keeps_the_interpolants_root(monkeypatch):
     import numerics.integrate.dense as dense
 
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    loose = gradient_flow(fun, N.init_params(arch, 1e-6, seed=685, n_seeds=1), 40.0, rtol=1e-6, gtol=1e-10,
-                          stiff_method="krylov")
+    fun, loose = _sweep_case(685, rtol=1e-6)
     mids = N.staircase_from_result(loose, 0, fun=fun).midpoints
     unchecked = N.integrate.refine_crossings_many(fun, loose, [(0, mids)], recheck=False)[0]
     monkeypatch.setattr(dense, "_retimed", lambda *a: math.nan)
@@ -215,11 +212,8 @@ def test_refinements_stop_at_their_share_of_the_tolerance(monkeypatch, seed):
     import numerics.integrate.dense as dense
 
     share_of_tolerance = dense.TOLERANCE_SHARE
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
     rtol = 1e-3
-    res = gradient_flow(fun, N.init_params(arch, 1e-6, seed=seed, n_seeds=1), 40.0, rtol=rtol, gtol=1e-10,
-                        stiff_method="krylov", explicit="RK45")
+    fun, res = _sweep_case(seed, rtol=rtol, explicit="RK45")
     share = N.staircase_from_result(res, 0, fun=fun)
     monkeypatch.setattr(dense, "TOLERANCE_SHARE", 0.0)
     full = N.staircase_from_result(res, 0, fun=fun)
@@ -233,27 +227,19 @@ def test_a_count_that_changes_with_the_tolerance_is_flagged_by_its_margin():
     # threshold at rtol 1e-12 (3 drops) and measures 2.3058 at RK45 rtol 1e-3 (4 drops: the first drop splits).
     # No tolerance short of the exact flow settles such a tie; the staircase says how close it was instead
     # (prominence_margin ~3e-3), while a count that stands far from the threshold (seed 0) has a margin ~0.5
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    th = N.init_params(arch, 1e-6, seed=1644, n_seeds=1)
-    tight = gradient_flow(fun, th, 40.0, rtol=1e-12, atol=1e-16, gtol=1e-10, stiff_method="krylov")
-    loose = gradient_flow(fun, th, 40.0, rtol=1e-3, gtol=1e-10, stiff_method="krylov", explicit="RK45")
+    fun, tight = _sweep_case(1644, rtol=1e-12, atol=1e-16)
+    _, loose = _sweep_case(1644, rtol=1e-3, explicit="RK45")
     a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
     assert (a.n_drops, b.n_drops) == (3, 4)
     assert a.prominence_margin < 5e-3 and b.prominence_margin < 5e-3
-    steady = N.staircase_from_result(gradient_flow(fun, N.init_params(arch, 1e-6, seed=0, n_seeds=1), 40.0,
-                                                   rtol=1e-3, gtol=1e-10, stiff_method="krylov", explicit="RK45"),
-                                     0, fun=fun)
+    steady = N.staircase_from_result(_sweep_case(0, rtol=1e-3, explicit="RK45")[1], 0, fun=fun)
     assert steady.n_drops == 3 and steady.prominence_margin > 0.1
 
 
 def test_the_margin_of_a_sample_only_staircase_is_its_weakest_kept_peak():
     from numerics.peaks import find_peaks
 
-    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
-    fun = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
-    res = gradient_flow(fun, N.init_params(arch, 1e-6, seed=0, n_seeds=1), 40.0, rtol=1e-6, gtol=1e-10,
-                        stiff_method="krylov")
+    _, res = _sweep_case(0, rtol=1e-6)
     m = res[0]
     sc = N.staircase_from_result(res, 0)  # no fun: the samples alone
     rate = m.grad_norm**2
