@@ -1,15 +1,15 @@
 """Sweep throughput at a stated drop-time accuracy: trajectories per second of total wall, side by side.
 
-The sweep-throughput target case (benchmarks/RESULTS.md): ``s2s simulate linear-fc --singular-values 5,4,3,2,1 --width 50 --init-scale 1e-6 --seeds K
---json --analysis staircase`` run as the user runs it (a fresh process, total wall from spawn to exit), for each
-candidate setting (integrator, rtol, jobs), interleaved over ``--repeats`` rounds so that a change of machine load
-hits every setting alike; the median wall is reported.  Every setting's drop times are compared, seed by seed, with
-a reference run of the same seeds at DOP853 rtol 1e-12: the worst relative difference over all drops, and the
-number of seeds whose staircase has a different number of drops (such a seed fails the accuracy condition; it is
-counted, never skipped), each listed with the reference's and the run's ``prominence_margin`` (a count decided by a
-dip within the run's own error of the ln 10 threshold can differ at any tolerance short of the exact flow).  A
-setting meets the target when the worst difference is ≤ ``--accuracy`` (0.1 %) with no mismatched seed and
-K / wall ≥ 500.
+The sweep-throughput target case (benchmarks/RESULTS.md): ``s2s simulate linear-fc --singular-values 5,4,3,2,1
+--width 50 --init-scale 1e-6 --seeds K --json --analysis staircase`` run as the user runs it (a fresh process, total
+wall from spawn to exit), for each candidate setting (integrator, rtol, jobs), interleaved over ``--repeats`` rounds
+so that a change of machine load hits every setting alike; the median wall is reported. Every setting's drop times
+are compared, seed by seed, with a reference run of the same seeds at DOP853 rtol 1e-12: the worst relative
+difference over all drops, and the number of seeds whose staircase has a different number of drops (such a seed
+fails the accuracy condition; it is counted, never skipped), each listed with the reference's and the run's
+``prominence_margin`` (a count decided by a dip within the run's own error of the ln 10 threshold can differ at any
+tolerance short of the exact flow). A setting meets the target when the worst difference is ≤ ``--accuracy`` (0.1 %)
+with no mismatched seed and K / wall ≥ 500.
 
 Usage::
 

@@ -375,11 +375,9 @@ def _stiff_phase(pair, strategy, fun, members, y, t, h, loss, f, t_max, rtol, at
         switch_time.setdefault(b, float(t[b]))
         n_eval[b] += out.evaluations
         n_rej[b] += out.rejected
-        k_steps = np.arange(1, out.t.size + 1) + n_acc[b]
-        for k in range(out.t.size):
-            rec.add(np.array([b]), k_steps[k : k + 1], out.t[k : k + 1], out.loss[k : k + 1],
-                    out.grad_norm[k : k + 1])
-            if save_every is not None and (k + 1) % save_every == 0:
+        rec.extend(b, np.arange(1, out.t.size + 1) + n_acc[b], out.t, out.loss, out.grad_norm)
+        if save_every is not None:
+            for k in range(save_every - 1, out.t.size, save_every):
                 rec.save_theta(b, out.t[k], out.theta[k])
         n_acc[b] += out.t.size
         if out.t.size:

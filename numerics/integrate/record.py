@@ -23,20 +23,38 @@ class Recorder:
     def add(self, idx, step, t, loss, g) -> None:
         if idx.size == 0:
             return
-        if self.count[idx].max() >= self.cap:
-            extra = self.cap
-            for name in ("t", "loss", "g", "step"):
-                old = getattr(self, name)
-                new = np.empty((old.shape[0], self.cap + extra), dtype=old.dtype)
-                new[:, : self.cap] = old
-                setattr(self, name, new)
-            self.cap += extra
+        self._fit(int(self.count[idx].max()) + 1)
         c = self.count[idx]
         self.t[idx, c] = t
         self.loss[idx, c] = loss
         self.g[idx, c] = g
         self.step[idx, c] = step
         self.count[idx] += 1
+
+    def extend(self, b: int, step, t, loss, g) -> None:
+        """Append k samples (arrays of length k) to member ``b``'s record at once (a stiff stretch)."""
+        k = len(t)
+        c = int(self.count[b])
+        self._fit(c + k)
+        self.t[b, c : c + k] = t
+        self.loss[b, c : c + k] = loss
+        self.g[b, c : c + k] = g
+        self.step[b, c : c + k] = step
+        self.count[b] += k
+
+    def _fit(self, size: int) -> None:
+        """Grow the four scalar records (doubling) until a member can hold ``size`` samples."""
+        if size <= self.cap:
+            return
+        cap = self.cap
+        while cap < size:
+            cap *= 2
+        for name in ("t", "loss", "g", "step"):
+            old = getattr(self, name)
+            new = np.empty((old.shape[0], cap), dtype=old.dtype)
+            new[:, : self.cap] = old
+            setattr(self, name, new)
+        self.cap = cap
 
     def save_theta(self, b: int, t: float, theta: np.ndarray) -> None:
         if self.theta_t[b] and self.theta_t[b][-1] == t:
