@@ -196,11 +196,14 @@ def _replay(fun: GradFun, rows: list[tuple[MemberTrajectory, int]]) -> list[Step
             y_new, _, f_new, Z = pair.step_stages(fun, y[live], f[live], h, work)
             done = q[live] == jj[live]
             if done.any():
-                F = pair.dense_coefficients(fun, y_new[done], Z[done], h[done])
+                # with θ stored at every step every row is done after one step: no gathered copies then
+                ends = (y_new, Z, h) if done.all() else (y_new[done], Z[done], h[done])
+                F = pair.dense_coefficients(fun, *ends)
+                starts = y[live[done]]  # a fresh gather: each row keeps a view of its own start
                 for c, r in enumerate(live[done]):
                     m, j = rows[r]
-                    # a view: each batch's F is a fresh array, so the rows share it instead of copying
-                    out[r] = StepInterpolant(m.t[j], m.t[j + 1], y[r].copy(), F[:, c, :], pair=pair)
+                    # views: each batch's F and starts are fresh arrays, so the rows share them instead of copying
+                    out[r] = StepInterpolant(m.t[j], m.t[j + 1], starts[c], F[:, c, :], pair=pair)
             y[live], f[live] = y_new, f_new
             q[live] += 1
             live = live[~done]
