@@ -247,3 +247,17 @@ def test_the_margin_of_a_sample_only_staircase_is_its_weakest_kept_peak():
     assert sc.prominence_margin == pytest.approx(prominences.min() - math.log(10.0), abs=0.0)
     known = N.staircase_from_result(res, 0, levels=[sc.levels[0], sc.levels[-1]])
     assert known.prominence_margin == math.inf
+
+
+@pytest.mark.parametrize("explicit", list(EXPLICIT_PAIRS))
+def test_dense_weights_give_the_nested_interpolant(explicit):
+    # the batched evaluation θ_old + Σ w_i(x) F_i equals each pair's nested form to round-off, ends included
+    pair = EXPLICIT_PAIRS[explicit]
+    rng = np.random.default_rng(1)
+    degree = {"DOP853": 7, "RK45": 4}[explicit]
+    y, F = rng.standard_normal((5, 30)), rng.standard_normal((degree, 5, 30))
+    x = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
+    w = pair.dense_weights(x)
+    assert w.shape == (5, degree)
+    np.testing.assert_allclose(y + np.einsum("kd,dkn->kn", w, F), pair.dense_eval(y, F, x), rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(pair.dense_weights(np.zeros(2)), 0.0)

@@ -76,21 +76,24 @@ def _stiff_from(m: MemberTrajectory) -> float:
 
 class _Stack:
     """Step interpolants of one explicit pair stacked for batched evaluation: :meth:`theta` gives θ of rows ``idx``
-    at times ``tau`` (one per row), each on its own step's polynomial."""
+    at times ``tau`` (one per row), each on its own step's polynomial, as θ_old + Σ_i w_i(x) F_i with the pair's
+    weights: one (1, degree) × (degree, n) product per row on the row's own contiguous coefficient block (half the
+    passes of the nested evaluation after gathering the rows)."""
 
     def __init__(self, interps: list[StepInterpolant]):
-        self.dense_eval = interps[0].pair.dense_eval
+        self.weights = interps[0].pair.dense_weights
         self.y0 = np.stack([p.y0 for p in interps])
-        self.F = np.stack([p.F for p in interps], axis=1)  # (degree, rows, n)
+        self.F = np.stack([p.F for p in interps])  # (rows, degree, n)
         self.t0 = np.array([p.t0 for p in interps])
         self.span = np.array([p.t1 - p.t0 for p in interps])
 
     def theta(self, idx: np.ndarray, tau: np.ndarray) -> np.ndarray:
         span = self.span[idx]
         x = np.where(span > 0, (tau - self.t0[idx]) / np.where(span > 0, span, 1.0), 0.0)
+        w = self.weights(x)[:, None, :]
         if idx.size == self.span.size and (idx.size == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
-            return self.dense_eval(self.y0, self.F, x)  # every row in order: no gathered copy of the coefficients
-        return self.dense_eval(self.y0[idx], self.F[:, idx], x)
+            return self.y0 + np.matmul(w, self.F)[:, 0]  # every row in order: no gathered copy
+        return self.y0[idx] + np.matmul(w, self.F[idx])[:, 0]
 
 
 def _by_pair(interps: list[StepInterpolant]) -> list[list[int]]:

@@ -149,6 +149,15 @@ def dense_eval(y: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out + y
 
 
+def dense_weights(x: np.ndarray) -> np.ndarray:
+    """The interpolant as θ_old + Σ_i w_i(x) F_i: the weights (k, 7) at fractions x (k,), the products of the
+    alternating factors x, 1 − x, x, … of :func:`dense_eval`'s nested form (for batched evaluation as one
+    product per row, :class:`numerics.integrate.dense._Stack`)."""
+    xc = np.asarray(x, dtype=np.float64)[:, None]
+    factors = np.where(np.arange(7) % 2 == 0, xc, 1.0 - xc)
+    return np.cumprod(factors, axis=1)
+
+
 def initial_step(fun: GradFun, y: np.ndarray, f: np.ndarray, t_span: np.ndarray, rtol: float, atol: float,
                  max_step: float, order: int = tb.ERROR_ESTIMATOR_ORDER) -> np.ndarray:
     """Hairer's initial-step heuristic (SciPy ``select_initial_step``) for an error estimator of ``order``, per

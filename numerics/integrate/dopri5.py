@@ -97,3 +97,9 @@ def dense_eval(y: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
         out += Fi
         out *= xc
     return out + y
+
+
+def dense_weights(x: np.ndarray) -> np.ndarray:
+    """The interpolant as θ_old + Σ_k w_k(x) F_k: the weights (m, 4) = (x, x², x³, x⁴) at fractions x (m,)."""
+    xc = np.asarray(x, dtype=np.float64)[:, None]
+    return np.cumprod(np.broadcast_to(xc, (xc.shape[0], 4)), axis=1)
