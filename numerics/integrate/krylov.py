@@ -172,6 +172,7 @@ class _Run:
         self.message = [""] * m
         self.start = _time.perf_counter()
         self._basis: np.ndarray | None = None
+        self._tri: np.ndarray | None = None
 
     def _eval(self, idx: np.ndarray, pts: np.ndarray):
         loss, grad = self.fun(pts)
@@ -193,8 +194,12 @@ class _Run:
         # page faults on every call; only the vectors written in this call are read
         if self._basis is None or self._basis.shape[0] < m:
             self._basis = np.empty((self.y.shape[0], kmax + 1, n))
+            self._tri = np.zeros((self.y.shape[0], kmax + 1, kmax + 1))
         V = self._basis[:m]
-        T = np.zeros((m, kmax + 1, kmax + 1))  # tridiagonal Lanczos matrices (dense: batched eigh below)
+        # tridiagonal Lanczos matrices (dense: batched eigh below), zero outside the band: the run's buffer, whose
+        # corner written by a call is cleared before it returns
+        T = self._tri[:m]
+        used = 1
         V[:, 0] = w / np.where(beta0 > 0, beta0, 1.0)[:, None]
         out = np.zeros_like(w)
         est = np.zeros(m)
@@ -219,6 +224,7 @@ class _Run:
             V[rows, k + 1] = Av / np.where(bk > 0, bk, 1.0)[:, None]
             T[rows, k + 1, k] = T[rows, k, k + 1] = bk
             kk = k + 1
+            used = kk + 1
             small = (bk <= 1e-14 * beta0[rows]) | (kk == n)
             if kk not in _CHECKS and kk < kmax and not small.any():
                 continue
@@ -238,6 +244,7 @@ class _Run:
                 out[r] = (pref * h[r] * beta0[r])[:, None] * np.matmul(coef[fin][:, None, :], Vr[fin])[:, 0]
                 done[r] = True
         self.ritz_max = ritz
+        T[:, :used, :used] = 0.0
         return out, est, done
 
     def run(self) -> list[StiffOutput]:
