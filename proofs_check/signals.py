@@ -47,17 +47,26 @@ def interruptible() -> Iterator[None]:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM back for the duration of the body and deliver them after it (where
-    ``signal.pthread_sigmask`` exists; elsewhere a no-op): a block of output lines is then written whole, so an
-    interrupted JSON-lines stream never ends in half a line.  Keep the body to the write itself: while a reader
-    that has stopped reading keeps the pipe full, the signal waits too (a reader that exits closes the pipe, and
-    the write ends with ``BrokenPipeError``)."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    """Hold SIGINT/SIGTERM back for the duration of the body and deliver them after it (main thread only; elsewhere
+    a no-op): a block of output lines is then written whole, so an interrupted JSON-lines stream never ends in half
+    a line.  The signals are caught by a handler that only records them and raised again, once each, when the body
+    is done.  (Blocking them with ``pthread_sigmask`` is not enough: the kernel then delivers a process-wide signal
+    to another thread, e.g. one of a worker pool's, and Python still runs the handler in the main thread between
+    two writes.)  Keep the body to the write itself: while a reader that has stopped reading keeps the pipe full,
+    the signal waits too (a reader that exits closes the pipe, and the write ends with ``BrokenPipeError``)."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    caught: list[int] = []
+
+    def _hold(signum, _frame):
+        caught.append(signum)
+
+    previous = {s: signal.signal(s, _hold) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for s, h in previous.items():
+            signal.signal(s, h)
+        for s in dict.fromkeys(caught):
+            signal.raise_signal(s)
