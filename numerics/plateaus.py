@@ -54,10 +54,11 @@ class Staircase:
     ``levels`` (n_drops + 1,) decreasing; ``drop_times``, ``durations``, ``midpoints`` (n_drops,);
     ``plateau_times`` (n_drops + 1,) where each level was read (NaN for known levels); ``levels_known``;
     ``prominence_margin``: how close the number of drops came to changing, min |prominence − ``min_log_dip``| over
-    the candidate drops judged (natural log; inf when none was, e.g. known levels).  The count is a threshold
-    decision: a dip whose prominence lies within the run's own error of ln 10 can count as one drop at one tolerance
-    and two at another (docs/theory.md §0.7).  From samples alone only the peaks at or above the threshold are
-    seen, so there the margin is an upper bound.
+    the candidate drops whose prominence decides the count (the kept drops, and the candidates the drop-fraction
+    merge would keep were they prominent enough; natural log; inf when there is none, e.g. known levels).  The
+    count is a threshold decision: a dip whose prominence lies within the run's own error of ln 10 can count as one
+    drop at one tolerance and two at another (docs/theory.md §0.7).  From samples alone only the peaks at or above
+    the threshold are seen, so there the margin is an upper bound.
     """
 
     levels: np.ndarray
@@ -260,9 +261,12 @@ class _Plan:
             keep = prominence >= self.min_log_dip
         else:  # the sampled peaks that passed find_peaks' floor (= min_log_dip)
             prominence = self.sampled_prominences
-        if prominence.size:
-            self.margin = float(np.min(np.abs(prominence - self.min_log_dip)))
         kept, pick = self._merge(list(np.flatnonzero(keep)))
+        # the prominence decisions that decide the count: the kept drops, and each candidate that would be kept were
+        # it prominent enough (not one the drop-fraction merge removes anyway, e.g. a ripple of the converged tail)
+        decisive = list(kept) + [c for c in np.flatnonzero(~keep) if c in self._merge(sorted([*kept, int(c)]))[0]]
+        if decisive:
+            self.margin = float(np.min(np.abs(prominence[decisive] - self.min_log_dip)))
         self.n = len(kept)
         self.levels, self.times = self.valley_L[pick].copy(), self.valley_t[pick].copy()
         self.starts = self.valleys[pick][:-1]

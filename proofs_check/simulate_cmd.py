@@ -31,8 +31,9 @@ ascending), for one seed too.  Each object has the fields
   (the chunk's batched integration);
 * ``analyses``: the analyses computed for it, then their fields: staircase → ``plateau_levels`` (first = initial
   loss, last = final loss), ``drop_times``, ``plateau_durations``, ``n_drops``, ``prominence_margin`` (how close
-  the count came to changing: min |prominence − ln 10| of the candidate drops, null if none; below ~1e-2 another
-  tolerance may count one drop more or less, docs/theory.md §0.7); itinerary → ``itinerary`` (one
+  the count came to changing: min |prominence − ln 10| over the candidates that decide it, null if none; a margin
+  of the order of the run's prominence error, up to ~0.03 at rtol 1e-3, may count one drop more or less at
+  another tolerance, docs/theory.md §0.7); itinerary → ``itinerary`` (one
   object per plateau: index, label, t, loss, effective_width, morse_index (null without ``morse``), grad_norm,
   degenerate, ...); width → ``effective_width`` ({measure, t, width, changes}) and ``final_effective_width``;
   a seed whose analysis did not fit in ``--time-budget`` has ``"analysis": "skipped: <why>"`` instead;

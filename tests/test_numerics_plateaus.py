@@ -187,3 +187,18 @@ def test_linear_net_staircase_matches_spec_drop_time_prediction():
         # spec §6.3 claims < 0.1 %; the error is first order in the neighbouring modes' progress, here ~5e-6
         np.testing.assert_allclose(known.drop_times, pred, rtol=1e-4)
         np.testing.assert_allclose(found.drop_times, known.drop_times, rtol=1e-3)
+
+
+def test_a_ripple_the_merge_removes_does_not_set_the_prominence_margin():
+    # one drop of 0.9 at t = 5 and a ripple at t = 20 on a slow decline: the ripple's log-rate prominence is 2.3956,
+    # just above ln 10, but it removes 1.3e-5 of the loss (below min_drop_fraction = 1e-3), so the drop-fraction
+    # merge drops it whatever its prominence: the count cannot change there, and the margin is the real drop's
+    # (12.82 − ln 10 = 10.52), not the ripple's 0.093
+    t = np.linspace(0.0, 30.0, 3001)
+    w, b, a = 3.0, 1e-6, 1.33e-5
+    s1, s2 = 1 / (1 + np.exp(-(t - 5) * w)), 1 / (1 + np.exp(-(t - 20) * w))
+    loss = 1 - 0.9 * s1 - a * s2 - b * t
+    dloss = -0.9 * w * s1 * (1 - s1) - a * w * s2 * (1 - s2) - b
+    st_ = detect_staircase(t, loss, dloss=dloss)
+    assert st_.n_drops == 1
+    assert st_.prominence_margin == pytest.approx(12.8204 - math.log(10.0), abs=1e-3)
