@@ -251,13 +251,19 @@ def test_the_margin_of_a_sample_only_staircase_is_its_weakest_kept_peak():
 
 @pytest.mark.parametrize("explicit", list(EXPLICIT_PAIRS))
 def test_dense_weights_give_the_nested_interpolant(explicit):
-    # the batched evaluation θ_old + Σ w_i(x) F_i equals each pair's nested form to round-off, ends included
+    # θ_old + Σ w_i(x) F_i equals each pair's interpolant in its source's nested form to round-off, ends included:
+    # RK45 Horner in x (SciPy's RkDenseOutput), DOP853 x(F_0 + (1 − x)(F_1 + x(F_2 + …))) (SciPy's Dop853DenseOutput)
     pair = EXPLICIT_PAIRS[explicit]
     rng = np.random.default_rng(1)
     degree = {"DOP853": 7, "RK45": 4}[explicit]
     y, F = rng.standard_normal((5, 30)), rng.standard_normal((degree, 5, 30))
     x = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
+    xc = x[:, None]
+    nested = np.zeros_like(y)
+    for i, Fi in enumerate(reversed(F)):
+        nested += Fi
+        nested *= (1 - xc) if explicit == "DOP853" and i % 2 else xc
     w = pair.dense_weights(x)
     assert w.shape == (5, degree)
-    np.testing.assert_allclose(y + np.einsum("kd,dkn->kn", w, F), pair.dense_eval(y, F, x), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(y + np.einsum("kd,dkn->kn", w, F), y + nested, rtol=0, atol=1e-13)
     np.testing.assert_array_equal(pair.dense_weights(np.zeros(2)), 0.0)

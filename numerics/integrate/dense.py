@@ -50,9 +50,7 @@ class StepInterpolant:
         else:
             h = self.t1 - self.t0
             x = (tt - self.t0) / h if h > 0 else np.zeros_like(tt)
-            k = tt.size
-            res = self.pair.dense_eval(np.broadcast_to(self.y0, (k, self.y0.size)),
-                                       self.F[:, None, :].repeat(k, 1), x)
+            res = self.y0 + self.pair.dense_weights(x) @ self.F
         return res[0] if np.ndim(times) == 0 else res
 
 
@@ -300,7 +298,8 @@ def refine_crossings_many(fun: GradFun, result: IntegrationResult | MemberTrajec
     by :func:`~numerics.roots.newton_many` with one batched loss-and-gradient evaluation per iteration.  Crossings
     inside a stiff-method stretch (a chain of re-integrated pieces) are refined one by one (Brent on the pieces).
     A crossing where the interpolant's loss slope disagrees with the flow's (:data:`SLOPE_MISMATCH`) is re-timed on
-    a re-integration of its step (``recheck``).  ``rtol``/``atol``: those of the replay (default: the result's own).
+    a re-integration of its step (``recheck``).  ``rtol``/``atol``: those of the re-integrations (a stiff stretch, a
+    re-timing) and of the refinements' stop (default: the result's own).
     """
     rtol, atol = _tols(result, rtol, atol)
     plan = []  # per request: (member trajectory, levels, found step or final answer)
@@ -442,7 +441,7 @@ def rate_extremes_many(fun: GradFun, result: IntegrationResult, requests
     method, is returned as recorded.  This is how :mod:`numerics.plateaus` reads plateau levels and judges
     doubtful drops independently of where the steps fell.
     """
-    rtol, atol = _tols(result, None, None)
+    rtol, _ = _tols(result, None, None)
     answers, rows = [], []
     for q, (member, idx, fastest) in enumerate(requests):
         m = _member(result, member)

@@ -120,7 +120,7 @@ def dense_coefficients(fun: GradFun, y_new: np.ndarray, Z: np.ndarray, h: np.nda
     """Coefficients F (7, m, n) of the 7th-order DOP853 interpolant of an accepted step (3 extra evaluations).
 
     ``Z`` is the work array of :func:`attempt_step`; mirrors SciPy's ``DOP853._dense_output_impl``. Evaluate with
-    :func:`dense_eval`.
+    :func:`dense_weights`.
     """
     m, _, n = Z.shape
     y = Z[:, 0]
@@ -139,20 +139,10 @@ def dense_coefficients(fun: GradFun, y_new: np.ndarray, Z: np.ndarray, h: np.nda
     return F
 
 
-def dense_eval(y: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Interpolant at fractions x (m,) of the step (x = (t − t_old)/h ∈ [0, 1]); returns (m, n)."""
-    xc = np.asarray(x, dtype=np.float64)[:, None]
-    out = np.zeros_like(y)
-    for i, Fi in enumerate(reversed(F)):
-        out += Fi
-        out *= xc if i % 2 == 0 else (1 - xc)
-    return out + y
-
-
 def dense_weights(x: np.ndarray) -> np.ndarray:
-    """The interpolant as θ_old + Σ_i w_i(x) F_i: the weights (k, 7) at fractions x (k,), the products of the
-    alternating factors x, 1 − x, x, … of :func:`dense_eval`'s nested form (for batched evaluation as one
-    product per row, :class:`numerics.integrate.dense._Stack`)."""
+    """The interpolant at fractions x (k,) of the step (x = (t − t_old)/h ∈ [0, 1]) as θ_old + Σ_i w_i(x) F_i:
+    the weights (k, 7), the products of the alternating factors x, 1 − x, x, … of SciPy's nested form
+    θ_old + x(F_0 + (1 − x)(F_1 + x(F_2 + …)))."""
     xc = np.asarray(x, dtype=np.float64)[:, None]
     factors = np.where(np.arange(7) % 2 == 0, xc, 1.0 - xc)
     return np.cumprod(factors, axis=1)

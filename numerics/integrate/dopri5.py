@@ -84,19 +84,9 @@ def attempt_step(fun: GradFun, y: np.ndarray, f: np.ndarray, h: np.ndarray, rtol
 
 def dense_coefficients(fun: GradFun, y_new: np.ndarray, Z: np.ndarray, h: np.ndarray) -> np.ndarray:
     """Coefficients F (4, m, n) of the 4th-order interpolant of an accepted step (no extra evaluation); evaluate
-    with :func:`dense_eval`.  ``fun``, ``y_new`` and ``h`` are unused (the stages already carry h); they keep the
+    with :func:`dense_weights`.  ``fun``, ``y_new`` and ``h`` are unused (the stages already carry h); they keep the
     signature of :func:`numerics.integrate.dop853.dense_coefficients`."""
     return np.matmul(_PT, Z[:, 1:WORK_ROWS]).transpose(1, 0, 2).copy()
-
-
-def dense_eval(y: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Interpolant at fractions x (m,) of the step; returns (m, n) (Horner in x)."""
-    xc = np.asarray(x, dtype=np.float64)[:, None]
-    out = np.zeros_like(y)
-    for Fi in reversed(F):
-        out += Fi
-        out *= xc
-    return out + y
 
 
 def dense_weights(x: np.ndarray) -> np.ndarray:

@@ -38,7 +38,6 @@ class ExplicitPair:
     stability_limit: float
     attempt_step: Callable
     dense_coefficients: Callable
-    dense_eval: Callable
     step_stages: Callable
     dense_weights: Callable
 
@@ -52,10 +51,10 @@ class ExplicitPair:
 
 
 DOP853 = ExplicitPair("DOP853", tb.ERROR_ESTIMATOR_ORDER, dop853.N_STAGES, dop853.N_STAGES + 2, dop853.STIFF_HLAMBDA,
-                      6.0, dop853.attempt_step, dop853.dense_coefficients, dop853.dense_eval,
+                      6.0, dop853.attempt_step, dop853.dense_coefficients,
                       dop853.step_stages, dop853.dense_weights)
 RK45 = ExplicitPair("RK45", dopri5.ERROR_ESTIMATOR_ORDER, dopri5.N_STAGES, dopri5.WORK_ROWS, dopri5.STIFF_HLAMBDA,
-                    3.3, dopri5.attempt_step, dopri5.dense_coefficients, dopri5.dense_eval,
+                    3.3, dopri5.attempt_step, dopri5.dense_coefficients,
                     dopri5.step_stages, dopri5.dense_weights)
 
 EXPLICIT_PAIRS: dict[str, ExplicitPair] = {"DOP853": DOP853, "RK45": RK45}
