@@ -28,21 +28,29 @@ class Interrupted(BaseException):  # noqa: N818 - reads as the event, like Keybo
 
 
 @contextmanager
-def interruptible() -> Iterator[None]:
-    """Raise :class:`Interrupted` on SIGINT/SIGTERM inside the body (main thread only; elsewhere a no-op)."""
+def _handled(handler) -> Iterator[None]:
+    """SIGINT and SIGTERM go to ``handler`` for the duration of the body, the previous handlers come back after it
+    (Python lets only the main thread set handlers: elsewhere a no-op)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def _raise(signum, _frame):
-        raise Interrupted(signum)
-
-    previous = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Raise :class:`Interrupted` on SIGINT/SIGTERM inside the body (main thread only; elsewhere a no-op)."""
+
+    def _raise(signum, _frame):
+        raise Interrupted(signum)
+
+    with _handled(_raise):
+        yield
 
 
 @contextmanager
@@ -54,19 +62,10 @@ def deferred() -> Iterator[None]:
     to another thread, e.g. one of a worker pool's, and Python still runs the handler in the main thread between
     two writes.)  Keep the body to the write itself: while a reader that has stopped reading keeps the pipe full,
     the signal waits too (a reader that exits closes the pipe, and the write ends with ``BrokenPipeError``)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     caught: list[int] = []
-
-    def _hold(signum, _frame):
-        caught.append(signum)
-
-    previous = {s: signal.signal(s, _hold) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        with _handled(lambda signum, _frame: caught.append(signum)):
+            yield
     finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-        for s in dict.fromkeys(caught):
+        for s in dict.fromkeys(caught):  # after the previous handlers are back, also when the body raised
             signal.raise_signal(s)

@@ -312,8 +312,6 @@ def gradient_flow(
                     for b in ia[flagged]:
                         if n_acc[b] + n_rej[b] >= max_steps:
                             status[b], message[b] = "budget", f"max_steps = {max_steps} attempted steps used"
-                        elif h[b] >= 10 * np.spacing(t[b]):
-                            continue
                         elif last_bad[b]:
                             status[b], message[b] = "nan", f"non-finite loss/gradient near t = {t[b]:.6g}"
                         else:
