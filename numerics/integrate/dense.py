@@ -275,7 +275,8 @@ def refine_crossing(fun: GradFun, result: IntegrationResult | MemberTrajectory, 
     """First time the loss of one member reaches ``level``: inf{t : L(t) ≤ level} (spec §0.7 drop time).
 
     The crossing step is located on the recorded losses, then L(θ(t)) − level is root-found (safeguarded Newton
-    with the flow's dL/dt = −‖∇L‖², absolute time tolerance 4 ulp) on the dense interpolant of that step.
+    with the flow's dL/dt = −‖∇L‖², time tolerance max(4 ulp, :data:`TOLERANCE_SHARE`·rtol·t)) on the dense
+    interpolant of that step.
     Returns 0.0 if L(0) ≤ level and NaN if the recorded loss never reaches ``level``.
     """
     return float(refine_crossings(fun, result, member, [level], rtol=rtol, atol=atol)[0])
