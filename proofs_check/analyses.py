@@ -19,13 +19,16 @@ from numerics.complexity import complexity_along
 from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
 
 from .problem import Problem
+from .settle import Settler, settle
 
 WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
 
 
 @dataclass
 class Seed:
-    """What the analyses of one member read (and the staircase they share)."""
+    """What the analyses of one member read (and the staircase they share): member ``b`` of ``res``, which is
+    row ``row`` of the chunk until the seed's count is settled on a new integration (``settler``, None: never;
+    :mod:`proofs_check.settle`, whose record is ``settling``)."""
 
     problem: Problem
     fun: Callable
@@ -34,6 +37,10 @@ class Seed:
     analyses: frozenset[str]
     morse_cache: Any
     sc: Any = None
+    status: str = ""
+    row: int = 0
+    settler: Settler | None = None
+    settling: dict[str, Any] | None = None
 
 
 def _staircases(seeds: list[Seed]) -> None:
@@ -45,6 +52,8 @@ def _staircases(seeds: list[Seed]) -> None:
                                                 fun=seeds[0].fun if res.kind == "gradient_flow" else None)
         for s, sc in zip(seeds, found, strict=True):
             s.sc = sc
+        if seeds[0].settler is not None:
+            settle(seeds, seeds[0].settler)
 
 
 def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
@@ -58,7 +67,7 @@ def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
         levels, drops, durations = [float(m.loss[0]), m.loss_final], [], []
     margin = sc.prominence_margin if sc is not None and math.isfinite(sc.prominence_margin) else None
     out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops),
-               prominence_margin=margin)
+               prominence_margin=margin, count_settling=s.settling)
 
 
 def _describe_visits(s: Seed) -> list:

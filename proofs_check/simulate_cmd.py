@@ -33,7 +33,11 @@ ascending), for one seed too.  Each object has the fields
   loss, last = final loss), ``drop_times``, ``plateau_durations``, ``n_drops``, ``prominence_margin`` (how close
   the count came to changing: min |prominence − ln 10| over the candidates that decide it, null if none; a margin
   of the order of the run's prominence error, up to ~0.03 at rtol 1e-3, may count one drop more or less at
-  another tolerance, docs/theory.md §0.7); itinerary → ``itinerary`` (one
+  another tolerance, docs/theory.md §0.7), ``count_settling`` (null, or for a seed whose margin was inside the band
+  of its tolerance, :func:`numerics.count_band`, and which was therefore integrated again at rtol/10 until it
+  cleared it: ``rtol``, ``prominence_margin``, ``band``, ``gradient_evaluations`` of each run and ``settled``; the
+  integration fields and every analysis then describe the last run; ``--no-settle`` keeps the first count,
+  :mod:`proofs_check.settle`); itinerary → ``itinerary`` (one
   object per plateau: index, label, t, loss, effective_width, morse_index (null without ``morse``), grad_norm,
   degenerate, ...); width → ``effective_width`` ({measure, t, width, changes}) and ``final_effective_width``;
   a seed whose analysis did not fit in ``--time-budget`` has ``"analysis": "skipped: <why>"`` instead;
@@ -115,6 +119,7 @@ from .problem import (
     power_law_horizon,
     require_target_scale,
 )
+from .settle import Settler
 from .signals import deferred
 from .sweep import MAX_SEEDS, Chunk, Point, Progress, default_chunk, plan_chunks
 
@@ -149,6 +154,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--analysis", default=None, metavar="LIST",
                         help="per-seed analyses, a comma list of " + "; ".join(
                             f"{k} ({a.summary})" for k, a in ANALYSES.items()) + "; or none. Default: all four")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="flow: keep each seed's first count even where it is a threshold tie (default: such seeds "
+                             "are integrated again at rtol/10 until the count is settled, field count_settling)")
     parser.add_argument("--no-hessian", action="store_true",
                         help="drop 'morse' from the analyses (the numeric Morse index; saves 2n gradients each)")
     parser.add_argument("--chunk", type=int, default=None, metavar="C",
@@ -220,6 +228,17 @@ def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     # Hitting the step cap before t_max is a budget stop, not a finished run.
     statuses = ["budget" if (m.status == "t_max" and n_steps < wanted) else m.status for m in res]
     return fun, res, statuses
+
+
+def _settler(problem: Problem, args, t_max: float, deadline: guards.Deadline) -> Settler:
+    """How this chunk integrates some of its seeds again at a tighter rtol (:mod:`proofs_check.settle`)."""
+
+    def rerun(rows: list[int], rtol: float):
+        sub = replace(problem, theta0=problem.theta0[rows], seeds=tuple(problem.seeds[r] for r in rows))
+        return _integrate(sub, argparse.Namespace(**{**vars(args), "rtol": rtol}), t_max, deadline)
+
+    pair = numerics.integrate.EXPLICIT_PAIRS[args.integrator]
+    return Settler(rerun, args.rtol, pair.drop_time_error, deadline.expired)
 
 
 @dataclass(frozen=True)
@@ -298,9 +317,9 @@ def _integration_fields(args, res, b: int, status: str) -> dict[str, Any]:
             "seconds": res.seconds}
 
 
-def _member_report(job: Job, seed: Seed, status: str, chunk: Chunk) -> dict[str, Any]:
-    out = _identity(seed.problem, job.args, seed.problem.seeds[seed.b], job.t_max[chunk.point.index], chunk)
-    out.update(_integration_fields(job.args, seed.res, seed.b, status))
+def _member_report(job: Job, seed: Seed, chunk: Chunk) -> dict[str, Any]:
+    out = _identity(seed.problem, job.args, seed.problem.seeds[seed.row], job.t_max[chunk.point.index], chunk)
+    out.update(_integration_fields(job.args, seed.res, seed.b, seed.status))
     out["analyses"] = list(job.analyses)
     for name in job.analyses:
         add = ANALYSES[name].add
@@ -329,7 +348,10 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
         fun, res, statuses = _integrate(problem, args, job.t_max[chunk.point.index], deadline)
         out = ChunkOutput(chunk, [], integration=time.perf_counter() - mark)
         mark = time.perf_counter()
-        seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache) for b in range(len(res))]
+        settler = _settler(problem, args, job.t_max[chunk.point.index], deadline) if (
+            args.method == "flow" and "staircase" in job.analyses and not args.no_settle) else None
+        seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache, status=statuses[b], row=b,
+                      settler=settler) for b in range(len(res))]
         for name in job.analyses:
             if ANALYSES[name].batch is not None and not deadline.expired():
                 ANALYSES[name].batch(seeds)
@@ -341,9 +363,10 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
             seed_start = time.perf_counter()
             if out.stopped is not None:
                 report = _identity(problem, args, problem.seeds[b], job.t_max[chunk.point.index], chunk)
-                report.update(_integration_fields(args, res, b, statuses[b]), analysis=f"skipped: {out.stopped}")
+                report.update(_integration_fields(args, seeds[b].res, seeds[b].b, seeds[b].status),
+                              analysis=f"skipped: {out.stopped}")
             else:
-                report = _member_report(job, seeds[b], statuses[b], chunk)
+                report = _member_report(job, seeds[b], chunk)
             out.reports.append(report)
             out.per_seed.append(shared + time.perf_counter() - seed_start)
         out.analysis = time.perf_counter() - mark

@@ -225,8 +225,8 @@ def test_refinements_stop_at_their_share_of_the_tolerance(monkeypatch, seed):
 def test_a_count_that_changes_with_the_tolerance_is_flagged_by_its_margin():
     # seed 1644: the dip between the drops of modes 5 and 4 has prominence 2.2997 against the ln 10 = 2.3026
     # threshold at rtol 1e-12 (3 drops) and measures 2.3058 at RK45 rtol 1e-3 (4 drops: the first drop splits).
-    # No tolerance short of the exact flow settles such a tie; the staircase says how close it was instead
-    # (prominence_margin ~3e-3), while a count that stands far from the threshold (seed 0) has a margin ~0.5
+    # The staircase says how close it was (prominence_margin ~3e-3), while a count that stands far from the
+    # threshold (seed 0) has a margin ~0.5; s2s simulate settles such ties by integrating again (test_simulate_cli)
     fun, tight = _sweep_case(1644, rtol=1e-12, atol=1e-16)
     _, loose = _sweep_case(1644, rtol=1e-3, explicit="RK45")
     a, b = N.staircase_from_result(tight, 0, fun=fun), N.staircase_from_result(loose, 0, fun=fun)
@@ -234,6 +234,15 @@ def test_a_count_that_changes_with_the_tolerance_is_flagged_by_its_margin():
     assert a.prominence_margin < 5e-3 and b.prominence_margin < 5e-3
     steady = N.staircase_from_result(_sweep_case(0, rtol=1e-3, explicit="RK45")[1], 0, fun=fun)
     assert steady.n_drops == 3 and steady.prominence_margin > 0.1
+    # where the margin was set: the dip near t = 4.2, whose flanks fall and rise at up to 2·s_max = 10 per unit time
+    # (a mode's rate goes as sech² of 2s(t − t_s)); so the band 2·S·δ·t at δ = 0.74·rtol is ≈ 0.06 at rtol 1e-3,
+    # which the tie (3e-3) is inside and seed 0 (0.5) far outside
+    for sc in (b, steady):
+        assert 3.5 < sc.margin_time < 5.0 and 5.0 < sc.margin_slope <= 10.5
+    pair = EXPLICIT_PAIRS["RK45"]
+    assert N.count_band(b, 1e-3, pair.drop_time_error) > b.prominence_margin
+    assert N.count_band(steady, 1e-3, pair.drop_time_error) < steady.prominence_margin
+    assert N.count_band(b, 1e-4, 1.0) == pytest.approx(N.count_band(b, 1e-3, 1.0) / 10, rel=1e-12)
 
 
 def test_the_margin_of_a_sample_only_staircase_is_its_weakest_kept_peak():
@@ -246,7 +255,7 @@ def test_the_margin_of_a_sample_only_staircase_is_its_weakest_kept_peak():
     _, prominences = find_peaks(np.log(np.maximum(rate, rate.max() * 1e-250)), prominence=math.log(10.0))
     assert sc.prominence_margin == pytest.approx(prominences.min() - math.log(10.0), abs=0.0)
     known = N.staircase_from_result(res, 0, levels=[sc.levels[0], sc.levels[-1]])
-    assert known.prominence_margin == math.inf
+    assert known.prominence_margin == math.inf and N.count_band(known, 1e-3, 1.0) == 0.0
 
 
 @pytest.mark.parametrize("explicit", list(EXPLICIT_PAIRS))

@@ -132,3 +132,34 @@ def test_timing_accounts_for_every_phase(capsys):
         # the phases cover the command's run up to the final print; the total cannot be shorter than them
         assert phases <= t["total"] + 1e-3 and t["analysis_this_seed"] <= t["analysis"] + 1e-4
     assert sum(r["timing"]["analysis_this_seed"] for r in rs) == pytest.approx(rs[0]["timing"]["analysis"], abs=1e-3)
+
+
+TIE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-scale", "1e-6", "--seed", "1643",
+       "--seeds", "2", "--integrator", "RK45", "--rtol", "1e-3", "--analysis", "staircase", "--json", "--jobs", "1"]
+
+
+def test_a_threshold_tie_is_settled_by_integrating_that_seed_again(capsys):
+    # seed 1644 counts 3 drops at rtol 1e-12 and 4 at RK45 1e-3 (a dip of prominence 2.2997 / 2.3058 against
+    # ln 10 = 2.3026, test_pairs); its margin 3e-3 is inside the band 2·S·δ·t ≈ 0.06 of rtol 1e-3, so it is integrated
+    # again at 1e-4 (still inside that tolerance's band) and 1e-5, where the count is the reference's 3.  Seed 1643
+    # (margin 0.27) is not touched.
+    code, (far, tie) = simulate(TIE, capsys)
+    assert code == 0 and far["count_settling"] is None and far["n_drops"] == 3
+    record = tie["count_settling"]
+    assert record["settled"] is True and tie["n_drops"] == 3
+    assert record["rtol"] == pytest.approx([1e-3, 1e-4, 1e-5], rel=1e-12)
+    assert all(m < b for m, b in zip(record["prominence_margin"][:-1], record["band"][:-1], strict=True))
+    assert record["prominence_margin"][-1] >= record["band"][-1]
+    # the integration fields are those of the run the staircase was read on
+    assert tie["gradient_evaluations"] == record["gradient_evaluations"][-1] > record["gradient_evaluations"][0]
+    code, (_, kept) = simulate([*TIE, "--no-settle"], capsys)
+    assert code == 0 and kept["count_settling"] is None and kept["n_drops"] == 4
+
+
+def test_a_tie_that_no_tolerance_above_the_floor_settles_is_reported_unsettled(capsys, monkeypatch):
+    from proofs_check import settle
+
+    monkeypatch.setattr(settle, "RTOL_FLOOR", 5e-5)  # only the 1e-4 round is allowed
+    code, (_, tie) = simulate(TIE, capsys)
+    assert code == 0 and tie["count_settling"]["settled"] is False
+    assert tie["count_settling"]["rtol"] == pytest.approx([1e-3, 1e-4], rel=1e-12)
