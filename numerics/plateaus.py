@@ -274,16 +274,19 @@ class _Plan:
     def _merge(self, kept: list[int]) -> tuple[list[int], list[int]]:
         """The drop-fraction merge (module docstring) of the candidate peaks ``kept``: the surviving peaks and the
         slowest candidate valley of each stretch between them."""
-        scale = abs(self.L[0]) if self.L[0] != 0 else 1.0
+        limit = self.min_drop_fraction * (abs(self.L[0]) if self.L[0] != 0 else 1.0)
+        # Python lists: a handful of candidates per curve, where one NumPy call per stretch costs more than the work.
+        # The valleys are finite (sampled, or replaced only by a lower, hence finite, refined value), so min() and
+        # index() pick what argmin would (the first smallest).
+        vlog, vL = self.valley_logr.tolist(), self.valley_L.tolist()
         while True:
             edges = [0, *[i + 1 for i in kept], self.peaks.size + 1]
-            pick = [lo + int(np.argmin(self.valley_logr[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:],
-                                                                                   strict=True)]
-            lv = self.valley_L[pick]
-            removed = lv[:-1] - lv[1:]
-            if not kept or removed.min() >= self.min_drop_fraction * scale:
+            pick = [min(range(lo, hi), key=vlog.__getitem__) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+            lv = [vL[v] for v in pick]
+            removed = [a - b for a, b in zip(lv[:-1], lv[1:], strict=True)]
+            if not kept or min(removed) >= limit:
                 return kept, pick
-            del kept[int(np.argmin(removed))]  # merge the weakest drop into its neighbours
+            del kept[removed.index(min(removed))]  # merge the weakest drop into its neighbours
 
     def select(self) -> None:
         """Keep the drops and read the levels (class docstring); a no-op for known levels."""

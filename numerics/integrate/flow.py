@@ -257,11 +257,16 @@ def gradient_flow(
                     last_bad[sel] = ~np.isfinite(err)
                     ja = asel = ia[acc]
                     n_rej[ia[~acc]] += 1
-                    y[ja] = y_new[acc]
-                    f[ja] = f_new[acc]
                     l_old = loss[ja]
-                    loss[ja] = l_new[acc]
-                    gn = np.linalg.norm(f_new[acc], axis=1)
+                    if full:  # a few rows rejected: put their old rows into the new arrays and swap them in
+                        rej = ~acc
+                        y_new[rej], f_new[rej], l_new[rej] = y[rej], f[rej], loss[rej]
+                        y, f, loss = y_new, f_new, l_new.copy()
+                    else:
+                        y[ja] = y_new[acc]
+                        f[ja] = f_new[acc]
+                        loss[ja] = l_new[acc]
+                    gn = np.linalg.norm(f_new, axis=1)[acc]
                     t[ja] = t_new[acc]
                     hlam = hlam[acc]
                     ha_acc = ha[acc]
