@@ -77,7 +77,7 @@ def _describe_visits(s: Seed) -> list:
     arch, task = s.problem.arch, s.problem.task
     return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.kind == "gradient_flow",
                      hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
-                     morse_cache=s.morse_cache, source=s.problem.seeds[s.b])
+                     morse_cache=s.morse_cache, source=s.problem.seeds[s.row])
 
 
 def _add_itinerary(s: Seed, out: dict[str, Any]) -> None:

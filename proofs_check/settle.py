@@ -13,6 +13,7 @@ per round.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +24,18 @@ FACTOR = 10.0  # each round divides rtol by this
 RTOL_FLOOR = 1e-13  # below this the error of the run is round-off, not the tolerance: stop, unsettled
 
 
-@dataclass(frozen=True)
+@dataclass
 class Settler:
     """How to integrate some seeds of a chunk again: ``rerun(rows, rtol)`` → (fun, result, statuses) for the rows
     (indices into the chunk) at ``rtol``; the chunk's ``rtol`` and the pair's ``drop_time_error``
-    (:class:`numerics.integrate.ExplicitPair`); ``expired()`` says the time budget is used up."""
+    (:class:`numerics.integrate.ExplicitPair`); ``expired()`` says the time budget is used up.  ``seconds``: wall
+    time spent in ``rerun`` so far (integration time, reported as such)."""
 
     rerun: Callable[[list[int], float], tuple[Any, Any, list[str]]]
     rtol: float
     drop_time_error: float
     expired: Callable[[], bool]
+    seconds: float = 0.0
 
     def band(self, sc: Any, rtol: float) -> float:
         return numerics.count_band(sc, rtol, self.drop_time_error)
@@ -57,7 +60,9 @@ def settle(seeds: list, settler: Settler) -> None:
         rtol /= FACTOR
         if rtol < RTOL_FLOOR or settler.expired():
             return
+        mark = time.perf_counter()
         fun, res, statuses = settler.rerun([s.row for s in open_], rtol)
+        settler.seconds += time.perf_counter() - mark
         found = numerics.staircases_from_result(res, fun=fun)
         still = []
         for i, (s, sc) in enumerate(zip(open_, found, strict=True)):

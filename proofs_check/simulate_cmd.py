@@ -355,6 +355,10 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
         for name in job.analyses:
             if ANALYSES[name].batch is not None and not deadline.expired():
                 ANALYSES[name].batch(seeds)
+        # re-integrations that settled threshold ties are integration time, not analysis
+        again = settler.seconds if settler is not None else 0.0
+        out.integration += again
+        mark += again
         shared = (time.perf_counter() - mark) / max(len(res), 1)  # the batched part, shared equally
         for b in range(len(res)):
             if out.stopped is None and deadline.expired():
@@ -370,7 +374,8 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
             out.reports.append(report)
             out.per_seed.append(shared + time.perf_counter() - seed_start)
         out.analysis = time.perf_counter() - mark
-    out.traces = [(np.array(res[b].t), np.array(res[b].loss)) for b in range(chunk.trace)]
+    drawn = [seeds[b].res[seeds[b].b] for b in range(chunk.trace)]  # a settled seed: its last run
+    out.traces = [(np.array(m.t), np.array(m.loss)) for m in drawn]
     return out
 
 

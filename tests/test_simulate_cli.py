@@ -135,7 +135,7 @@ def test_timing_accounts_for_every_phase(capsys):
 
 
 TIE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-scale", "1e-6", "--seed", "1643",
-       "--seeds", "2", "--integrator", "RK45", "--rtol", "1e-3", "--analysis", "staircase", "--json", "--jobs", "1"]
+       "--seeds", "2", "--integrator", "RK45", "--rtol", "1e-3", "--json", "--jobs", "1"]
 
 
 def test_a_threshold_tie_is_settled_by_integrating_that_seed_again(capsys):
@@ -150,9 +150,15 @@ def test_a_threshold_tie_is_settled_by_integrating_that_seed_again(capsys):
     assert record["rtol"] == pytest.approx([1e-3, 1e-4, 1e-5], rel=1e-12)
     assert all(m < b for m, b in zip(record["prominence_margin"][:-1], record["band"][:-1], strict=True))
     assert record["prominence_margin"][-1] >= record["band"][-1]
-    # the integration fields are those of the run the staircase was read on
+    # the integration fields and the other analyses are those of the run the staircase was read on; a Morse index
+    # taken from the cache names a seed of this chunk
     assert tie["gradient_evaluations"] == record["gradient_evaluations"][-1] > record["gradient_evaluations"][0]
-    code, (_, kept) = simulate([*TIE, "--no-settle"], capsys)
+    assert len(tie["itinerary"]) == tie["n_drops"] + 1
+    assert tie["itinerary"][-1]["loss"] == pytest.approx(tie["final_loss"], rel=1e-6, abs=1e-12)
+    sources = {v["morse_from"]["source"] for r in (far, tie) for v in r["itinerary"] if v.get("morse_from")}
+    assert sources <= {1643, 1644}
+    assert tie["final_effective_width"] == 5
+    code, (_, kept) = simulate([*TIE, "--analysis", "staircase", "--no-settle"], capsys)
     assert code == 0 and kept["count_settling"] is None and kept["n_drops"] == 4
 
 
@@ -160,6 +166,6 @@ def test_a_tie_that_no_tolerance_above_the_floor_settles_is_reported_unsettled(c
     from proofs_check import settle
 
     monkeypatch.setattr(settle, "RTOL_FLOOR", 5e-5)  # only the 1e-4 round is allowed
-    code, (_, tie) = simulate(TIE, capsys)
+    code, (_, tie) = simulate([*TIE, "--analysis", "staircase"], capsys)
     assert code == 0 and tie["count_settling"]["settled"] is False
     assert tie["count_settling"]["rtol"] == pytest.approx([1e-3, 1e-4], rel=1e-12)
