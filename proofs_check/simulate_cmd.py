@@ -34,7 +34,7 @@ ascending), for one seed too.  Each object has the fields
   the count came to changing: min |prominence − ln 10| over the candidates that decide it, null if none; a margin
   of the order of the run's prominence error, up to ~0.03 at rtol 1e-3, may count one drop more or less at
   another tolerance, docs/theory.md §0.7), ``count_settling`` (null, or for a seed whose margin was inside the band
-  of its tolerance, :func:`numerics.count_band`, and which was therefore integrated again at rtol/10 until it
+  of its tolerance, :func:`numerics.count_band`, and which was therefore integrated again at a tighter rtol until it
   cleared it: ``rtol``, ``prominence_margin``, ``band``, ``gradient_evaluations`` of each run and ``settled``; the
   integration fields and every analysis then describe the last run; ``--no-settle`` keeps the first count,
   :mod:`proofs_check.settle`); itinerary → ``itinerary`` (one
@@ -156,7 +156,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                             f"{k} ({a.summary})" for k, a in ANALYSES.items()) + "; or none. Default: all four")
     parser.add_argument("--no-settle", action="store_true",
                         help="flow: keep each seed's first count even where it is a threshold tie (default: such seeds "
-                             "are integrated again at rtol/10 until the count is settled, field count_settling)")
+                             "are integrated again at a tighter rtol until the count is settled, field count_settling)")
     parser.add_argument("--no-hessian", action="store_true",
                         help="drop 'morse' from the analyses (the numeric Morse index; saves 2n gradients each)")
     parser.add_argument("--chunk", type=int, default=None, metavar="C",
