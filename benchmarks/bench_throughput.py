@@ -88,17 +88,20 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--settings", default="DOP853:1e-6:1,DOP853:1e-6:2,RK45:1e-5:2,RK45:1e-5:2:16",
-                    help="comma list of integrator:rtol:jobs[:t_max]")
+                    help="comma list of integrator:rtol:jobs[:t_max[:no-settle]]")
     ap.add_argument("--accuracy", type=float, default=1e-3)
     ap.add_argument("--reference", default=None, metavar="FILE",
                     help="JSON lines of the reference run: read if FILE holds this many seeds, else run and written "
                          "there (it costs several times a setting; point FILE at a temporary folder)")
     args = ap.parse_args()
     settings = [tuple(s.split(":")) for s in args.settings.split(",")]
+    for s in settings:
+        if not 3 <= len(s) <= 5 or (len(s) == 5 and s[4] != "no-settle"):
+            raise SystemExit(f"--settings: {':'.join(s)!r} is not integrator:rtol:jobs[:t_max[:no-settle]]")
     print(f"load average before: {os.getloadavg()}", flush=True)
     ref = _cached(args.reference, args.seeds)
     if ref is None:
-        ref_wall, ref = run(args.seeds, "DOP853", "1e-12", "2")
+        ref_wall, ref = run(args.seeds, "DOP853", "1e-12", "2", None, "no-settle")  # the counts as they fall
         print(f"reference (DOP853 rtol 1e-12, jobs 2): {ref_wall:.2f} s", flush=True)
         if args.reference:
             with open(args.reference, "w") as fh:
@@ -120,14 +123,14 @@ def main() -> None:
     for s in settings:
         w = statistics.median(walls[s])
         worst, mism, drops = compare(objs[s], ref)
-        # every run of a seed counts, the first ones of a settled tie too
-        evals = statistics.mean(sum((o.get("count_settling") or {}).get("gradient_evaluations", [])[:-1])
-                                + o["gradient_evaluations"] for o in objs[s])
+        # every run of a seed counts: a settled tie's record lists them all, the first included
+        evals = statistics.mean(sum(o["count_settling"]["gradient_evaluations"]) if o.get("count_settling")
+                                else o["gradient_evaluations"] for o in objs[s])
         again = [o for o in objs[s] if o.get("count_settling")]
         unsettled = sum(not o["count_settling"]["settled"] for o in again)
         rate = args.seeds / w
         ok = worst <= args.accuracy and not mism and rate >= 500
-        horizon = (s[3] if len(s) > 3 else "default") + (" no-settle" if len(s) > 4 else "")
+        horizon = (s[3] if len(s) > 3 else "default") + (f" {s[4]}" if len(s) > 4 else "")
         print(f"| {s[0]} | {s[1]} | {s[2]} | {horizon} | {w:.2f} "
               f"({', '.join(f'{x:.2f}' for x in walls[s])}) | {rate:.0f} | "
               f"{evals:.0f} | {len(again)} ({unsettled}) | {worst:.1e} ({drops} drops) | "

@@ -73,7 +73,7 @@ from .manifolds import (
 )
 from .objective import check_compatible, finite_difference_gradient, gradient_function, hessian, loss, loss_and_grad
 from .peaks import find_peaks, local_maxima, peak_prominences
-from .plateaus import Staircase, count_band, detect_staircase, staircase_from_result, staircases_from_result
+from .plateaus import Staircase, detect_staircase, staircase_from_result, staircases_from_result
 from .reduced_escape import REDUCED_STATUSES, ReducedStage, ReducedStaircase, reduced_staircase
 from .tasks import (
     Dataset,
@@ -101,8 +101,7 @@ __all__ = [
     "ARCHITECTURE_NAMES", "FAMILIES", "Family", "REGISTRY", "Registration", "UNIT_FAMILIES", "UnitProperties",
     "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
     "LinearRegressionTask", "MemberTrajectory", "QuadraticGaussianTask", "SimulationError", "Staircase",
-    "build_architecture", "check_compatible", "count_band", "detect_staircase", "finite_difference_gradient",
-    "gradient_descent",
+    "build_architecture", "check_compatible", "detect_staircase", "finite_difference_gradient", "gradient_descent",
     "gradient_flow", "gradient_function", "hessian", "init_params", "interpolate", "loss", "loss_and_grad",
     "refine_crossing", "sample_icl_dataset", "staircase_from_result", "staircases_from_result", "whitened",
 ]

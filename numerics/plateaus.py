@@ -58,9 +58,11 @@ class Staircase:
     merge would keep were they prominent enough; natural log; inf when there is none, e.g. known levels).  The
     count is a threshold decision: a dip whose prominence lies within the run's own error of ln 10 can count as one
     drop at one tolerance and two at another (docs/theory.md §0.7).  From samples alone only the peaks at or above
-    the threshold are seen, so there the margin is an upper bound.  ``margin_time`` and ``margin_slope``: the time
-    of the candidate that sets the margin and the steepest |d ln r/dt| between its two valleys on the samples (NaN
-    when the margin is inf), from which :func:`count_band` bounds the prominence error.
+    the threshold are seen, so there the margin is an upper bound.  ``count_tolerance``: the relative drop-time
+    accuracy δ below which no prominence decision can change, min over the same candidates of
+    |prominence − ``min_log_dip``| / (2·S·t), S the steepest sampled |d ln r/dt| between the candidate's two valleys
+    and t its time (docs/theory.md §0.7, "Settling a tie"; inf when there is no such candidate).  A run whose drop
+    times are within δ < ``count_tolerance`` of the exact flow's counts the drops the exact flow counts.
     """
 
     levels: np.ndarray
@@ -71,43 +73,13 @@ class Staircase:
     plateau_times: np.ndarray
     levels_known: bool
     prominence_margin: float = math.inf
-    margin_time: float = math.nan
-    margin_slope: float = math.nan
+    count_tolerance: float = math.inf
 
     def __post_init__(self) -> None:
         for name in ("levels", "drop_times", "durations", "midpoints", "plateau_times"):
             a = np.array(getattr(self, name), dtype=np.float64)
             a.setflags(write=False)
             object.__setattr__(self, name, a)
-
-
-def count_band(staircase: Staircase, rtol: float, drop_time_error: float) -> float:
-    """How far the prominence of the candidate that sets ``staircase.prominence_margin`` can be off in a run at
-    ``rtol`` whose drop times are within ``drop_time_error``·rtol (relative): 2·S·δ·t (docs/theory.md §0.7).
-
-    A count whose margin is below this band is a threshold tie at that tolerance; 0.0 when there is no margin.
-
-    Notes
-    -----
-    The log rate at a peak or valley is stationary in its own time, so it moves only when the transitions on either
-    side move relative to each other.  If each is placed within δ·t (δ = ``drop_time_error``·rtol, t the
-    candidate's time ``margin_time``), their separation changes by at most 2δt, and the log rate at the valley
-    between them by at most S·2δt, with S = ``margin_slope`` the steepest |d ln r/dt| on their flanks: a valley is
-    where the falling flank of one transition meets the rising flank of the next.
-
-    Examples
-    --------
-    >>> import math
-    >>> sc = Staircase(levels=[2.0, 1.0], drop_times=[1.0], durations=[1.0], n_drops=1, midpoints=[1.5],
-    ...                plateau_times=[0.5, 2.0], levels_known=False, prominence_margin=0.05, margin_time=4.0,
-    ...                margin_slope=10.0)
-    >>> round(count_band(sc, 1e-3, 1.0), 6)
-    0.08
-    """
-    if not math.isfinite(staircase.prominence_margin):
-        return 0.0
-    band = 2.0 * drop_time_error * rtol * staircase.margin_time * staircase.margin_slope
-    return band if math.isfinite(band) else math.inf
 
 
 def _check_curve(t, loss, dloss):
@@ -234,7 +206,7 @@ class _Plan:
         self.min_drop_fraction, self.min_log_dip, self.judge = min_drop_fraction, min_log_dip, judge
         self.asked = np.zeros(0, dtype=np.int64)
         self.fastest = np.zeros(0, dtype=bool)
-        self.margin, self.margin_time, self.margin_slope = math.inf, math.nan, math.nan
+        self.margin, self.tolerance = math.inf, math.inf
         if self.known:
             self.levels = np.asarray(levels, dtype=np.float64)
             self.times = np.full(self.levels.size, np.nan)
@@ -301,30 +273,39 @@ class _Plan:
         kept, pick = self._merge(list(np.flatnonzero(keep)))
         # the prominence decisions that decide the count: the kept drops, and each candidate that would be kept were
         # it prominent enough (not one the drop-fraction merge removes anyway, e.g. a ripple of the converged tail)
-        gap = np.abs(np.asarray(prominence, dtype=float) - self.min_log_dip)
-        setter = kept[int(np.argmin(gap[kept]))] if kept else None
-        # Only the nearest rejected candidate that the merge would keep can lower the margin: test them nearest
-        # first and stop at the first such one, or once none is nearer than the margin already found.
-        for c in sorted(np.flatnonzero(~keep), key=lambda i: gap[i]):
-            if setter is not None and gap[c] >= gap[setter]:
-                break
-            if c in self._merge(sorted([*kept, int(c)]))[0]:
-                setter = int(c)
-                break
-        if setter is not None:
-            self._set_margin(setter, float(gap[setter]))
         self.n = len(kept)
         self.levels, self.times = self.valley_L[pick].copy(), self.valley_t[pick].copy()
         self.starts = self.valleys[pick][:-1]
+        if not self.peaks.size:
+            return
+        gap = np.abs(np.asarray(prominence, dtype=float) - self.min_log_dip)
+        # the drop-time accuracy each decision tolerates: gap / (2·S·t) (docs/theory.md §0.7, "Settling a tie")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = gap / (2.0 * self._flank_slopes() * self.t[self.peaks])
+        ratio = np.where(np.isnan(ratio), math.inf, ratio)
+        rejected = np.flatnonzero(~keep)
+        self.margin = self._nearest(kept, rejected, gap)
+        self.tolerance = self._nearest(kept, rejected, ratio)
 
-    def _set_margin(self, c: int, margin: float) -> None:
-        """The margin and where it was set: candidate ``c``'s peak time and the steepest sampled |d ln r/dt| between
-        its two valleys (the flanks whose relative position sets its prominence)."""
-        lo, hi = int(self.valleys[c]), int(self.valleys[c + 1])
-        seg = slice(lo, hi + 1)
-        slope = np.abs(np.diff(self.logr[seg]) / np.diff(self.t[seg])) if hi > lo else np.zeros(1)
-        self.margin, self.margin_time = margin, float(self.t[self.peaks[c]])
-        self.margin_slope = float(slope.max())
+    def _nearest(self, kept: list[int], rejected: np.ndarray, value: np.ndarray) -> float:
+        """min ``value`` over the candidates whose prominence decides the count: the kept drops, and each rejected
+        candidate the drop-fraction merge would keep were it prominent enough (not one the merge removes anyway,
+        e.g. a ripple of the converged tail); inf if there is none.  Rejected candidates are tried in increasing
+        ``value``, so the search stops at the first that decides (or once none is below the kept drops' minimum)."""
+        best = float(value[kept].min()) if kept else math.inf
+        for c in sorted(rejected.tolist(), key=value.__getitem__):
+            if value[c] >= best:
+                break
+            if c in self._merge(sorted([*kept, c]))[0]:
+                return float(value[c])
+        return best
+
+    def _flank_slopes(self) -> np.ndarray:
+        """Per candidate, the steepest sampled |d ln r/dt| between its two valleys (the flanks whose relative
+        position sets its prominence)."""
+        v = self.valleys
+        slope = np.abs(np.diff(self.logr[: v[-1] + 1]) / np.diff(self.t[: v[-1] + 1]))
+        return np.maximum.reduceat(slope, v[:-1])
 
     @property
     def mids(self) -> np.ndarray:
@@ -340,7 +321,7 @@ class _Plan:
         return Staircase(levels=self.levels, drop_times=drops,
                          durations=np.diff(np.concatenate([[self.t[0]], drops])), n_drops=n, midpoints=self.mids,
                          plateau_times=self.times, levels_known=self.known, prominence_margin=self.margin,
-                         margin_time=self.margin_time, margin_slope=self.margin_slope)
+                         count_tolerance=self.tolerance)
 
 
 #: With a dense interpolant, sampled peaks of log r down to this fraction of ``min_log_dip`` are candidates: the

@@ -36,9 +36,9 @@ class Seed:
     b: int
     analyses: frozenset[str]
     morse_cache: Any
+    status: str
+    row: int
     sc: Any = None
-    status: str = ""
-    row: int = 0
     settler: Settler | None = None
     settling: dict[str, Any] | None = None
 

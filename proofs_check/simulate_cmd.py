@@ -33,11 +33,12 @@ ascending), for one seed too.  Each object has the fields
   loss, last = final loss), ``drop_times``, ``plateau_durations``, ``n_drops``, ``prominence_margin`` (how close
   the count came to changing: min |prominence − ln 10| over the candidates that decide it, null if none; a margin
   of the order of the run's prominence error, up to ~0.03 at rtol 1e-3, may count one drop more or less at
-  another tolerance, docs/theory.md §0.7), ``count_settling`` (null, or for a seed whose margin was inside the band
-  of its tolerance, :func:`numerics.count_band`, and which was therefore integrated again at a tighter rtol until it
-  cleared it: ``rtol``, ``prominence_margin``, ``band``, ``gradient_evaluations`` of each run and ``settled``; the
-  integration fields and every analysis then describe the last run; ``--no-settle`` keeps the first count,
-  :mod:`proofs_check.settle`); itinerary → ``itinerary`` (one
+  another tolerance, docs/theory.md §0.7), ``count_settling`` (null, or for a seed whose count was a tie at its
+  tolerance and which was therefore integrated again at tighter ones: one entry per run, the first included, in
+  ``rtol``, ``status``, ``prominence_margin``, ``count_tolerance`` (the drop-time accuracy the count needs; null
+  where a run did not finish or had no deciding candidate), ``drop_time_accuracy`` (what the run has) and
+  ``gradient_evaluations``, and ``settled``; the integration fields and every analysis then describe the last
+  finished run; ``--no-settle`` keeps the first count, :mod:`proofs_check.settle`); itinerary → ``itinerary`` (one
   object per plateau: index, label, t, loss, effective_width, morse_index (null without ``morse``), grad_norm,
   degenerate, ...); width → ``effective_width`` ({measure, t, width, changes}) and ``final_effective_width``;
   a seed whose analysis did not fit in ``--time-budget`` has ``"analysis": "skipped: <why>"`` instead;
@@ -235,10 +236,13 @@ def _settler(problem: Problem, args, t_max: float, deadline: guards.Deadline) ->
 
     def rerun(rows: list[int], rtol: float):
         sub = replace(problem, theta0=problem.theta0[rows], seeds=tuple(problem.seeds[r] for r in rows))
-        return _integrate(sub, argparse.Namespace(**{**vars(args), "rtol": rtol}), t_max, deadline)
+        # atol scaled alike: where it dominates the error scale (θ ~ ε on the first plateau) a tighter rtol alone
+        # would not make the run more accurate
+        tighter = argparse.Namespace(**{**vars(args), "rtol": rtol, "atol": args.atol * (rtol / args.rtol)})
+        return _integrate(sub, tighter, t_max, deadline)
 
     pair = numerics.integrate.EXPLICIT_PAIRS[args.integrator]
-    return Settler(rerun, args.rtol, pair.drop_time_error, deadline.expired)
+    return Settler(rerun, args.rtol, pair.accuracy_law, deadline.expired)
 
 
 @dataclass(frozen=True)
@@ -350,8 +354,8 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
         mark = time.perf_counter()
         settler = _settler(problem, args, job.t_max[chunk.point.index], deadline) if (
             args.method == "flow" and "staircase" in job.analyses and not args.no_settle) else None
-        seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache, status=statuses[b], row=b,
-                      settler=settler) for b in range(len(res))]
+        seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache, statuses[b], b, settler=settler)
+                 for b in range(len(res))]
         for name in job.analyses:
             if ANALYSES[name].batch is not None and not deadline.expired():
                 ANALYSES[name].batch(seeds)

@@ -333,3 +333,24 @@ def test_gd_converges():
 def test_gd_input_errors(kwargs, match):
     with pytest.raises(InputError, match=match):
         gradient_descent(quad_fun([1.0]), np.ones((2, 1)), **kwargs)
+
+
+def test_a_read_only_loss_from_fun_is_never_written():
+    # when some members of a full batch reject their step, the integrator swaps in the kernel's new arrays after
+    # restoring those rows; the loss array fun returned belongs to fun (e.g. a read-only view) and is not written
+    import numerics as N
+
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    base = N.gradient_function(arch, N.whitened(np.array([5.0, 4.0, 3.0, 2.0, 1.0])))
+
+    def read_only(theta):
+        loss, grad = base(theta)
+        loss.setflags(write=False)
+        return loss, grad
+
+    th = N.init_params(arch, 1e-6, seed=0, n_seeds=16)
+    a = gradient_flow(read_only, th, 16.0, rtol=1e-3, explicit="RK45", stiff_method=None)
+    b = gradient_flow(base, th, 16.0, rtol=1e-3, explicit="RK45", stiff_method=None)
+    assert sum(m.n_rejected for m in b) > 0
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.t, y.t) and np.array_equal(x.loss, y.loss) and np.array_equal(x.theta, y.theta)

@@ -202,3 +202,6 @@ def test_a_ripple_the_merge_removes_does_not_set_the_prominence_margin():
     st_ = detect_staircase(t, loss, dloss=dloss)
     assert st_.n_drops == 1
     assert st_.prominence_margin == pytest.approx(12.8204 - math.log(10.0), abs=1e-3)
+    # the drop-time accuracy that decision needs: gap / (2·S·t) with S = w (a logistic drop's rate w·σ(1 − σ) has
+    # |d ln r/dt| = w|1 − 2σ| → w on its flanks) and t = 5; not the ripple's
+    assert st_.count_tolerance == pytest.approx((12.8204 - math.log(10.0)) / (2 * w * 5.0), rel=1e-2)

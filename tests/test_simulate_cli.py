@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import guards
+from numerics.integrate import EXPLICIT_PAIRS
 from proofs_check import simulate_cmd
 from proofs_check.cli import CONVENTION
 
@@ -136,21 +137,25 @@ def test_timing_accounts_for_every_phase(capsys):
 
 TIE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-scale", "1e-6", "--seed", "1643",
        "--seeds", "2", "--integrator", "RK45", "--rtol", "1e-3", "--json", "--jobs", "1"]
+# seed 1644's drop times at DOP853 rtol 1e-12 (3 drops; test_pairs); seed 1643's differ by 0.6 % (2.7741, 6.0539, ...)
+REFERENCE_1644 = [2.7584, 6.0850, 11.6219]
 
 
 def test_a_threshold_tie_is_settled_by_integrating_that_seed_again(capsys):
     # seed 1644 counts 3 drops at rtol 1e-12 and 4 at RK45 1e-3 (a dip of prominence 2.2997 / 2.3058 against
-    # ln 10 = 2.3026, test_pairs); its margin 3e-3 is inside the band 2·S·δ·t ≈ 0.06 of rtol 1e-3, so it is integrated
-    # again where that band would be a quarter of the margin (rtol ≈ 1.5e-5), and there the count is the
-    # reference's 3 with the margin outside the band.  Seed 1643 (margin 0.27) is not touched.
+    # ln 10 = 2.3026, test_pairs): its count needs drop times within ~4e-5 (count_tolerance), RK45 at 1e-3 gives
+    # 5.1e-4, so it is integrated again at the rtol whose accuracy is a quarter of that need (≈ 1e-5), where the
+    # count is the reference's 3 and the run accurate enough.  Seed 1643 (margin 0.27) is not touched.
     code, (far, tie) = simulate(TIE, capsys)
     assert code == 0 and far["count_settling"] is None and far["n_drops"] == 3
     record = tie["count_settling"]
-    assert record["settled"] is True and tie["n_drops"] == 3
-    first_margin, first_band = record["prominence_margin"][0], record["band"][0]
-    assert first_margin < first_band and len(record["rtol"]) == 2
-    assert record["rtol"] == pytest.approx([1e-3, 1e-3 * first_margin / (4 * first_band)], rel=1e-12)
-    assert record["prominence_margin"][-1] >= record["band"][-1]
+    assert tie["seed"] == 1644 and record["settled"] is True and tie["n_drops"] == 3
+    assert record["count_tolerance"][0] < record["drop_time_accuracy"][0] == pytest.approx(5.1e-4, rel=1e-9)
+    a, p = EXPLICIT_PAIRS["RK45"].accuracy_law
+    assert record["rtol"][:2] == pytest.approx([1e-3, (record["count_tolerance"][0] / 4 / a) ** (1 / p)], rel=1e-9)
+    assert record["count_tolerance"][-1] >= record["drop_time_accuracy"][-1]
+    assert all(s in ("converged", "t_max") for s in record["status"])
+    np.testing.assert_allclose(tie["drop_times"], REFERENCE_1644, rtol=1e-4)
     # the integration fields and the other analyses are those of the run the staircase was read on; a Morse index
     # taken from the cache names a seed of this chunk
     assert tie["gradient_evaluations"] == record["gradient_evaluations"][-1] > record["gradient_evaluations"][0]
@@ -163,14 +168,42 @@ def test_a_threshold_tie_is_settled_by_integrating_that_seed_again(capsys):
     assert code == 0 and kept["count_settling"] is None and kept["n_drops"] == 4
 
 
+def test_settling_over_several_runs_integrates_the_seeds_own_start(capsys, monkeypatch):
+    # rtol divided by exactly 4 per run: the tie (row 1 of the chunk) takes several runs, and from the second one on
+    # its result index (0 in the re-integration) differs from its row; every run must start from seed 1644's θ₀
+    from proofs_check import settle
+
+    monkeypatch.setattr(settle, "MAX_STEP", 4.0)
+    code, (_, tie) = simulate([*TIE, "--analysis", "staircase"], capsys)
+    record = tie["count_settling"]
+    assert code == 0 and tie["seed"] == 1644 and record["settled"] is True and len(record["rtol"]) >= 3
+    assert record["rtol"] == pytest.approx([1e-3 / 4**k for k in range(len(record["rtol"]))], rel=1e-12)
+    np.testing.assert_allclose(tie["drop_times"], REFERENCE_1644, rtol=1e-3)
+
+
 def test_a_tie_that_no_tolerance_above_the_floor_settles_is_reported_unsettled(capsys, monkeypatch):
     from proofs_check import settle
 
-    # one run at the floor 2e-4, whose band (≈ 0.011) is wider than any margin the dip can show there (≤ its true
-    # 2.9e-3 plus the error allowed at 2e-4), then no tighter tolerance is allowed
+    # one run at the floor 2e-4, whose drop-time accuracy (~1.3e-4) is far from what the count needs (~4e-5), then
+    # no tighter tolerance is allowed
     monkeypatch.setattr(settle, "RTOL_FLOOR", 2e-4)
     code, (_, tie) = simulate([*TIE, "--analysis", "staircase"], capsys)
     record = tie["count_settling"]
     assert code == 0 and record["settled"] is False
     assert record["rtol"] == pytest.approx([1e-3, 2e-4], rel=1e-12)
-    assert record["prominence_margin"][-1] < record["band"][-1]
+    assert record["count_tolerance"][-1] < record["drop_time_accuracy"][-1]
+
+
+def test_a_re_integration_that_does_not_finish_is_recorded_and_the_earlier_run_stands(capsys, monkeypatch):
+    real = simulate_cmd._integrate
+
+    def failing(problem, args, t_max, deadline):
+        fun, res, statuses = real(problem, args, t_max, deadline)
+        return fun, res, statuses if args.rtol == 1e-3 else ["budget"] * len(statuses)
+
+    monkeypatch.setattr(simulate_cmd, "_integrate", failing)
+    code, (_, tie) = simulate([*TIE, "--analysis", "staircase"], capsys)
+    record = tie["count_settling"]
+    assert code == 0 and record["settled"] is False and record["status"][-1] == "budget"
+    assert record["count_tolerance"][-1] is None and len(record["gradient_evaluations"]) == 2
+    assert tie["n_drops"] == 4 and tie["gradient_evaluations"] == record["gradient_evaluations"][0]

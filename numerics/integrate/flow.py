@@ -259,9 +259,9 @@ def gradient_flow(
                     n_rej[ia[~acc]] += 1
                     l_old = loss[ja]
                     if full:  # a few rows rejected: put their old rows into the new arrays and swap them in
-                        rej = ~acc
-                        y_new[rej], f_new[rej], l_new[rej] = y[rej], f[rej], loss[rej]
-                        y, f, loss = y_new, f_new, l_new.copy()
+                        rej = ~acc  # (y_new, f_new are the kernel's fresh arrays; l_new may be fun's own: not written)
+                        y_new[rej], f_new[rej] = y[rej], f[rej]
+                        y, f, loss = y_new, f_new, np.where(acc, l_new, loss)
                     else:
                         y[ja] = y_new[acc]
                         f[ja] = f_new[acc]
