@@ -31,6 +31,7 @@ loss where |dL/dt| is smallest (for a monotone exponential: its last point).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -186,6 +187,20 @@ def _prominences(peaks: np.ndarray, valleys: np.ndarray) -> np.ndarray:
     return out
 
 
+def _nearest(kept: list[int], rejected: list[int], value: np.ndarray, decides: Callable[[int], bool]) -> float:
+    """min ``value`` over the candidates whose prominence decides the count: the ``kept`` drops, and each rejected
+    candidate the drop-fraction merge would keep were it prominent enough (``decides``; not one the merge removes
+    anyway, e.g. a ripple of the converged tail); inf if there is none.  Rejected candidates are tried in increasing
+    ``value``, so the search stops at the first that decides (or once none is below the kept drops' minimum)."""
+    best = float(value[kept].min()) if kept else math.inf
+    for c in sorted(rejected, key=value.__getitem__):
+        if value[c] >= best:
+            break
+        if decides(c):
+            return float(value[c])
+    return best
+
+
 class _Plan:
     """One curve on its way to a :class:`Staircase`, shared by :func:`detect_staircase` and
     :func:`staircases_from_result` (which refines many curves' candidates, then their crossings, in batches).
@@ -271,8 +286,6 @@ class _Plan:
         else:  # the sampled peaks that passed find_peaks' floor (= min_log_dip)
             prominence = self.sampled_prominences
         kept, pick = self._merge(list(np.flatnonzero(keep)))
-        # the prominence decisions that decide the count: the kept drops, and each candidate that would be kept were
-        # it prominent enough (not one the drop-fraction merge removes anyway, e.g. a ripple of the converged tail)
         self.n = len(kept)
         self.levels, self.times = self.valley_L[pick].copy(), self.valley_t[pick].copy()
         self.starts = self.valleys[pick][:-1]
@@ -283,22 +296,10 @@ class _Plan:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = gap / (2.0 * self._flank_slopes() * self.t[self.peaks])
         ratio = np.where(np.isnan(ratio), math.inf, ratio)
-        rejected = np.flatnonzero(~keep)
-        self.margin = self._nearest(kept, rejected, gap)
-        self.tolerance = self._nearest(kept, rejected, ratio)
-
-    def _nearest(self, kept: list[int], rejected: np.ndarray, value: np.ndarray) -> float:
-        """min ``value`` over the candidates whose prominence decides the count: the kept drops, and each rejected
-        candidate the drop-fraction merge would keep were it prominent enough (not one the merge removes anyway,
-        e.g. a ripple of the converged tail); inf if there is none.  Rejected candidates are tried in increasing
-        ``value``, so the search stops at the first that decides (or once none is below the kept drops' minimum)."""
-        best = float(value[kept].min()) if kept else math.inf
-        for c in sorted(rejected.tolist(), key=value.__getitem__):
-            if value[c] >= best:
-                break
-            if c in self._merge(sorted([*kept, c]))[0]:
-                return float(value[c])
-        return best
+        rejected = np.flatnonzero(~keep).tolist()
+        decides = functools.cache(lambda c: c in self._merge(sorted([*kept, c]))[0])  # one merge per candidate
+        self.margin = _nearest(kept, rejected, gap, decides)
+        self.tolerance = _nearest(kept, rejected, ratio, decides)
 
     def _flank_slopes(self) -> np.ndarray:
         """Per candidate, the steepest sampled |d ln r/dt| between its two valleys (the flanks whose relative

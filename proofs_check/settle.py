@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numerics
+from numerics.integrate import ExplicitPair
 
 MIN_STEP, MAX_STEP = 4.0, 1e4  # each run divides rtol by at least / at most this (_next_rtol)
 RTOL_FLOOR = 1e-13  # below this the error of the run is round-off, not the tolerance: stop, unsettled
@@ -30,24 +31,16 @@ FINISHED = ("converged", "t_max")  # statuses of a run whose whole staircase was
 @dataclass
 class Settler:
     """How to integrate some seeds of a chunk again: ``rerun(rows, rtol)`` → (fun, result, statuses) for the rows
-    (indices into the chunk) at ``rtol`` (atol scaled alike); the chunk's ``rtol``; ``accuracy(rtol)``, the relative
-    drop-time accuracy of a run at ``rtol`` (the pair's :meth:`~numerics.integrate.ExplicitPair.drop_time_accuracy`);
-    ``law`` its (A, p); ``expired()`` says the time budget is used up.  ``seconds``: wall time spent in ``rerun`` so
-    far (integration time, reported as such)."""
+    (indices into the chunk) at ``rtol`` (atol scaled alike); the chunk's ``rtol``; the explicit ``pair`` it was
+    integrated with, whose :meth:`~numerics.integrate.ExplicitPair.drop_time_accuracy` says what a run delivers;
+    ``expired()`` says the time budget is used up.  ``seconds``: wall time spent in ``rerun`` so far (integration
+    time, reported as such)."""
 
     rerun: Callable[[list[int], float], tuple[Any, Any, list[str]]]
     rtol: float
-    law: tuple[float, float]
+    pair: ExplicitPair
     expired: Callable[[], bool]
     seconds: float = 0.0
-
-    def accuracy(self, rtol: float) -> float:
-        a, p = self.law
-        return a * rtol**p
-
-    def rtol_for(self, accuracy: float) -> float:
-        a, p = self.law
-        return (accuracy / a) ** (1.0 / p)
 
 
 def _finite(x: float) -> float | None:
@@ -58,7 +51,7 @@ def _next_rtol(settler: Settler, rtol: float, count_tolerance: float) -> float:
     """The tolerance of a seed's next run: the one whose drop-time accuracy is a quarter of the ``count_tolerance``
     its last run showed, so that a tolerance that moves by up to three quarters of itself is settled in one more
     run; between 1/:data:`MAX_STEP` and 1/:data:`MIN_STEP` of the last tolerance."""
-    wanted = settler.rtol_for(0.25 * count_tolerance) if count_tolerance > 0 else 0.0
+    wanted = settler.pair.rtol_for_accuracy(0.25 * count_tolerance) if count_tolerance > 0 else 0.0
     return min(max(wanted, rtol / MAX_STEP), rtol / MIN_STEP)
 
 
@@ -78,17 +71,18 @@ def settle(seeds: list, settler: Settler) -> None:
     ``res``/``b``/``status``/``sc``; ``row`` (the seed's index in the chunk) says which initial point to integrate
     again.  A run that does not finish is recorded (its status) and ends the seed's settling, unsettled."""
     rtol = settler.rtol
-    open_ = [s for s in seeds if s.sc is not None and s.status in FINISHED
-             and s.sc.count_tolerance < settler.accuracy(rtol)]
+    accuracy = settler.pair.drop_time_accuracy(rtol)
+    open_ = [s for s in seeds if s.sc is not None and s.status in FINISHED and s.sc.count_tolerance < accuracy]
     for s in open_:
         s.settling = {"rtol": [], "status": [], "prominence_margin": [], "count_tolerance": [],
                       "drop_time_accuracy": [], "gradient_evaluations": [], "settled": False}
-        _record(s.settling, rtol, s.status, s.sc, settler.accuracy(rtol), s.res[s.b].gradient_evaluations)
+        _record(s.settling, rtol, s.status, s.sc, accuracy, s.res[s.b].gradient_evaluations)
     while open_:
         tighter = max(min(_next_rtol(settler, rtol, s.sc.count_tolerance) for s in open_), RTOL_FLOOR)
         if tighter >= rtol or settler.expired():  # at the floor already, or out of time
             return
         rtol = tighter
+        accuracy = settler.pair.drop_time_accuracy(rtol)
         mark = time.perf_counter()
         fun, res, statuses = settler.rerun([s.row for s in open_], rtol)
         settler.seconds += time.perf_counter() - mark
@@ -96,12 +90,11 @@ def settle(seeds: list, settler: Settler) -> None:
         still = []
         for i, (s, sc) in enumerate(zip(open_, found, strict=True)):
             finished = sc is not None and statuses[i] in FINISHED
-            _record(s.settling, rtol, statuses[i], sc if finished else None, settler.accuracy(rtol),
-                    res[i].gradient_evaluations)
+            _record(s.settling, rtol, statuses[i], sc if finished else None, accuracy, res[i].gradient_evaluations)
             if not finished:
                 continue  # the earlier run stands; settled stays False
             s.res, s.b, s.status, s.sc, s.fun = res, i, statuses[i], sc, fun
-            if sc.count_tolerance >= settler.accuracy(rtol):
+            if sc.count_tolerance >= accuracy:
                 s.settling["settled"] = True
             else:
                 still.append(s)

@@ -241,8 +241,7 @@ def _settler(problem: Problem, args, t_max: float, deadline: guards.Deadline) ->
         tighter = argparse.Namespace(**{**vars(args), "rtol": rtol, "atol": args.atol * (rtol / args.rtol)})
         return _integrate(sub, tighter, t_max, deadline)
 
-    pair = numerics.integrate.EXPLICIT_PAIRS[args.integrator]
-    return Settler(rerun, args.rtol, pair.accuracy_law, deadline.expired)
+    return Settler(rerun, args.rtol, numerics.integrate.EXPLICIT_PAIRS[args.integrator], deadline.expired)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ class ExplicitPair:
         a, p = self.accuracy_law
         return a * rtol**p
 
+    def rtol_for_accuracy(self, accuracy: float) -> float:
+        """The rtol at which :meth:`drop_time_accuracy` is ``accuracy`` (the law's inverse)."""
+        a, p = self.accuracy_law
+        return (accuracy / a) ** (1.0 / p)
+
     def step_factor(self, err: np.ndarray, rejected_before: np.ndarray) -> np.ndarray:
         """Controller factor clip(0.9·err^(−1/(q+1)), 0.2, 10) (≤ 1 right after a rejection)."""
         return dop853.new_step_factor(err, rejected_before, -1.0 / (self.estimator_order + 1))
