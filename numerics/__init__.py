@@ -84,6 +84,14 @@ from .tasks import (
     sample_icl_dataset,
     whitened,
 )
+from .unit_rotation import (
+    RotatedPoint,
+    hessian_eigenvalues,
+    hessian_order,
+    rotate_units,
+    rotation_invariant,
+    rotation_reduces,
+)
 
 __all__ = [
     "find_peaks", "local_maxima", "peak_prominences",
@@ -95,6 +103,8 @@ __all__ = [
     "unit_norms", "unstable_directions",
     "Inertia", "MorseCache", "MorseCount", "MorseRecord", "blas_threads", "count_below", "inertia",
     "labels_by_modes", "morse_count", "spectral_norm_bounds",
+    "RotatedPoint", "hessian_eigenvalues", "hessian_order", "rotate_units", "rotation_invariant",
+    "rotation_reduces",
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
     "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",

@@ -61,7 +61,10 @@ class Family:
     blocks, xs)`` returns F (B, P, d_out) and its pull-back; ``effective`` maps a population kind ("linear",
     "quadratic", "icl") to its :class:`EffectiveForm`; ``takes_unit``: whether the family is built with a unit σ;
     ``extra_order``: factors of θ in f beyond v and the unit (1 for the depth-3 chain's W1), so that the total degree
-    of f in θ at 0 is 1 + q + extra_order.
+    of f in θ at 0 is 1 + q + extra_order; ``shared_blocks``: the blocks that belong to no unit (the chain's W1),
+    every other block has the units along its first axis; ``unit_size``: the size keyword that counts the units
+    when they are *exchangeable* (every unit the same φ, so that permuting units leaves f unchanged), None when
+    they are not (the diagonal net's unit i reads x_i only).
     """
 
     name: str
@@ -75,6 +78,8 @@ class Family:
     check: Callable[[Mapping[str, int]], None] = field(default=lambda sizes: None, repr=False)
     takes_unit: bool = False
     extra_order: int = 0
+    shared_blocks: tuple[str, ...] = ()
+    unit_size: str | None = "width"
 
     @property
     def sizes(self) -> tuple[str, ...]:
@@ -181,6 +186,7 @@ DEEP_LINEAR = Family(
         "linear": EffectiveForm(("V", "U", "W1"), deep.deep_matrix, deep.deep_matrix_vjp),
     }),
     extra_order=1,
+    shared_blocks=("W1",),
 )
 DIAGONAL = Family(
     "diagonal-linear", MappingProxyType({"dim": 2}), "vector",
@@ -190,6 +196,7 @@ DIAGONAL = Family(
     effective=MappingProxyType({
         "linear": EffectiveForm(("V", "U"), deep.diagonal_matrix, deep.diagonal_matrix_vjp),
     }),
+    unit_size=None,
 )
 
 def _registered_family(name: str) -> Family:

@@ -158,7 +158,8 @@ def hessian_spectrum(arch: Architecture, task: Task, theta: object, *, tol: floa
 
 
 def unit_indices(arch: Architecture) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Positions in θ of (v_i, u_i) for each unit (conventions.md layout: V first, then U / K, Q; W1 excluded)."""
+    """Positions in θ of (v_i, u_i) for each unit (conventions.md layout: V first, then U / K, Q; the family's
+    ``shared_blocks``, such as the chain's W1, excluded)."""
     H = arch.unit_count
     offsets, pos = {}, 0
     for name, shape in arch.blocks:
@@ -168,7 +169,8 @@ def unit_indices(arch: Architecture) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for i in range(H):
         v = offsets["V"][i].ravel()
-        u = np.concatenate([offsets[b][i].ravel() for b, _ in arch.blocks if b not in ("V", "W1")])
+        u = np.concatenate([offsets[b][i].ravel() for b, _ in arch.blocks
+                            if b != "V" and b not in arch.family.shared_blocks])
         out.append((v, u))
     return out
 

@@ -24,7 +24,12 @@ converges. For one member of an :class:`~numerics.integrate.IntegrationResult`:
    :mod:`numerics.saddle_graph` (spec §4.3).
 
 Cost (``s2s simulate`` of a sweep). The Hessian is the expensive part: 2n gradients and a dense n × n eigensolve per
-plateau per seed. Two options cut it without changing any reported index:
+plateau per seed. For a network whose loss is invariant under rotations of its units (linear in u, exchangeable
+units: linear-fc, linear-conv, attn-m, deep-linear) and wider than m + 1 units (m parameters per unit), the
+spectrum comes from a network of m + 1 units (:func:`numerics.unit_rotation.hessian_eigenvalues`, docs/theory.md
+§3.4): for d_in = d_out = 5, H = 50 a 110 × 110 Hessian instead of 500 × 500, and ``max_hessian_params`` bounds
+the order of the matrix actually built. Two options cut the cost of the others without changing any reported
+index:
 
 * ``min_eigenvalue=False`` reads the index as an inertia count (:func:`numerics.inertia.morse_count`: an LDLᵀ
   factorisation of H + τI, a quarter of the flops of ``eigvalsh``, identical index) and reports no λ_min;
@@ -62,6 +67,7 @@ from .inertia import morse_count, morse_from_spectrum
 from .objective import gradient_function, hessian, loss_and_grad
 from .plateaus import Staircase, staircase_from_result
 from .tasks import LinearRegressionTask
+from .unit_rotation import hessian_eigenvalues, hessian_order, rotation_reduces
 
 FP_RTOL = 0.25
 HESS_RTOL = 1e-3
@@ -275,13 +281,14 @@ def _morse(arch: Architecture, task: Any, th: np.ndarray, tol_scale: float, hess
            want_min: bool, want_isolation: bool, blas_limit: int | None) -> tuple[int, float | None, bool]:
     """(index, λ_min or None, isolated) of the central-difference Hessian at θ (module docstring, point 4);
     ``isolated`` (MorseCache Notes) is only computed when asked for, else False."""
-    H = hessian(arch, task, th)
     with blas_threads(blas_limit):
-        if want_min:  # the spectrum is needed anyway: the rule read on it directly
-            lam = np.linalg.eigvalsh(H)
+        # The spectrum is read directly when it is wanted anyway, or cheap: a rotation-invariant wide network
+        # gives it from a network of m + 1 units (docs/theory.md §3.4).
+        if want_min or rotation_reduces(arch):
+            lam = hessian_eigenvalues(arch, task, th)
             mc = morse_from_spectrum(lam, rtol=hess_rtol, atol=hess_atol * tol_scale, margin=MORSE_MARGIN)
-            return mc.index, float(lam[0]), want_isolation and bool(mc.isolated)
-        mc = morse_count(H, rtol=hess_rtol, atol=hess_atol * tol_scale,
+            return mc.index, float(lam[0]) if want_min else None, want_isolation and bool(mc.isolated)
+        mc = morse_count(hessian(arch, task, th), rtol=hess_rtol, atol=hess_atol * tol_scale,
                          margin=MORSE_MARGIN if want_isolation else None)
         return mc.index, None, bool(mc.isolated)
 
@@ -303,7 +310,7 @@ def _describe(arch: Architecture, task: Any, thetas: np.ndarray, *, scale: float
         label = function_label(arch, task, th, float(loss[r]), width, scale)
         index = lam_min = origin = None
         cached = False
-        if hessian_index and arch.n_params <= max_hessian_params:
+        if hessian_index and hessian_order(arch) <= max_hessian_params:
             key = rec = None
             if morse_cache is not None and use_cache[r]:
                 key = morse_cache.key(arch, task, label, width, hess_rtol, hess_atol, comp.thresholds.scale)

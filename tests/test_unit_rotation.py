@@ -1,0 +1,161 @@
+"""Hessian spectra from the rotated, narrower network (numerics/unit_rotation.py, docs/theory.md §3.4).
+
+The reduction must give the spectrum of the full central-difference Hessian, eigenvalue by eigenvalue.
+
+Tolerance: both sides are central-difference Hessians. An entry carries an error of about
+h²|∂³∇L|/6 + eps|∇L|/h with h = eps^(1/3)·max(1, |θ_j|), i.e. eps^(2/3)·(|∂³∇L| + |∇L|)·max(1, |θ|)² (numerics.hessian).
+For the polynomial losses here (degree 4 in θ, 6 for the chain) the derivatives are bounded by
+C = (1 + ‖Σ‖)·(1 + max|θ|)⁴. Weyl's inequality moves each eigenvalue by at most the error's spectral norm, at most n
+times its largest entry. Hence tol = n·eps^(2/3)·C, for each side, so twice that for the difference.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numerics as N
+from numerics import unit_rotation as R
+from numerics.itinerary import MAX_HESSIAN_PARAMS
+
+EPS23 = np.finfo(float).eps ** (2 / 3)
+
+
+def _spd(rng: np.random.Generator, d: int) -> np.ndarray:
+    g = rng.standard_normal((d, d + 3))
+    return g @ g.T / (d + 3) + 0.2 * np.eye(d)
+
+
+def _case(kind: str, d_in: int, d_out: int, extra: int, seed: int):
+    """(arch, task) for a rotation-invariant network ``extra`` units wider than m + 1."""
+    rng = np.random.default_rng(seed)
+    if kind == "attn-m":
+        m = d_in * d_in + 1
+        arch = N.build_architecture("attn-m", dim=d_in, width=m + 1 + extra)
+        return arch, N.ICLTask(_spd(rng, d_in), 4)
+    if kind == "linear-conv":
+        k = min(d_out, d_in)
+        m = (d_in - k + 1) + k
+        arch = N.build_architecture("linear-conv", d_in=d_in, kernel=k, width=m + 1 + extra)
+    elif kind == "deep-linear":
+        arch = N.build_architecture("deep-linear", d_in=d_in, hidden=2, d_out=d_out, width=d_out + 2 + 1 + extra)
+    elif kind == "fc-z-bias":
+        arch = N.build_architecture("fc", activation="z", bias=True, d_in=d_in, d_out=d_out,
+                                    width=d_out + d_in + 2 + extra)
+    else:
+        arch = N.build_architecture("linear-fc", d_in=d_in, d_out=d_out, width=d_out + d_in + 1 + extra)
+    if arch.population_kind == "linear" and seed % 2 == 0:
+        joint = _spd(rng, arch.output_dim + arch.input_dim)
+        o = arch.output_dim
+        return arch, N.LinearRegressionTask(joint[o:, o:], joint[:o, o:], joint[:o, :o])
+    x = rng.standard_normal((15, arch.input_dim))
+    return arch, N.Dataset(x, rng.standard_normal((15, arch.output_dim)))
+
+
+def _tol(arch, task, th: np.ndarray) -> float:
+    full = N.hessian(arch, task, th)
+    c = (1.0 + float(np.abs(full).max())) * (1.0 + float(np.abs(th).max())) ** 4
+    return 2.0 * arch.n_params * EPS23 * c
+
+
+KINDS = ["linear-fc", "linear-conv", "attn-m", "deep-linear", "fc-z-bias"]
+
+
+@settings(max_examples=25)
+@given(kind=st.sampled_from(KINDS), d_in=st.integers(1, 3), d_out=st.integers(1, 3), extra=st.integers(1, 6),
+       scale=st.sampled_from([1e-6, 0.05, 0.5, 1.0]), seed=st.integers(0, 2**31 - 1))
+def test_reduced_spectrum_is_the_full_spectrum(kind, d_in, d_out, extra, scale, seed):
+    arch, task = _case(kind, max(d_in, 2) if kind == "attn-m" else d_in, d_out, extra, seed)
+    assert R.rotation_reduces(arch) and R.hessian_order(arch) < arch.n_params
+    th = scale * np.random.default_rng(seed + 1).standard_normal(arch.n_params)
+    lam = R.hessian_eigenvalues(arch, task, th)
+    ref = np.linalg.eigvalsh(N.hessian(arch, task, th))
+    assert lam.shape == ref.shape
+    np.testing.assert_allclose(lam, ref, rtol=0, atol=_tol(arch, task, th))
+
+
+@settings(max_examples=25)
+@given(kind=st.sampled_from(KINDS), extra=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
+def test_the_zero_unit_decouples_with_a_symmetric_spectrum(kind, extra, seed):
+    """The rotated point has m nonzero units and one zero unit; the zero unit's rows vanish outside its own block,
+    and that block [[0, C], [Cᵀ, 0]] has eigenvalues ±σ(C) and zeros: a spectrum symmetric about 0."""
+    arch, task = _case(kind, 2, 2, extra, seed)
+    th = np.random.default_rng(seed).standard_normal(arch.n_params)
+    p = R.rotate_units(arch, th)
+    np.testing.assert_array_equal(p.theta[p.dormant], 0.0)
+    assert p.copies == arch.unit_count - (p.reduced.unit_count - 1)
+    # same loss (the rotation is a symmetry) and the same function
+    np.testing.assert_allclose(N.loss(p.reduced, task, p.theta[None])[0], N.loss(arch, task, th[None])[0],
+                               rtol=1e-12, atol=1e-12)
+    h = N.hessian(p.reduced, task, p.theta)
+    keep = np.setdiff1d(np.arange(h.shape[0]), p.dormant)
+    tol = _tol(p.reduced, task, p.theta)
+    assert np.abs(h[np.ix_(keep, p.dormant)]).max() <= tol
+    block = np.linalg.eigvalsh(h[np.ix_(p.dormant, p.dormant)])
+    np.testing.assert_allclose(block, -block[::-1], rtol=0, atol=tol)
+
+
+def test_networks_without_the_symmetry_are_not_reduced():
+    """ReLU units are exchangeable but not linear in u: a rotation of the units changes the loss, so the reduction
+    would be wrong there. The guard refuses it; the diagonal net's units are not exchangeable at all."""
+    rng = np.random.default_rng(3)
+    relu = N.build_architecture("relu-fc", d_in=2, d_out=1, width=8)
+    x = rng.standard_normal((15, 2))
+    task = N.Dataset(x, rng.standard_normal((15, 1)))
+    th = rng.standard_normal(relu.n_params)
+    q, _ = np.linalg.qr(rng.standard_normal((8, 8)))
+    b = relu.unpack(th[None])
+    rotated = relu.pack({k: np.einsum("ij,bj...->bi...", q, v) for k, v in b.items()})
+    assert abs(N.loss(relu, task, rotated)[0] - N.loss(relu, task, th[None])[0]) > 1e-3
+    for arch in (relu, N.build_architecture("quadratic", width=9), N.build_architecture("diagonal-linear", dim=9),
+                 N.build_architecture("tanh-fc", width=9), N.build_architecture("fc", activation="sin(z)", width=9)):
+        assert not R.rotation_invariant(arch) and R.rotate_units(arch, np.ones(arch.n_params)) is None
+        assert R.hessian_order(arch) == arch.n_params
+    lin = N.build_architecture("linear-fc", d_in=2, d_out=2, width=9)
+    thl = rng.standard_normal(lin.n_params)
+    q9, _ = np.linalg.qr(rng.standard_normal((9, 9)))
+    rot = lin.pack({k: np.einsum("ij,bj...->bi...", q9, v) for k, v in lin.unpack(thl[None]).items()})
+    task2 = N.whitened([3.0, 1.0])
+    np.testing.assert_allclose(N.loss(lin, task2, rot), N.loss(lin, task2, thl[None]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("width", [2, 5])
+def test_narrow_networks_use_the_full_hessian(width):
+    """linear-fc 2 → 2 has m = 4 parameters per unit: at H ≤ m + 1 = 5 nothing is gained and nothing is rotated."""
+    arch = N.build_architecture("linear-fc", d_in=2, d_out=2, width=width)
+    task = N.whitened([3.0, 1.0])
+    th = np.random.default_rng(0).standard_normal(arch.n_params)
+    assert not R.rotation_reduces(arch) and R.rotate_units(arch, th) is None
+    np.testing.assert_array_equal(R.hessian_eigenvalues(arch, task, th), np.linalg.eigvalsh(N.hessian(arch, task, th)))
+
+
+def test_itinerary_indices_unchanged_by_the_reduction(monkeypatch):
+    """The same trajectory described with and without the reduction: identical Morse indices and labels, and λ_min
+    within the tolerance of the module docstring."""
+    arch = N.build_architecture("linear-fc", d_in=3, d_out=3, width=12)
+    task = N.whitened([3.0, 2.0, 1.0])
+    res = N.gradient_flow(lambda t: N.loss_and_grad(arch, task, t), N.init_params(arch, 1e-4, seed=2), 40.0)
+    fast = N.itinerary(arch, task, res)
+    it = importlib.import_module("numerics.itinerary")  # the package re-exports a function of the same name
+    assert R.rotation_reduces(arch)
+    monkeypatch.setattr(it, "rotation_reduces", lambda arch: False)
+    monkeypatch.setattr(it, "hessian_eigenvalues", lambda a, t, th: np.linalg.eigvalsh(N.hessian(a, t, th)))
+    slow = N.itinerary(arch, task, res)
+    assert [v.label for v in fast] == [v.label for v in slow] and len(fast) >= 3
+    assert [v.info.morse_index for v in fast] == [v.info.morse_index for v in slow]
+    for a, b in zip(fast, slow, strict=True):
+        assert abs(a.info.min_eigenvalue - b.info.min_eigenvalue) <= _tol(arch, task, a.theta)
+
+
+def test_max_hessian_params_bounds_the_matrix_actually_built():
+    """A network of 2400 parameters (above the 1500 limit) whose reduced Hessian has order 42 gets its index."""
+    arch = N.build_architecture("linear-fc", d_in=3, d_out=3, width=400)
+    assert arch.n_params > MAX_HESSIAN_PARAMS and R.hessian_order(arch) == 42
+    task = N.whitened([3.0, 2.0, 1.0])
+    info = N.describe_point(arch, task, N.init_params(arch, 1e-6, seed=0)[0])
+    # at the origin region: every zero unit escapes along each of the 3 modes (docs/theory.md §3.2)
+    assert info.morse_index == 400 * 3
