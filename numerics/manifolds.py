@@ -62,7 +62,7 @@ class WidthTolerance:
 
 
 def _unit_blocks(arch: Architecture) -> list[str]:
-    return [name for name, _ in arch.blocks if name != "W1"]
+    return [name for name, _ in arch.blocks if name not in arch.family.shared_blocks]
 
 
 def _u_part(arch: Architecture, theta: np.ndarray) -> np.ndarray:

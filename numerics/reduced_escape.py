@@ -226,8 +226,9 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         discontinuous where a pre-activation changes sign, which stalls adaptive methods; error O(step)).
     floor : the curve stops once the reduced loss is below floor·L_0 (the fit is complete).
     """
-    if "W1" in dict(arch.blocks):
-        raise InputError(f"{arch.name}: escape-and-join needs a one-hidden-layer unit decomposition (no W1 block)")
+    if arch.family.shared_blocks:
+        raise InputError(f"{arch.name}: escape-and-join needs a one-hidden-layer unit decomposition (no shared "
+                         f"block such as {arch.family.shared_blocks[0]})")
     th = np.asarray(theta0, dtype=float).reshape(-1)
     if th.size != arch.n_params or not np.all(np.isfinite(th)):
         raise InputError(f"theta0: need {arch.n_params} finite values, got shape {np.shape(theta0)}")

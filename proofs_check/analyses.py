@@ -8,7 +8,6 @@ chunk are refined together on the dense output).  :data:`ANALYSES` is the regist
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from numerics.complexity import complexity_along
 from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
 
 from .problem import Problem
-from .settle import Settler, settle
+from .settle import Settler, finite_or_none, settle
 
 WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
 
@@ -65,7 +64,7 @@ def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
                                                                                           m.loss_final]
     else:  # fewer than 3 recorded points (e.g. NaN at the first step)
         levels, drops, durations = [float(m.loss[0]), m.loss_final], [], []
-    margin = sc.prominence_margin if sc is not None and math.isfinite(sc.prominence_margin) else None
+    margin = None if sc is None else finite_or_none(sc.prominence_margin)
     out.update(plateau_levels=levels, drop_times=drops, plateau_durations=durations, n_drops=len(drops),
                prominence_margin=margin, count_settling=s.settling)
 

@@ -43,8 +43,9 @@ class Settler:
     seconds: float = 0.0
 
 
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None  # JSON has no inf
+def finite_or_none(x: float) -> float | None:
+    """``x``, or None (JSON null) where it is infinite or NaN: JSON has no inf."""
+    return x if math.isfinite(x) else None
 
 
 def _next_rtol(settler: Settler, rtol: float, count_tolerance: float) -> float:
@@ -58,8 +59,8 @@ def _next_rtol(settler: Settler, rtol: float, count_tolerance: float) -> float:
 def _record(record: dict[str, Any], rtol: float, status: str, sc: Any, accuracy: float, evals: int) -> None:
     record["rtol"].append(rtol)
     record["status"].append(status)
-    record["prominence_margin"].append(None if sc is None else _finite(sc.prominence_margin))
-    record["count_tolerance"].append(None if sc is None else _finite(sc.count_tolerance))
+    record["prominence_margin"].append(None if sc is None else finite_or_none(sc.prominence_margin))
+    record["count_tolerance"].append(None if sc is None else finite_or_none(sc.count_tolerance))
     record["drop_time_accuracy"].append(accuracy)
     record["gradient_evaluations"].append(int(evals))
 
