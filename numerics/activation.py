@@ -124,6 +124,11 @@ class Activation:
     inplace : InPlace or None
         The built-ins' kernels for a network's scratch arrays (see :meth:`activate`, :meth:`pull_back`);
         ``None`` for compiled units, which then run ``sigma`` and ``prime`` as given.
+    linear : bool
+        σ(z) = a·z for *every* z, decided exactly: the built-in identity, or an expression that is a polynomial of
+        degree one in z without constant term. (:func:`measure_unit` measures homogeneity on probes of bounded
+        size, which a unit clipped far from 0 passes; the symmetry reduction of docs/theory.md §3.4 needs
+        linearity everywhere.)
 
     Notes
     -----
@@ -143,6 +148,7 @@ class Activation:
     second: Sigma
     expression: str | None = None
     inplace: InPlace | None = None
+    linear: bool = False
 
     def __reduce__(self):
         """Pickled by reference: a built-in by its name, a compiled unit by its expression (compiled again on load,
@@ -309,7 +315,7 @@ def _xtanh_scale(dz: Array, a: Array, z: Array, t: Array) -> None:
     dz *= _xtanh_slope(z, t)
 
 
-IDENTITY = Activation("identity", lambda z: z, None, _zeros)
+IDENTITY = Activation("identity", lambda z: z, None, _zeros, linear=True)
 RELU = Activation("relu", _relu, _relu_prime, _zeros, inplace=InPlace(_relu_forward, _relu_scale))
 SQUARE = Activation("square", np.square, _square_prime, _square_second,
                     inplace=InPlace(_square_forward, _square_scale))
@@ -493,6 +499,8 @@ def compile_activation(source: str | sp.Basic, *, sigma: Sigma | None = None, pr
         except Exception as exc:  # noqa: BLE001 - a function lambdify cannot print or NumPy cannot evaluate
             raise guards.invalid(argument, shown, f"cannot be evaluated numerically with NumPy ({type(exc).__name__}:"
                                  f" {exc})") from None
+        # exactly a·z (the Activation's ``linear``): decided on the expression, never on probes
+        linear = bool(expr.is_polynomial(Z) and sp.degree(expr, Z) == 1 and expr.subs(Z, 0) == 0)
 
     f_prime: Prime | None = None if expr == Z else _with_a(f1)
     if sigma is not None:
@@ -501,7 +509,7 @@ def compile_activation(source: str | sp.Basic, *, sigma: Sigma | None = None, pr
         f_prime = _with_a(_checked("prime", prime, refs[1], "sigma'", shown))
     if second is not None:
         f2 = _checked("second", second, refs[2], "sigma''", shown)
-    return Activation(shown, f0, f_prime, f2, expression=text)
+    return Activation(shown, f0, f_prime, f2, expression=text, linear=linear)
 
 
 # --- measuring φ's properties from numbers -----------------------------------------------------------------------

@@ -159,3 +159,23 @@ def test_max_hessian_params_bounds_the_matrix_actually_built():
     info = N.describe_point(arch, task, N.init_params(arch, 1e-6, seed=0)[0])
     # at the origin region: every zero unit escapes along each of the 3 modes (docs/theory.md §3.2)
     assert info.morse_index == 400 * 3
+
+
+@pytest.mark.parametrize("expression, linear", [("z", True), ("2*z", True), ("-z/3", True), ("z + 1", False),
+                                                ("z + z**2/2", False), ("(abs(z + 7) - abs(z - 7))/2", False),
+                                                ("Min(Max(z, -7), 7)", False), ("1.5*z", True)])
+def test_only_units_linear_everywhere_are_reduced(expression, linear):
+    """Linearity is decided on the expression. A unit clipped at |z| = 7 is measured as 1-homogeneous on the probes
+    (``linear_in_u``), but a rotation of its units changes the loss once pre-activations exceed 7."""
+    arch = N.build_architecture("fc", activation=expression, d_in=3, d_out=1, width=8)
+    assert arch.activation.linear is linear
+    assert R.rotation_invariant(arch) is linear
+    if "7" in expression:
+        assert arch.linear_in_u  # what the probes see
+        rng = np.random.default_rng(3)
+        task = N.Dataset(rng.standard_normal((20, 3)), rng.standard_normal((20, 1)))
+        th = 3.0 * rng.standard_normal(arch.n_params)
+        q, _ = np.linalg.qr(rng.standard_normal((8, 8)))
+        rot = arch.pack({k: np.einsum("ij,bj...->bi...", q, v) for k, v in arch.unpack(th[None]).items()})
+        assert abs(N.loss(arch, task, rot)[0] - N.loss(arch, task, th[None])[0]) > 1.0
+    assert N.build_architecture("linear-fc").activation.linear
