@@ -281,16 +281,19 @@ def _morse(arch: Architecture, task: Any, th: np.ndarray, tol_scale: float, hess
            want_min: bool, want_isolation: bool, blas_limit: int | None) -> tuple[int, float | None, bool]:
     """(index, λ_min or None, isolated) of the central-difference Hessian at θ (module docstring, point 4);
     ``isolated`` (MorseCache Notes) is only computed when asked for, else False."""
-    with blas_threads(blas_limit):
-        # The spectrum is read directly when it is wanted anyway, or cheap: a rotation-invariant wide network
-        # gives it from a network of m + 1 units (docs/theory.md §3.4).
-        if want_min or rotation_reduces(arch):
+    if rotation_reduces(arch):  # the spectrum is cheap: from a network of m + 1 units (docs/theory.md §3.4)
+        with blas_threads(blas_limit):
             lam = hessian_eigenvalues(arch, task, th)
-            mc = morse_from_spectrum(lam, rtol=hess_rtol, atol=hess_atol * tol_scale, margin=MORSE_MARGIN)
-            return mc.index, float(lam[0]) if want_min else None, want_isolation and bool(mc.isolated)
-        mc = morse_count(hessian(arch, task, th), rtol=hess_rtol, atol=hess_atol * tol_scale,
-                         margin=MORSE_MARGIN if want_isolation else None)
-        return mc.index, None, bool(mc.isolated)
+    else:
+        H = hessian(arch, task, th)  # its gradients at the caller's thread count: only the dense algebra is pinned
+        with blas_threads(blas_limit):
+            if not want_min:
+                mc = morse_count(H, rtol=hess_rtol, atol=hess_atol * tol_scale,
+                                 margin=MORSE_MARGIN if want_isolation else None)
+                return mc.index, None, bool(mc.isolated)
+            lam = np.linalg.eigvalsh(H)
+    mc = morse_from_spectrum(lam, rtol=hess_rtol, atol=hess_atol * tol_scale, margin=MORSE_MARGIN)
+    return mc.index, float(lam[0]) if want_min else None, want_isolation and bool(mc.isolated)
 
 
 def _describe(arch: Architecture, task: Any, thetas: np.ndarray, *, scale: float,
