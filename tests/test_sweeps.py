@@ -304,14 +304,30 @@ def test_deferred_holds_a_signal_while_another_thread_could_take_it():
     other = threading.Thread(target=stop.wait)
     other.start()
     done = []
+    arrived = threading.Event()
+    # Python's own SIGINT handler is what deferred hands the signal back to (earlier tests of this process may have
+    # left another); and "arrived" is awaited rather than a fixed sleep: on a loaded machine the thread the kernel
+    # chose can take longer than any fixed wait to run the C-level handler.
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             with deferred():
+                record = signal.getsignal(signal.SIGINT)
+
+                def noting(signum, frame):
+                    record(signum, frame)
+                    arrived.set()
+
+                signal.signal(signal.SIGINT, noting)
                 os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(0.3)  # the signal has arrived by now; the body still runs to its end
-                done.append("body")
+                end = time.monotonic() + 30.0
+                while not arrived.is_set() and time.monotonic() < end:
+                    time.sleep(0.01)  # returning to the interpreter lets the main thread run a pending handler
+                assert arrived.is_set(), "SIGINT not received within 30 s"
+                done.append("body")  # the body runs to its end although the signal has arrived
             done.append("after")  # never: the held signal is raised when the body ends
     finally:
+        signal.signal(signal.SIGINT, original)
         stop.set()
         other.join()
     assert done == ["body"]
