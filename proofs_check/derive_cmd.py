@@ -31,39 +31,62 @@ LIST_DIMS = {"singular_values": ("linear", ("d_in", "d_out")), "target_eigs": ("
 BYTES_PER_ENTRY = 1_000  # a SymPy symbol or matrix entry with its expression tree, as a planning figure
 
 
-def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
-    kind = task_kind(spec, args)
-    if kind == "linear":
-        d_in, d_out = spec.input_dim, spec.output_dim
-        if args.singular_values:
-            s = [sp.nsimplify(v) for v in args.singular_values]
-            return theory.LinearRegressionTask.whitened(s, d_in, d_out), f"whitened linear regression, s = {s}"
-        return (theory.LinearRegressionTask.symbolic(min(d_in, d_out), d_in, d_out),
-                "whitened linear regression, Sigma_yx = diag(s_k) (symbolic)")
-    if kind == "quadratic":
-        d = spec.input_dim
-        a = ([sp.nsimplify(v) for v in args.target_eigs] if args.target_eigs
-             else list(sp.symbols(f"a_1:{d + 1}", real=True)))
-        if len(a) != d:
-            raise theory.InputError(f"--target-eigs: {len(a)} values for input dimension {d}")
-        return theory.QuadraticGaussianTask.diagonal(a), f"x ~ N(0, I), y = x^T diag({a}) x"
-    if kind == "icl":
-        d = spec.input_dim
-        lam = ([sp.nsimplify(v) for v in args.cov_eigs] if args.cov_eigs
-               else list(sp.symbols(f"lambda_1:{d + 1}", positive=True)))
-        if len(lam) != d:
-            raise theory.InputError(f"--cov-eigs: {len(lam)} values for dimension {d}")
-        n = args.context if args.context is not None else sp.Symbol("N", positive=True, integer=True)
-        return theory.ICLTask(sp.diag(*lam), n), f"in-context regression, Lambda = diag({lam}), N = {n}"
-    p = guards.integer("--samples", args.samples if args.samples is not None else 2, minimum=1)
-    if spec.input_kind == "icl":
-        beta = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"beta^{{({m + 1})}}_{{{a + 1}}}", real=True))
-        xq = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"xq^{{({m + 1})}}_{{{a + 1}}}", real=True))
-        yq = sp.Matrix(p, 1, lambda m, _: sp.Symbol(f"y^{{({m + 1})}}", real=True))
-        return theory.ICLDataset(beta, xq, yq), f"symbolic in-context dataset of {p} samples"
+def _linear_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
+    d_in, d_out = spec.input_dim, spec.output_dim
+    if args.singular_values:
+        s = [sp.nsimplify(v) for v in args.singular_values]
+        return theory.LinearRegressionTask.whitened(s, d_in, d_out), f"whitened linear regression, s = {s}"
+    return (theory.LinearRegressionTask.symbolic(min(d_in, d_out), d_in, d_out),
+            "whitened linear regression, Sigma_yx = diag(s_k) (symbolic)")
+
+
+def _quadratic_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
+    d = spec.input_dim
+    a = ([sp.nsimplify(v) for v in args.target_eigs] if args.target_eigs
+         else list(sp.symbols(f"a_1:{d + 1}", real=True)))
+    if len(a) != d:
+        raise theory.InputError(f"--target-eigs: {len(a)} values for input dimension {d}")
+    return theory.QuadraticGaussianTask.diagonal(a), f"x ~ N(0, I), y = x^T diag({a}) x"
+
+
+def _icl_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
+    d = spec.input_dim
+    lam = ([sp.nsimplify(v) for v in args.cov_eigs] if args.cov_eigs
+           else list(sp.symbols(f"lambda_1:{d + 1}", positive=True)))
+    if len(lam) != d:
+        raise theory.InputError(f"--cov-eigs: {len(lam)} values for dimension {d}")
+    n = args.context if args.context is not None else sp.Symbol("N", positive=True, integer=True)
+    return theory.ICLTask(sp.diag(*lam), n), f"in-context regression, Lambda = diag({lam}), N = {n}"
+
+
+def _vector_dataset(spec: theory.NetworkSpec, p: int) -> tuple[object, str]:
     x = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"x^{{({m + 1})}}_{{{a + 1}}}", real=True))
     y = sp.Matrix(p, spec.output_dim, lambda m, o: sp.Symbol(f"y^{{({m + 1})}}_{{{o + 1}}}", real=True))
     return theory.Dataset(x, y), f"symbolic dataset of {p} samples"
+
+
+def _icl_dataset(spec: theory.NetworkSpec, p: int) -> tuple[object, str]:
+    beta = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"beta^{{({m + 1})}}_{{{a + 1}}}", real=True))
+    xq = sp.Matrix(p, spec.input_dim, lambda m, a: sp.Symbol(f"xq^{{({m + 1})}}_{{{a + 1}}}", real=True))
+    yq = sp.Matrix(p, 1, lambda m, _: sp.Symbol(f"y^{{({m + 1})}}", real=True))
+    return theory.ICLDataset(beta, xq, yq), f"symbolic in-context dataset of {p} samples"
+
+
+# A symbolic dataset by the spec's input kind (docs/theory.md §1.4: a vector x, or the in-context pair (β, x_q)).
+DATASETS = {"vector": _vector_dataset, "icl": _icl_dataset}
+
+
+def _dataset_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
+    p = guards.integer("--samples", args.samples if args.samples is not None else 2, minimum=1)
+    return DATASETS[spec.input_kind](spec, p)
+
+
+# The task of each kind of TASK_OPTIONS: (task, description) from the spec and the parsed options.
+TASK_BUILDERS = {"linear": _linear_task, "quadratic": _quadratic_task, "icl": _icl_task, "dataset": _dataset_task}
+
+
+def _task_for(spec: theory.NetworkSpec, args) -> tuple[object, str]:
+    return TASK_BUILDERS[task_kind(spec, args)](spec, args)
 
 
 def task_kind(spec: theory.NetworkSpec, args) -> str:

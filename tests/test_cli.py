@@ -108,3 +108,14 @@ def test_simulate_json_is_one_line_per_seed_and_errors_one_line(capsys):
     assert cli.main(["simulate", "linear-fc", "--chunk", "0", "--json"]) == 2
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and json.loads(out[0])["error"]["argument"] == "--chunk"
+
+
+def test_every_derive_task_kind_has_a_builder():
+    """Each task kind the derive command offers (TASK_OPTIONS) is built by its registered builder, and a symbolic
+    dataset exists for every input kind of the specs."""
+    import theory
+    from proofs_check import derive_cmd
+
+    assert set(derive_cmd.TASK_BUILDERS) == set(derive_cmd.TASK_OPTIONS)
+    kinds = {theory.build(name).input_kind for name in theory.ARCHITECTURE_NAMES}
+    assert kinds <= set(derive_cmd.DATASETS)
