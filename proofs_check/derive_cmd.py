@@ -40,21 +40,21 @@ def _linear_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
             "whitened linear regression, Sigma_yx = diag(s_k) (symbolic)")
 
 
+def _diagonal(values, option: str, symbol: str, d: int, **assumptions) -> list:
+    """The d diagonal entries given with ``option`` (exact rationals), else d symbols ``symbol``_1..d."""
+    out = [sp.nsimplify(v) for v in values] if values else list(sp.symbols(f"{symbol}_1:{d + 1}", **assumptions))
+    if len(out) != d:
+        raise theory.InputError(f"{option}: {len(out)} values for input dimension {d}")
+    return out
+
+
 def _quadratic_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
-    d = spec.input_dim
-    a = ([sp.nsimplify(v) for v in args.target_eigs] if args.target_eigs
-         else list(sp.symbols(f"a_1:{d + 1}", real=True)))
-    if len(a) != d:
-        raise theory.InputError(f"--target-eigs: {len(a)} values for input dimension {d}")
+    a = _diagonal(args.target_eigs, "--target-eigs", "a", spec.input_dim, real=True)
     return theory.QuadraticGaussianTask.diagonal(a), f"x ~ N(0, I), y = x^T diag({a}) x"
 
 
 def _icl_task(spec: theory.NetworkSpec, args) -> tuple[object, str]:
-    d = spec.input_dim
-    lam = ([sp.nsimplify(v) for v in args.cov_eigs] if args.cov_eigs
-           else list(sp.symbols(f"lambda_1:{d + 1}", positive=True)))
-    if len(lam) != d:
-        raise theory.InputError(f"--cov-eigs: {len(lam)} values for dimension {d}")
+    lam = _diagonal(args.cov_eigs, "--cov-eigs", "lambda", spec.input_dim, positive=True)
     n = args.context if args.context is not None else sp.Symbol("N", positive=True, integer=True)
     return theory.ICLTask(sp.diag(*lam), n), f"in-context regression, Lambda = diag({lam}), N = {n}"
 
