@@ -174,6 +174,17 @@ class Architecture:
             offset += size
         return tuple(spans)
 
+    @cached_property
+    def unit_blocks(self) -> tuple[str, ...]:
+        """The blocks whose first axis indexes the units, in θ order: every block but the family's
+        ``shared_blocks`` (the chain's W1); ``V`` (the v_i) first."""
+        return tuple(name for name, _ in self.blocks if name not in self.family.shared_blocks)
+
+    @cached_property
+    def u_blocks(self) -> tuple[str, ...]:
+        """The unit blocks that hold the u_i (``U``, or ``K`` and ``Q``): :attr:`unit_blocks` without ``V``."""
+        return tuple(name for name in self.unit_blocks if name != "V")
+
     def _theta(self, theta: object, name: str = "theta") -> np.ndarray:
         try:
             arr = np.asarray(theta, dtype=np.float64)

@@ -147,8 +147,7 @@ def unit_params(arch: Architecture, theta: np.ndarray) -> np.ndarray:
     """θ_i of every unit i (all blocks' row i, the family's shared blocks such as W1 excluded), shape (B, H,
     n_unit)."""
     blocks = arch.unpack(theta)
-    parts = [b.reshape(b.shape[0], b.shape[1], -1) for name, b in blocks.items()
-             if name not in arch.family.shared_blocks]
+    parts = [blocks[n].reshape(blocks[n].shape[0], blocks[n].shape[1], -1) for n in arch.unit_blocks]
     return np.concatenate(parts, axis=2)
 
 

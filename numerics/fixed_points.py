@@ -169,8 +169,7 @@ def unit_indices(arch: Architecture) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for i in range(H):
         v = offsets["V"][i].ravel()
-        u = np.concatenate([offsets[b][i].ravel() for b, _ in arch.blocks
-                            if b != "V" and b not in arch.family.shared_blocks])
+        u = np.concatenate([offsets[b][i].ravel() for b in arch.u_blocks])
         out.append((v, u))
     return out
 

@@ -61,13 +61,9 @@ class WidthTolerance:
             raise InputError(f"cos_tol={self.cos_tol}: must be in (0, 1)")
 
 
-def _unit_blocks(arch: Architecture) -> list[str]:
-    return [name for name, _ in arch.blocks if name not in arch.family.shared_blocks]
-
-
 def _u_part(arch: Architecture, theta: np.ndarray) -> np.ndarray:
     blocks = arch.unpack(theta)
-    parts = [blocks[n].reshape(blocks[n].shape[0], blocks[n].shape[1], -1) for n in _unit_blocks(arch) if n != "V"]
+    parts = [blocks[n].reshape(blocks[n].shape[0], blocks[n].shape[1], -1) for n in arch.u_blocks]
     return np.concatenate(parts, axis=2)
 
 

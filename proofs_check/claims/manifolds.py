@@ -291,8 +291,7 @@ def _unit_blocks(arch, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each unit's output weights v_i (T, H, ·) and input weights u_i (T, H, ·), W1 excluded."""
     blocks = arch.unpack(thetas)
     v = blocks["V"].reshape(thetas.shape[0], blocks["V"].shape[1], -1)
-    u = np.concatenate([blocks[n].reshape(thetas.shape[0], blocks[n].shape[1], -1)
-                        for n, _ in arch.blocks if n not in ("V", "W1")], axis=2)
+    u = np.concatenate([blocks[n].reshape(thetas.shape[0], blocks[n].shape[1], -1) for n in arch.u_blocks], axis=2)
     return v, u
 
 
