@@ -126,8 +126,8 @@ class Activation:
         ``None`` for compiled units, which then run ``sigma`` and ``prime`` as given.
     linear : bool
         σ(z) = a·z for *every* z, decided exactly: the built-in identity, or an expression that is a polynomial of
-        degree one in z without constant term. (:func:`measure_unit` measures homogeneity on probes of bounded
-        size, which a unit clipped far from 0 passes; the symmetry reduction of docs/theory.md §3.4 needs
+        degree one in z without constant term. (:func:`measure_unit` measures homogeneity on probes with |z| up
+        to 6e3, which a unit clipped farther out passes; the symmetry reduction of docs/theory.md §3.4 needs
         linearity everywhere.)
 
     Notes
@@ -541,6 +541,10 @@ _ULPS = 8.0
 _PARITY_Z = np.linspace(0.05, 3.0, 60)
 _DEGREE_Z = np.linspace(-2.0, 2.0, 21)
 _ALPHAS = np.array([-3.0, -2.0, -0.7, -0.3, 0.3, 0.7, 2.0, 3.0])
+#: The homogeneity grid is tried at these scales of z, each judged against its own largest value, so that a unit
+#: that is homogeneous only near 0 (clipped, saturating) is not taken for a homogeneous one: |αz| spans 1.5e-4 to
+#: 6e3 (measure_unit, Notes).
+_DEGREE_SCALES = (1e-3, 1.0, 1e3)
 
 
 def _noise(values: Array, base: float) -> Array:
@@ -673,7 +677,10 @@ def measure_unit(act: Activation, *, max_order: int = 8) -> MeasuredUnit:
     a = 1 describe the active side only (relu is piecewise linear, not analytic, at the zero unit).
 
     *Degree p.* σ(αz) = α^p σ(z) is tested on 21 points z in [−2, 2] and α ∈ {±0.3, ±0.7, ±2, ±3}, relative to
-    the largest |σ(αz)|, with tolerance 1e-9 as for parity.  Homogeneity is over α ∈ R, so ReLU has degree
+    the largest |σ(αz)|, with tolerance 1e-9 as for parity, and again with z scaled by 1e-3 and by 1e3 (each scale
+    relative to its own largest value; the worst counts), so that |αz| spans 1.5e-4 to 6e3: a unit that is linear
+    only near 0, such as one clipped at |z| = 7, has no degree.  A unit whose homogeneity fails only beyond that
+    range is not told apart (no finite probe can).  Homogeneity is over α ∈ R, so ReLU has degree
     ``None``; its positive homogeneity (α ≥ 0 only, ``field = "R>=0"`` in §1.2) is reported as
     ``details["positive_degree"]`` = 1.
 
@@ -746,16 +753,24 @@ def measure_unit(act: Activation, *, max_order: int = 8) -> MeasuredUnit:
     details["coefficient_from_second"] = (_coefficient(d2, _noise(d2, 0.0), q - 2, float(q * (q - 1)))[0]
                                           if q >= 2 else math.nan)
 
-    # Homogeneity degree p over α ∈ R (§1.2): σ(αz) = α^p σ(z).
-    zs = _DEGREE_Z[None, :]
+    # Homogeneity degree p over α ∈ R (§1.2): σ(αz) = α^p σ(z), at every scale of z (the worst one counts).
     al = _ALPHAS[:, None]
-    with np.errstate(all="ignore"):
-        scaled = np.asarray(sigma(al * zs), dtype=np.float64)
-        base = np.broadcast_to(np.asarray(sigma(_DEGREE_Z.copy()), dtype=np.float64)[None, :], scaled.shape)
-    hscale = float(np.nanmax(np.abs(scaled))) or 1.0
-    devs = {p: _symmetry(scaled, al ** p * base, hscale) for p in range(1, max_order + 1)}
     positive = _ALPHAS > 0
-    pos_devs = {p: _symmetry(scaled[positive], (al ** p * base)[positive], hscale) for p in devs}
+    devs = dict.fromkeys(range(1, max_order + 1), 0.0)
+    pos_devs = dict.fromkeys(devs, 0.0)
+    for zscale in _DEGREE_SCALES:
+        zs = zscale * _DEGREE_Z
+        with np.errstate(all="ignore"):
+            scaled = np.asarray(sigma(al * zs[None, :]), dtype=np.float64)
+            base = np.broadcast_to(np.asarray(sigma(zs.copy()), dtype=np.float64)[None, :], scaled.shape)
+            finite = np.abs(scaled[np.isfinite(scaled)])
+        hscale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        for p in devs:
+            # a NaN deviation would be lost by max(): it counts as no homogeneity at all
+            dev = _symmetry(scaled, al ** p * base, hscale)
+            pos = _symmetry(scaled[positive], (al ** p * base)[positive], hscale)
+            devs[p] = max(devs[p], dev if dev == dev else math.inf)
+            pos_devs[p] = max(pos_devs[p], pos if pos == pos else math.inf)
     p_best = min(devs, key=devs.__getitem__)
     details["homogeneity_deviation"], details["homogeneity_p"] = devs[p_best], float(p_best)
     p_pos = min(pos_devs, key=pos_devs.__getitem__)

@@ -52,7 +52,8 @@ def rotation_invariant(arch: Architecture) -> bool:
     """True when L is unchanged by every O(H) rotation of the units: exchangeable units (the family names a
     ``unit_size``) whose φ is linear in u (module docstring). A unit σ must be linear everywhere
     (:attr:`numerics.activation.Activation.linear`, decided on its expression), not only on the probes that
-    :func:`numerics.measure_unit` reads: a unit clipped at |z| = 7 passes those and breaks the symmetry."""
+    :func:`numerics.measure_unit` reads (|z| up to 6e3): a unit clipped farther out passes those and breaks the
+    symmetry."""
     exact = arch.activation is None or arch.activation.linear  # no unit σ: φ's linearity is declared (§1.4)
     return bool(arch.linear_in_u and exact and arch.zero_unit and arch.family.unit_size is not None)
 

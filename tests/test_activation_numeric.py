@@ -254,6 +254,23 @@ def test_relu_is_measured_on_its_active_side():
     assert measure_unit(compile_activation("Abs(z)**3")).details["positive_degree"] == 3.0
 
 
+@pytest.mark.parametrize("text, degree_near_zero", [
+    ("(abs(z + 7) - abs(z - 7))/2", 1),  # the identity clipped at |z| = 7
+    ("((abs(z + 50) - abs(z - 50))/2)**2", 2),  # z² until |z| = 50
+    ("(abs(z + 1000) - abs(z - 1000))/2", 1),  # clipped far out, inside the probed 6e3
+])
+def test_a_unit_homogeneous_only_near_zero_has_no_degree(text, degree_near_zero):
+    """Homogeneity is a property of σ on all of R (docs/theory.md §1.2: conservation laws and the rotation of
+    units rely on it along the whole trajectory). Each of these units is σ = z^p on a ball around 0, where the
+    order and coefficient are measured as usual; once |z| leaves it, σ(αz) ≠ α^p σ(z)."""
+    m = measure_unit(compile_activation(text))
+    assert (m.order, m.degree) == (degree_near_zero, None)
+    assert math.isnan(m.details["positive_degree"])
+    assert m.details["homogeneity_deviation"] > 1e-3
+    # the same polynomial without the clip is homogeneous at every scale probed
+    assert measure_unit(compile_activation(f"z**{degree_near_zero}")).degree == degree_near_zero
+
+
 def test_measure_needs_only_callables():
     act = Activation("mine", np.sin, lambda z, a: np.cos(z), lambda z: -np.sin(z))
     m = measure_unit(act)

@@ -163,17 +163,20 @@ def test_max_hessian_params_bounds_the_matrix_actually_built():
 
 @pytest.mark.parametrize("expression, linear", [("z", True), ("2*z", True), ("-z/3", True), ("z + 1", False),
                                                 ("z + z**2/2", False), ("(abs(z + 7) - abs(z - 7))/2", False),
-                                                ("Min(Max(z, -7), 7)", False), ("1.5*z", True)])
+                                                ("Min(Max(z, -7), 7)", False), ("1.5*z", True),
+                                                ("(abs(z + 10000) - abs(z - 10000))/2", False)])
 def test_only_units_linear_everywhere_are_reduced(expression, linear):
-    """Linearity is decided on the expression. A unit clipped at |z| = 7 is measured as 1-homogeneous on the probes
-    (``linear_in_u``), but a rotation of its units changes the loss once pre-activations exceed 7."""
+    """Linearity is decided on the expression. The measured homogeneity (``linear_in_u``) sees a clip at |z| = 7
+    but not one at 10⁴, beyond its probes; a rotation of either unit's rows changes the loss once pre-activations
+    pass the clip, so neither is reduced."""
     arch = N.build_architecture("fc", activation=expression, d_in=3, d_out=1, width=8)
     assert arch.activation.linear is linear
     assert R.rotation_invariant(arch) is linear
-    if "7" in expression:
-        assert arch.linear_in_u  # what the probes see
+    if not linear and "abs" in expression or "Min" in expression:
+        assert arch.linear_in_u is ("10000" in expression)  # what the probes see
+        clip = 1e4 if "10000" in expression else 7.0
         rng = np.random.default_rng(3)
-        task = N.Dataset(rng.standard_normal((20, 3)), rng.standard_normal((20, 1)))
+        task = N.Dataset(clip / 2 * rng.standard_normal((20, 3)), rng.standard_normal((20, 1)))
         th = 3.0 * rng.standard_normal(arch.n_params)
         q, _ = np.linalg.qr(rng.standard_normal((8, 8)))
         rot = arch.pack({k: np.einsum("ij,bj...->bi...", q, v) for k, v in arch.unpack(th[None]).items()})
