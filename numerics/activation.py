@@ -542,9 +542,10 @@ _PARITY_Z = np.linspace(0.05, 3.0, 60)
 _DEGREE_Z = np.linspace(-2.0, 2.0, 21)
 _ALPHAS = np.array([-3.0, -2.0, -0.7, -0.3, 0.3, 0.7, 2.0, 3.0])
 #: The homogeneity grid is tried at these scales of z, each judged against its own largest value, so that a unit
-#: that is homogeneous only near 0 (clipped, saturating) is not taken for a homogeneous one: |αz| spans 1.5e-4 to
-#: 6e3 (measure_unit, Notes).
-_DEGREE_SCALES = (1e-3, 1.0, 1e3)
+#: that is homogeneous only near 0 (clipped, saturating) is not taken for a homogeneous one: the probes |αz| run
+#: over [0.06, 6], [1.8, 180] and [60, 6e3], overlapping (measure_unit, Notes).  No scale below 1: there σ of a
+#: polynomial written with cancelling terms, (z + 1)³ − 3z² − 3z − 1, is as small as its rounding.
+_DEGREE_SCALES = (1.0, 30.0, 1e3)
 
 
 def _noise(values: Array, base: float) -> Array:
@@ -677,12 +678,13 @@ def measure_unit(act: Activation, *, max_order: int = 8) -> MeasuredUnit:
     a = 1 describe the active side only (relu is piecewise linear, not analytic, at the zero unit).
 
     *Degree p.* σ(αz) = α^p σ(z) is tested on 21 points z in [−2, 2] and α ∈ {±0.3, ±0.7, ±2, ±3}, relative to
-    the largest |σ(αz)|, with tolerance 1e-9 as for parity, and again with z scaled by 1e-3 and by 1e3 (each scale
-    relative to its own largest value; the worst counts), so that |αz| spans 1.5e-4 to 6e3: a unit that is linear
-    only near 0, such as one clipped at |z| = 7, has no degree.  A unit whose homogeneity fails only beyond that
-    range is not told apart (no finite probe can).  Homogeneity is over α ∈ R, so ReLU has degree
-    ``None``; its positive homogeneity (α ≥ 0 only, ``field = "R>=0"`` in §1.2) is reported as
-    ``details["positive_degree"]`` = 1.
+    the largest |σ(αz)|, with tolerance 1e-9 as for parity, and again with z scaled by 30 and by 1e3 (each scale
+    relative to its own largest value; the worst counts), so that the probes |αz| cover 0.06 to 6e3 in three
+    overlapping ranges: a unit that is homogeneous only near 0, such as the identity clipped at |z| = 7, has no
+    degree.  A unit whose homogeneity fails only between the probes or beyond 6e3 is not told apart (no finite set
+    of probes can); :attr:`Activation.linear` decides exact linearity on the expression.  Homogeneity is over
+    α ∈ R, so ReLU has degree ``None``; its positive homogeneity (α ≥ 0 only, ``field = "R>=0"`` in §1.2) is
+    reported as ``details["positive_degree"]`` = 1.
 
     Examples
     --------
@@ -760,17 +762,16 @@ def measure_unit(act: Activation, *, max_order: int = 8) -> MeasuredUnit:
     pos_devs = dict.fromkeys(devs, 0.0)
     for zscale in _DEGREE_SCALES:
         zs = zscale * _DEGREE_Z
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # σ may overflow at the large scale, and α^p σ(z) with it
             scaled = np.asarray(sigma(al * zs[None, :]), dtype=np.float64)
             base = np.broadcast_to(np.asarray(sigma(zs.copy()), dtype=np.float64)[None, :], scaled.shape)
             finite = np.abs(scaled[np.isfinite(scaled)])
-        hscale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        for p in devs:
-            # a NaN deviation would be lost by max(): it counts as no homogeneity at all
-            dev = _symmetry(scaled, al ** p * base, hscale)
-            pos = _symmetry(scaled[positive], (al ** p * base)[positive], hscale)
-            devs[p] = max(devs[p], dev if dev == dev else math.inf)
-            pos_devs[p] = max(pos_devs[p], pos if pos == pos else math.inf)
+            # a finite, positive scale: _symmetry's deviations are then finite or inf, never NaN (which max() drops)
+            hscale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+            for p in devs:
+                expected = al ** p * base
+                devs[p] = max(devs[p], _symmetry(scaled, expected, hscale))
+                pos_devs[p] = max(pos_devs[p], _symmetry(scaled[positive], expected[positive], hscale))
     p_best = min(devs, key=devs.__getitem__)
     details["homogeneity_deviation"], details["homogeneity_p"] = devs[p_best], float(p_best)
     p_pos = min(pos_devs, key=pos_devs.__getitem__)

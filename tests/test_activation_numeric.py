@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -258,6 +259,7 @@ def test_relu_is_measured_on_its_active_side():
     ("(abs(z + 7) - abs(z - 7))/2", 1),  # the identity clipped at |z| = 7
     ("((abs(z + 50) - abs(z - 50))/2)**2", 2),  # z² until |z| = 50
     ("(abs(z + 1000) - abs(z - 1000))/2", 1),  # clipped far out, inside the probed 6e3
+    ("z + sign(z)*Max(0, 5 - Abs(Abs(z) - 25))", 1),  # the identity but for a bump on 20 < |z| < 30
 ])
 def test_a_unit_homogeneous_only_near_zero_has_no_degree(text, degree_near_zero):
     """Homogeneity is a property of σ on all of R (docs/theory.md §1.2: conservation laws and the rotation of
@@ -269,6 +271,18 @@ def test_a_unit_homogeneous_only_near_zero_has_no_degree(text, degree_near_zero)
     assert m.details["homogeneity_deviation"] > 1e-3
     # the same polynomial without the clip is homogeneous at every scale probed
     assert measure_unit(compile_activation(f"z**{degree_near_zero}")).degree == degree_near_zero
+
+
+@pytest.mark.parametrize("text, degree", [("(z+1)**3 - 3*z**2 - 3*z - 1", 3),
+                                          ("(z+1)**4 - 4*z**3 - 6*z**2 - 4*z - 1", 4), ("1e-8*z**2", 2),
+                                          ("1e8*z**3", 3), ("z*exp(z/2)", None), ("cosh(z/2.85) - 1", None)])
+def test_homogeneity_at_every_scale_keeps_rounding_and_overflow_out(text, degree):
+    """Written with cancelling terms, z³ and z⁴ stay homogeneous (a probe scale where σ is as small as its rounding
+    would lose them); σ that overflows at the largest probes is no homogeneous unit, and says so without a
+    warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert measure_unit(compile_activation(text)).degree == degree
 
 
 def test_measure_needs_only_callables():
