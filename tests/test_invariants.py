@@ -202,3 +202,16 @@ def test_default_tasks_fit_each_task_family():
                                               for f in dataclasses.fields(task)})
         theta = {p: sp.Rational(int(rng.integers(-6, 7)), 4) for p in spec.params}
         assert sp.simplify(loss.xreplace(values | theta) - member.loss(spec).xreplace(theta)) == 0, name
+
+
+def test_a_unit_that_departs_from_linearity_away_from_the_origin_is_refuted_there():
+    """The identity clipped at |z| = 7 is linear on every point sampled at the scale of 1 (pre-activations of a few
+    units), so sets that only linear units keep (proportional and linearly dependent units) look tangent there;
+    the points at ten times that scale pass the clip and refute them, instead of a timeout's "undecided"."""
+    spec = theory.build("fc", activation="(abs(z + 7) - abs(z - 7))/2", d_in=2, d_out=1, width=3)
+    results = {r.key: r for r in prove_theorem3(spec, timeout=60)}
+    for key in ("iii", "iv"):
+        assert results[key].candidate.expected is False
+        assert results[key].status == "not invariant", results[key].verdict.summary()
+        assert results[key].agrees is True
+    assert all(r.agrees is True for r in results.values())
