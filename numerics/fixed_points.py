@@ -160,14 +160,9 @@ def hessian_spectrum(arch: Architecture, task: Task, theta: object, *, tol: floa
 def unit_indices(arch: Architecture) -> list[tuple[np.ndarray, np.ndarray]]:
     """Positions in θ of (v_i, u_i) for each unit (conventions.md layout: V first, then U / K, Q; the family's
     ``shared_blocks``, such as the chain's W1, excluded)."""
-    H = arch.unit_count
-    offsets, pos = {}, 0
-    for name, shape in arch.blocks:
-        size = int(np.prod(shape))
-        offsets[name] = np.arange(pos, pos + size).reshape(shape)
-        pos += size
+    offsets = {name: np.arange(cols.start, cols.stop).reshape(shape) for name, cols, shape in arch.block_spans}
     out = []
-    for i in range(H):
+    for i in range(arch.unit_count):
         v = offsets["V"][i].ravel()
         u = np.concatenate([offsets[b][i].ravel() for b in arch.u_blocks])
         out.append((v, u))

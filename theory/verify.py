@@ -382,7 +382,7 @@ def verify_parametrisation(spec_or_derivation: NetworkSpec | Derivation,
             fF, fJ = _lambdify(allsyms, F), _lambdify(allsyms, J)
             worst = 0.0
             overflowed = unconfirmed = 0
-            for scale in (scale for scale in SAMPLE_SCALES for _ in range(samples)):
+            for scale in [s for s in SAMPLE_SCALES for _ in range(samples)]:  # each scale's points in turn
                 vals = [_rational_sample(s, rng, scale) for s in allsyms]
                 fvals = [float(v) for v in vals]
                 with np.errstate(all="ignore"):  # a branch with a square root may be undefined at this sample
