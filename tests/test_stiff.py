@@ -188,3 +188,25 @@ def test_wrong_hessian_vector_product_is_caught(monkeypatch, krylov_run, referen
     # the correct run finishes in the Krylov phase, the wrong one back in DOP853
     assert all("switched to krylov" in k.message for k in krylov_run)
     assert all("switched to krylov" not in m.message and m.method == "DOP853+krylov" for m in res)
+
+
+def test_exponential_steps_are_exact_on_a_quadratic_with_one_and_two_krylov_vectors():
+    # L = ½ Σ λ_i θ_i²: exprb32 is exact for a quadratic whatever h (krylov module docstring), so the stiff run must
+    # give θ(t) = exp(−λ t)·θ₀ up to the Hessian-vector products' round-off (central differences: ~eps^(2/3) ≈ 4e-11
+    # of ‖θ‖ per product, over a dozen steps: 1e-10).  Row 0 starts on one eigenvector (a one-vector Krylov space
+    # for every φ-product, the scalar path of the Lanczos loop), row 1 on two (two vectors, the eigh path), in one
+    # batch.
+    lam = np.array([50.0, 0.7, 3.0])
+
+    def fun(th):
+        return 0.5 * (th * th * lam).sum(1), th * lam
+
+    theta0 = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    t0 = np.zeros(2)
+    outs = ExpRosenbrock().finish(fun, theta0, t0, np.full(2, 0.05), 12.0, rtol=1e-8, atol=1e-14, gtol=0.0,
+                                  ftol=0.0, l_scale=np.ones(2), time_budget_s=None, max_steps=np.full(2, 1000))
+    for row, out in enumerate(outs):
+        assert out.status == "t_max" and out.t[-1] == 12.0
+        np.testing.assert_allclose(out.theta, np.exp(-np.outer(out.t, lam)) * theta0[row], rtol=0, atol=1e-10)
+        # exact steps grow ×5 until t_max: a handful, not the ~12/(2/50) = 300 of an explicit pair at its limit
+        assert out.t.size <= 12

@@ -228,15 +228,26 @@ class _Run:
             small = (bk <= 1e-14 * beta0[rows]) | (kk == n)
             if kk not in _CHECKS and kk < kmax and not small.any():
                 continue
-            mu, Q = np.linalg.eigh(T[rows, :kk, :kk])
-            ritz[rows] = mu[:, -1]
-            z = -h[rows, None] * mu
-            q0 = Q[:, 0, :]
-            coef = np.einsum("mij,mj->mi", Q, phi(p, z) * q0)
-            nxt = np.einsum("mj,mj->m", Q[:, -1, :], phi(p + 1, z) * q0)
+            hr = h if whole else h[rows]
+            if kk == 1:
+                # one vector (most products near a minimum): T = [α₀], eigenvector 1, so φ_p(−hT)e₁ is the scalar
+                # φ_p(−hα₀) — what eigh and the contractions below give for a 1×1 T, without their calls
+                a0 = T[rows, 0, 0]
+                ritz[rows] = a0
+                z = -hr * a0
+                coef = phi(p, z)[:, None]
+                nxt = phi(p + 1, z)
+            else:
+                mu, Q = np.linalg.eigh(T[rows, :kk, :kk])
+                ritz[rows] = mu[:, -1]
+                z = -hr[:, None] * mu
+                q0 = Q[:, 0, :]
+                coef = np.einsum("mij,mj->mi", Q, phi(p, z) * q0)
+                nxt = np.einsum("mj,mj->m", Q[:, -1, :], phi(p + 1, z) * q0)
             # the Krylov residual lies along v_{k+1}: its size in the step's norm
-            vs = np.sqrt(np.mean((V[rows, k + 1] / scale[rows]) ** 2, axis=1))
-            e = pref * h[rows] * beta0[rows] * bk * np.abs(nxt) * vs
+            vs = np.sqrt(np.mean(((V[:, k + 1] if whole else V[rows, k + 1]) / (scale if whole else scale[rows])) ** 2,
+                                 axis=1))
+            e = pref * hr * beta0[rows] * bk * np.abs(nxt) * vs
             est[rows] = e
             fin = (e <= 0.1) | small
             if fin.any():
@@ -302,41 +313,48 @@ class _Run:
             fac = np.where(err == 0, 5.0, 0.9 * err ** (-1.0 / 3.0))
             fac = np.where(acc, np.clip(fac, 0.2, 5.0), np.where(np.isfinite(err), np.clip(fac, 0.2, 0.9), 0.5))
         self.h[ia] = h * fac
-        for j, b in enumerate(ia):
-            if not acc[j]:
-                self.rejected[b] += 1
-                if self.h[b] < 10 * np.spacing(self.t[b]):
-                    bad = not finite[j]
-                    self.status[b] = "nan" if bad else "step_too_small"
-                    self.message[b] = (f"non-finite loss/gradient near t = {self.t[b]:.6g}" if bad
-                                       else f"step size collapsed at t = {self.t[b]:.6g} in the stiff solver")
-                    running[b] = False
-                continue
-            self.y[b], self.t[b] = y_new[j], t[j] + h[j]
-            if self.t_max - self.t[b] <= 4 * np.spacing(self.t_max):
-                self.t[b] = self.t_max
-            loss[b], grad[b] = l_new[j], g_new[j]
-            gn = float(np.linalg.norm(g_new[j]))
-            self.rec[b].append((float(self.t[b]), float(l_new[j]), gn, y_new[j].copy()))
-            if self.gtol > 0 and gn <= self.g_lim[b] and abs(l_old[b] - l_new[j]) <= self.f_lim[b]:
+        for j in np.flatnonzero(~acc):
+            b = ia[j]
+            self.rejected[b] += 1
+            if self.h[b] < 10 * np.spacing(self.t[b]):
+                bad = not finite[j]
+                self.status[b] = "nan" if bad else "step_too_small"
+                self.message[b] = (f"non-finite loss/gradient near t = {self.t[b]:.6g}" if bad
+                                   else f"step size collapsed at t = {self.t[b]:.6g} in the stiff solver")
+                running[b] = False
+        ja = np.flatnonzero(acc)
+        if ja.size == 0:
+            return
+        b_acc = ia[ja]
+        t_acc = t[ja] + h[ja]
+        t_acc[self.t_max - t_acc <= 4 * np.spacing(self.t_max)] = self.t_max
+        y_acc, l_acc, g_acc = y_new[ja], l_new[ja], g_new[ja]
+        self.y[b_acc], self.t[b_acc] = y_acc, t_acc
+        loss[b_acc], grad[b_acc] = l_acc, g_acc
+        gn = np.sqrt(np.einsum("ij,ij->i", g_acc, g_acc))
+        conv = (self.gtol > 0) & (gn <= self.g_lim[b_acc]) & (np.abs(l_old[b_acc] - l_acc) <= self.f_lim[b_acc])
+        at_end = ~conv & (t_acc >= self.t_max)
+        l_old[b_acc] = l_acc
+        # cost per unit time here vs the explicit pair at its stability limit (DOP853: 12 gradients per step of
+        # 6/λ_max); a member slower here twice in a row goes back
+        limit = self.pair.stability_limit
+        slow = ((self.evals[b_acc] - self.evals_at_acc[b_acc]) / h[ja]
+                > 2.0 * self.pair.evals_per_step * np.maximum(lam[ja], 0.0) / limit)
+        going = ~conv & ~at_end & self.s.hand_back
+        self.slow[b_acc] = np.where(going & slow, self.slow[b_acc] + 1, np.where(going, 0, self.slow[b_acc]))
+        back = going & (self.slow[b_acc] >= 2)
+        self.evals_at_acc[b_acc] = self.evals[b_acc]
+        for k, b in enumerate(b_acc):
+            self.rec[b].append((float(t_acc[k]), float(l_acc[k]), float(gn[k]), y_acc[k]))
+        for k in np.flatnonzero(conv | at_end | back):
+            b = b_acc[k]
+            running[b] = False
+            if conv[k]:
                 self.status[b] = "converged"
-                self.message[b] = (f"|grad L| = {gn:.3g} <= gtol*sqrt(L_scale) and |dL| <= ftol*L_scale at "
-                                   f"t = {self.t[b]:.6g}")
-                running[b] = False
-            elif self.t[b] >= self.t_max:
+                self.message[b] = (f"|grad L| = {gn[k]:.3g} <= gtol*sqrt(L_scale) and |dL| <= ftol*L_scale at "
+                                   f"t = {t_acc[k]:.6g}")
+            elif at_end[k]:
                 self.status[b], self.message[b] = "t_max", f"reached t_max = {self.t_max:g}"
-                running[b] = False
-            l_old[b] = l_new[j]
-            if running[b] and self.s.hand_back:
-                # cost per unit time here vs the explicit pair at its stability limit (DOP853: 12 gradients per
-                # step of 6/λ_max)
-                rate = (self.evals[b] - self.evals_at_acc[b]) / h[j]
-                limit = self.pair.stability_limit
-                slow = rate > 2.0 * self.pair.evals_per_step * max(lam[j], 0.0) / limit
-                self.slow[b] = self.slow[b] + 1 if slow else 0
-                if self.slow[b] >= 2:
-                    self.status[b], self.message[b] = ("explicit",
-                                                       f"handed back to {self.pair.name} at t = {self.t[b]:.6g}")
-                    self.h_next[b] = min(self.h[b], 0.9 * limit / max(lam[j], 1e-300))
-                    running[b] = False
-            self.evals_at_acc[b] = self.evals[b]
+            else:
+                self.status[b], self.message[b] = "explicit", f"handed back to {self.pair.name} at t = {t_acc[k]:.6g}"
+                self.h_next[b] = min(self.h[b], 0.9 * limit / max(lam[ja[k]], 1e-300))
