@@ -22,7 +22,10 @@ here: the run goes on to convergence), with it the run stops there (a horizon pa
 was settled by integrating them again (``count_settling``) are counted, with those left unsettled, and their
 earlier runs' gradients are in "evals per traj".
 
-Writes nothing; prints one table (markdown) and the machine's load average before and after.
+Writes nothing; prints one table (markdown), the machine's load average before and after, and before every run a
+host-speed probe: the median time of one batched gradient of the sweep problem (66 members, BLAS on one thread),
+taken in this process just before the run starts.  On a shared VM the host's speed drifts by tens of per cent
+within minutes; a round whose probe is slow was run on a slow host, whatever the code.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the probe imports this tree's numerics
 
 BASE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-scale", "1e-6", "--json",
         "--analysis", "staircase", "--no-progress", "--time-budget", "3600"]
@@ -50,6 +56,24 @@ def run(seeds: int, integrator: str, rtol: str, jobs: str, t_max: str | None = N
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
     return wall, [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def host_probe(repeats: int = 400) -> float:
+    """Median µs of one gradient of the sweep problem at 66 members (the default chunk), BLAS on one thread."""
+    import numpy as np
+
+    import numerics
+
+    arch = numerics.build_architecture("linear-fc", d_in=5, d_out=5, width=50)
+    fun = numerics.gradient_function(arch, numerics.whitened([5.0, 4.0, 3.0, 2.0, 1.0]))
+    theta = numerics.init_params(arch, 0.1, seed=0, n_seeds=66)
+    times = []
+    with numerics.blas_threads(1):
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fun(theta)
+            times.append(time.perf_counter() - start)
+    return 1e6 * float(np.median(times))
 
 
 def compare(objs: list[dict], ref: list[dict]) -> tuple[float, list[str], int]:
@@ -109,9 +133,11 @@ def main() -> None:
     else:
         print(f"reference (DOP853 rtol 1e-12) read from {args.reference}", flush=True)
     walls: dict[tuple, list[float]] = {s: [] for s in settings}
+    probes: dict[tuple, list[float]] = {s: [] for s in settings}
     objs: dict[tuple, list[dict]] = {}
     for _ in range(args.repeats):
         for s in settings:
+            probes[s].append(host_probe())
             w, o = run(args.seeds, *s)
             walls[s].append(w)
             objs[s] = o
@@ -120,6 +146,7 @@ def main() -> None:
           "seeds integrated again (unsettled) | worst drop-time difference | seeds with another number of drops | "
           f"meets 500 traj/s at {args.accuracy:g} |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
+    lines = []
     for s in settings:
         w = statistics.median(walls[s])
         worst, mism, drops = compare(objs[s], ref)
@@ -136,6 +163,9 @@ def main() -> None:
               f"{evals:.0f} | {len(again)} ({unsettled}) | {worst:.1e} ({drops} drops) | "
               f"{len(mism)}{': ' if mism else ''}{', '.join(mism)} | "
               f"{'yes' if ok else 'no'} |")
+        lines.append(f"{':'.join(s)}: host probe before each round (µs per gradient of 66 members) "
+                     f"{', '.join(f'{x:.0f}' for x in probes[s])}")
+    print("\n" + "\n".join(lines))
 
 
 if __name__ == "__main__":
