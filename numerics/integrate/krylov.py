@@ -221,7 +221,8 @@ class _Run:
                 c = np.matmul(Vr, Av[:, :, None])
                 Av -= np.matmul(c.transpose(0, 2, 1), Vr)[:, 0]
             bk = np.linalg.norm(Av, axis=1)
-            V[rows, k + 1] = Av / np.where(bk > 0, bk, 1.0)[:, None]
+            v_next = Av / np.where(bk > 0, bk, 1.0)[:, None]
+            V[rows, k + 1] = v_next
             T[rows, k + 1, k] = T[rows, k, k + 1] = bk
             kk = k + 1
             used = kk + 1
@@ -245,8 +246,7 @@ class _Run:
                 coef = np.einsum("mij,mj->mi", Q, phi(p, z) * q0)
                 nxt = np.einsum("mj,mj->m", Q[:, -1, :], phi(p + 1, z) * q0)
             # the Krylov residual lies along v_{k+1}: its size in the step's norm
-            vs = np.sqrt(np.mean(((V[:, k + 1] if whole else V[rows, k + 1]) / (scale if whole else scale[rows])) ** 2,
-                                 axis=1))
+            vs = np.sqrt(np.mean((v_next / (scale if whole else scale[rows])) ** 2, axis=1))
             e = pref * hr * beta0[rows] * bk * np.abs(nxt) * vs
             est[rows] = e
             fin = (e <= 0.1) | small
