@@ -30,7 +30,7 @@ from .complexity import (
     unit_norms,
 )
 from .errors import InputError, SimulationError
-from .families import FAMILIES, Family
+from .families import FAMILIES, INPUT_KINDS, Family, InputKind
 from .fixed_points import (
     NumericSpectrum,
     Refinement,
@@ -74,6 +74,7 @@ from .manifolds import (
 from .objective import check_compatible, finite_difference_gradient, gradient_function, hessian, loss, loss_and_grad
 from .peaks import find_peaks, local_maxima, peak_prominences
 from .plateaus import Staircase, detect_staircase, staircase_from_result, staircases_from_result
+from .populations import POPULATIONS, Population
 from .reduced_escape import REDUCED_STATUSES, ReducedStage, ReducedStaircase, reduced_staircase
 from .tasks import (
     Dataset,
@@ -108,7 +109,8 @@ __all__ = [
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
     "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",
-    "ARCHITECTURE_NAMES", "FAMILIES", "Family", "REGISTRY", "Registration", "UNIT_FAMILIES", "UnitProperties",
+    "ARCHITECTURE_NAMES", "FAMILIES", "Family", "INPUT_KINDS", "InputKind", "POPULATIONS", "Population",
+    "REGISTRY", "Registration", "UNIT_FAMILIES", "UnitProperties",
     "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
     "LinearRegressionTask", "MemberTrajectory", "QuadraticGaussianTask", "SimulationError", "Staircase",
     "build_architecture", "check_compatible", "detect_staircase", "finite_difference_gradient", "gradient_descent",

@@ -31,15 +31,14 @@ import guards
 
 from . import activation as units
 from .errors import InputError
-from .families import ATTN_M, ATTN_S, CONV, DEEP_LINEAR, DIAGONAL, FAMILIES, FC, Family, n_params
+from .families import ATTN_M, ATTN_S, CONV, DEEP_LINEAR, DIAGONAL, FAMILIES, FC, INPUT_KINDS, Family, n_params
+from .populations import POPULATIONS, Population
 from .validation import as_float_array, check_positive_int
 
 __all__ = ["ARCHITECTURE_NAMES", "Architecture", "REGISTRY", "Registration", "UNIT_FAMILIES", "UnitProperties",
            "build_architecture"]
 
-PopulationKind = Literal["linear", "quadratic", "icl"]
-# Population forms whose effective matrix is defined only for a scalar output (f = xᵀMx).
-SCALAR_POPULATIONS = frozenset({"quadratic"})
+PopulationKind = Literal["linear", "quadratic", "icl"]  # the keys of numerics.populations.POPULATIONS
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,23 @@ class Architecture:
     @property
     def is_attention(self) -> bool:
         """True for the in-context families, whose input is the pair (β, x_q)."""
-        return self.family.input_kind == "icl"
+        return INPUT_KINDS[self.family.input_kind].in_context
+
+    @property
+    def population(self) -> Population | None:
+        """The registered population form (:mod:`numerics.populations`), or None."""
+        return None if self.population_kind is None else POPULATIONS[self.population_kind]
+
+    @property
+    def population_task(self) -> type | None:
+        """The population task type whose loss this model has in closed form, or None."""
+        return None if self.population is None else self.population.task
+
+    @property
+    def linear_in_x(self) -> bool:
+        """f = M(θ) x (docs/theory.md §1.3): the forward pass goes through M and a dataset enters only through its
+        second moments."""
+        return self.population is not None and self.population.linear_in_x
 
     # ----------------------------------------------------------------------------------------- layout
     @cached_property
@@ -279,9 +294,7 @@ class Architecture:
 
 
 def _effective_shape(arch: Architecture) -> tuple[int, int]:
-    if arch.population_kind == "linear":
-        return (arch.output_dim, arch.input_dim)
-    return (arch.input_dim, arch.input_dim)
+    return arch.population.matrix_shape(arch.input_dim, arch.output_dim)
 
 
 def _effective(arch: Architecture, b: dict[str, np.ndarray]) -> np.ndarray:
@@ -382,8 +395,10 @@ def build_architecture(name: str, *, activation: Any = None, bias: bool | None =
             raise guards.invalid("activation", None, f"the {name} family needs a unit, an expression in z such as "
                                  "'tanh(z)'", cls=InputError)
         use_bias = bool(bias)
-        if use_bias and name != "fc":
-            raise guards.invalid("bias", True, f"only the fc family takes a bias (not {name})", cls=InputError)
+        if use_bias and not family.takes_bias:
+            takers = ", ".join(n for n, f in FAMILIES.items() if f.takes_bias)
+            raise guards.invalid("bias", True, f"the {name} family takes no bias (families with one: {takers})",
+                                 cls=InputError)
         act, props, measure = _user_unit(family, activation, use_bias, user)
         defaults, population, expression = dict(family.defaults), None, act.expression or act.name
     unknown = sorted(set(sizes) - set(defaults))
@@ -396,7 +411,7 @@ def build_architecture(name: str, *, activation: Any = None, bias: bool | None =
     family.check(s)
     blocks = family.layout(s, use_bias)
     input_dim, output_dim, unit_count = family.dims(s)
-    if population in SCALAR_POPULATIONS and output_dim != 1:
+    if population is not None and POPULATIONS[population].scalar_output and output_dim != 1:
         population = None
     return Architecture(
         name=name, sizes=s, blocks=blocks, n_params=n_params(blocks), linear_in_u=props.linear_in_u,

@@ -60,6 +60,8 @@ class Family:
     output_dim, unit_count); ``check(sizes)`` raises on sizes the family cannot take; ``forward_pullback(arch,
     blocks, xs)`` returns F (B, P, d_out) and its pull-back; ``effective`` maps a population kind ("linear",
     "quadratic", "icl") to its :class:`EffectiveForm`; ``takes_unit``: whether the family is built with a unit σ;
+    ``takes_bias``: whether its units can take a bias column (an input coordinate fixed at 1);
+    ``input_kind``: a key of :data:`INPUT_KINDS`;
     ``extra_order``: factors of θ in f beyond v and the unit (1 for the depth-3 chain's W1), so that the total degree
     of f in θ at 0 is 1 + q + extra_order; ``shared_blocks``: the blocks that belong to no unit (the chain's W1),
     every other block has the units along its first axis; ``unit_size``: the size keyword that counts the units
@@ -77,6 +79,7 @@ class Family:
     effective: Mapping[str, EffectiveForm] = field(default_factory=dict, repr=False)
     check: Callable[[Mapping[str, int]], None] = field(default=lambda sizes: None, repr=False)
     takes_unit: bool = False
+    takes_bias: bool = False
     extra_order: int = 0
     shared_blocks: tuple[str, ...] = ()
     unit_size: str | None = "width"
@@ -97,15 +100,33 @@ def _through_matrix(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.nda
     O(P n)."""
     form = arch.family.effective[arch.population_kind]
     M = form.matrix_of(b)
-    if arch.family.input_kind == "icl":
-        return (attention.bilinear_forward(M, xs[0], xs[1]),
-                lambda dF: form.vjp_of(b, attention.bilinear_cotangent(xs[0], xs[1], dF)))
-    return linear.apply_matrix(M, xs[0]), lambda dF: form.vjp_of(b, linear.matrix_cotangent(xs[0], dF))
+    kind = INPUT_KINDS[arch.family.input_kind]
+    return kind.apply(M, xs), lambda dF: form.vjp_of(b, kind.cotangent(xs, dF))
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """What a family's input is: one vector x (``"vector"``) or the in-context pair (β, x_q) (``"icl"``), and how
+    a model linear in it maps it through its effective matrix M: ``apply(M, xs)`` → F (B, P, d_out) and
+    ``cotangent(xs, dF)`` → ∂⟨dF, F⟩/∂M."""
+
+    name: str
+    in_context: bool
+    apply: Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray] = field(repr=False)
+    cotangent: Callable[[tuple[np.ndarray, ...], np.ndarray], np.ndarray] = field(repr=False)
+
+
+INPUT_KINDS: Mapping[str, InputKind] = MappingProxyType({k.name: k for k in (
+    InputKind("vector", False, lambda M, xs: linear.apply_matrix(M, xs[0]),
+              lambda xs, dF: linear.matrix_cotangent(xs[0], dF)),
+    InputKind("icl", True, lambda M, xs: attention.bilinear_forward(M, xs[0], xs[1]),
+              lambda xs, dF: attention.bilinear_cotangent(xs[0], xs[1], dF)),
+)})
 
 
 # ------------------------------------------------------------------------------------------- fully connected
 def _fc_forward(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, Pullback]:
-    if arch.population_kind == "linear":
+    if arch.linear_in_x:
         return _through_matrix(arch, b, xs)
     F, pull = pointwise.fc_forward_pullback(b["V"], b["U"], xs[0], arch.activation, arch.bias)
     return F, lambda dF: dict(zip(("V", "U"), pull(dF), strict=True))
@@ -121,6 +142,7 @@ FC = Family(
         "quadratic": EffectiveForm(("V", "U"), quadratic.quadratic_matrix, quadratic.quadratic_matrix_vjp),
     }),
     takes_unit=True,
+    takes_bias=True,
 )
 
 
@@ -131,7 +153,7 @@ def _conv_check(s: Mapping[str, int]) -> None:
 
 
 def _conv_forward(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, Pullback]:
-    if arch.population_kind == "linear":
+    if arch.linear_in_x:
         return _through_matrix(arch, b, xs)
     if arch.bias:
         raise InputError("bias: the conv family has no bias column")

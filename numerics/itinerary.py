@@ -144,7 +144,7 @@ def learned_modes(task: LinearRegressionTask, w: np.ndarray) -> tuple[int, ...]:
 def labels_by_modes(arch: Architecture, task: Any) -> bool:
     """True when :func:`function_label` names fixed points by their learned modes (linear nets with a vector output
     on a linear task), False when by effective width and loss level."""
-    return isinstance(task, LinearRegressionTask) and arch.population_kind == "linear" and arch.output_dim > 1
+    return isinstance(task, LinearRegressionTask) and arch.linear_in_x and arch.output_dim > 1
 
 
 def function_label(arch: Architecture, task: Any, theta_1d: np.ndarray, loss: float, width: int,
@@ -359,7 +359,7 @@ def describe_point(arch: Architecture, task: Any, theta_1d, *, level_scale: floa
 def _thetas_at(result: Any, member: int, times: np.ndarray, fun: Callable | None) -> np.ndarray:
     """θ at ``times`` (k,): the dense output of a gradient flow (one batched call), else the nearest saved θ."""
     m = result[member]
-    if result.kind == "gradient_flow" and fun is not None and m.t.size > 1:
+    if result.is_flow and fun is not None and m.t.size > 1:
         from .integrate import interpolate
 
         return interpolate(fun, result, member, times)[0]

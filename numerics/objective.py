@@ -70,7 +70,7 @@ def check_compatible(arch: Architecture, task: Task) -> None:
     tname = type(task).__name__
     where = _Where(arch, tname)
     if isinstance(task, LinearRegressionTask):
-        if arch.population_kind != "linear":
+        if arch.population_task is not LinearRegressionTask:
             raise InputError(f"{where}: incompatible; linear regression needs a model linear in x "
                              "(linear-fc, linear-conv, deep-linear, diagonal-linear)")
         want = (arch.output_dim, arch.input_dim)
@@ -78,7 +78,7 @@ def check_compatible(arch: Architecture, task: Task) -> None:
             raise InputError(f"{where}: dimension mismatch, sigma_yx has shape {task.sigma_yx.shape}, "
                              f"the model maps d_in={want[1]} to d_out={want[0]}")
     elif isinstance(task, QuadraticGaussianTask):
-        if arch.population_kind != "quadratic":
+        if arch.population_task is not QuadraticGaussianTask:
             raise InputError(f"{where}: incompatible; the quadratic Gaussian task needs quadratic with d_out=1")
         if task.dim != arch.input_dim:
             raise InputError(f"{where}: dimension mismatch, A is {task.dim}x{task.dim}, d_in={arch.input_dim}")
@@ -207,7 +207,7 @@ def _population(bind: Callable[[Any], ClosedForm]) -> Callable[[Architecture, An
 def _dataset(arch: Architecture, task: Dataset) -> GradientFunction:
     # Models linear in x need only the empirical moments: the population closed form, O(d²) per parameter set
     # instead of O(P d).
-    if arch.population_kind == "linear":
+    if arch.linear_in_x:
         return _through_effective(arch, _linear_moments(task.moments))
     return _through_forward(arch, (task.x,), task.y)
 

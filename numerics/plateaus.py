@@ -376,7 +376,7 @@ def staircases_from_result(result, members=None, *, fun=None, levels=None, _rais
     from .integrate.dense import rate_extremes_many, refine_crossings_many
 
     members = range(len(result)) if members is None else list(members)
-    flow = result.kind == "gradient_flow"
+    flow = result.is_flow
     refine = flow and fun is not None
     min_drop_fraction = kwargs.pop("min_drop_fraction", 1e-3)
     min_log_dip = kwargs.pop("min_log_dip", math.log(10.0))

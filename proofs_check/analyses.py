@@ -48,7 +48,7 @@ def _staircases(seeds: list[Seed]) -> None:
     if seeds:
         res = seeds[0].res
         found = numerics.staircases_from_result(res, [s.b for s in seeds],
-                                                fun=seeds[0].fun if res.kind == "gradient_flow" else None)
+                                                fun=seeds[0].fun if res.is_flow else None)
         for s, sc in zip(seeds, found, strict=True):
             s.sc = sc
         if seeds[0].settler is not None:
@@ -74,7 +74,7 @@ def _describe_visits(s: Seed) -> list:
     ``morse`` was asked.  ``s.morse_cache`` is the Morse-index cache of the seed's point of the sweep in this process
     (:func:`proofs_check.simulate_cmd.run_chunk`), for ``itinerary(..., morse_cache=s.morse_cache)``."""
     arch, task = s.problem.arch, s.problem.task
-    return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.kind == "gradient_flow",
+    return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.is_flow,
                      hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
                      morse_cache=s.morse_cache, source=s.problem.seeds[s.row])
 

@@ -7,8 +7,10 @@ other; this module is where they meet (spec "map to packages").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,8 @@ def _sym(arr: np.ndarray) -> sp.Matrix:
 
 @dataclass(frozen=True)
 class Case:
-    """One architecture × task instance: ``kind`` is linear, quadratic, icl, dataset or icl-dataset."""
+    """One architecture × task instance: ``kind`` is a key of :data:`TASK_KINDS` (linear, quadratic, icl, dataset
+    or icl-dataset)."""
 
     arch: str
     sizes: dict[str, int]
@@ -46,34 +49,34 @@ class Case:
         return numerics.build_architecture(self.arch, **self.unit, **self.sizes)
 
     def symbolic(self) -> tuple[theory.NetworkSpec, Any]:
-        spec = theory.build(self.arch, **self.unit, **self.sizes)
-        d = self.data
-        if self.kind == "linear":
-            task = theory.LinearRegressionTask(_sym(d["sigma_xx"]), _sym(d["sigma_yx"]), _sym(d["sigma_yy"]))
-        elif self.kind == "quadratic":
-            task = theory.QuadraticGaussianTask(_sym(d["a"]), _sym(d["sigma"]))
-        elif self.kind == "icl":
-            task = theory.ICLTask(_sym(d["lam"]), d["context"])
-        elif self.kind == "dataset":
-            task = theory.Dataset(_sym(d["x"]), _sym(d["y"]))
-        else:
-            task = theory.ICLDataset(_sym(d["beta"]), _sym(d["x_query"]), _sym(d["y_query"].reshape(-1, 1)))
-        return spec, task
+        return theory.build(self.arch, **self.unit, **self.sizes), TASK_KINDS[self.kind].symbolic(self.data)
 
     def numeric(self) -> tuple[Any, Any]:
-        arch = self.architecture()
-        d = self.data
-        if self.kind == "linear":
-            task = numerics.LinearRegressionTask(d["sigma_xx"], d["sigma_yx"], d["sigma_yy"])
-        elif self.kind == "quadratic":
-            task = numerics.QuadraticGaussianTask(d["a"], d["sigma"])
-        elif self.kind == "icl":
-            task = numerics.ICLTask(d["lam"], d["context"])
-        elif self.kind == "dataset":
-            task = numerics.Dataset(d["x"], d["y"])
-        else:
-            task = numerics.ICLDataset(d["beta"], d["x_query"], d["y_query"])
-        return arch, task
+        return self.architecture(), TASK_KINDS[self.kind].numeric(self.data)
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """How a case's task data (NumPy arrays by name) becomes the task on each side."""
+
+    symbolic: Callable[[dict[str, Any]], Any]
+    numeric: Callable[[dict[str, Any]], Any]
+
+
+TASK_KINDS: MappingProxyType[str, TaskKind] = MappingProxyType({
+    "linear": TaskKind(
+        lambda d: theory.LinearRegressionTask(_sym(d["sigma_xx"]), _sym(d["sigma_yx"]), _sym(d["sigma_yy"])),
+        lambda d: numerics.LinearRegressionTask(d["sigma_xx"], d["sigma_yx"], d["sigma_yy"])),
+    "quadratic": TaskKind(lambda d: theory.QuadraticGaussianTask(_sym(d["a"]), _sym(d["sigma"])),
+                          lambda d: numerics.QuadraticGaussianTask(d["a"], d["sigma"])),
+    "icl": TaskKind(lambda d: theory.ICLTask(_sym(d["lam"]), d["context"]),
+                    lambda d: numerics.ICLTask(d["lam"], d["context"])),
+    "dataset": TaskKind(lambda d: theory.Dataset(_sym(d["x"]), _sym(d["y"])),
+                        lambda d: numerics.Dataset(d["x"], d["y"])),
+    "icl-dataset": TaskKind(
+        lambda d: theory.ICLDataset(_sym(d["beta"]), _sym(d["x_query"]), _sym(d["y_query"].reshape(-1, 1))),
+        lambda d: numerics.ICLDataset(d["beta"], d["x_query"], d["y_query"])),
+})
 
 
 def _linear_data(rng, d_in: int, d_out: int) -> dict[str, np.ndarray]:

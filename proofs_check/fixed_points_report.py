@@ -55,7 +55,7 @@ def fixed_points_report(spec: theory.NetworkSpec, task: object, latex: bool = Fa
                              f"{c.predicted_morse_index}")
             lines.append(f"  class: {c.kind}" + (f" ({c.note})" if c.note else ""))
             lines.append(f"  escape: {c.describe_escape(spec, top=2)}")
-        elif cat.kind == "linear":
+        elif cat.rule.saxe_spectrum:
             s = [task.sigma_yx[j, j] for j in range(min(task.sigma_yx.shape))]
             pred = linear_saddle_spectrum(s, e.support, spec.width, spec.input_dim, spec.output_dim)
             morse = linear_morse_index(s, e.support, spec.width)

@@ -311,7 +311,7 @@ def _linear_conv_law(problem: Problem, pred: Prediction) -> None:
     from numerics.models.conv import patch_index
 
     arch, task = problem.arch, problem.task
-    if arch.population_kind != "linear" or arch.order != 1 or stepped_like_gd(arch):
+    if not arch.linear_in_x or arch.order != 1 or stepped_like_gd(arch):
         return
     sxx, syx, _ = _linear_moments(task)
     syx = np.asarray(syx, dtype=float).reshape(-1)

@@ -140,10 +140,12 @@ class TaskForm:
 
 # The task an architecture trains on by default; the first form that fits wins, else a teacher dataset.
 TASK_FORMS: tuple[TaskForm, ...] = (
-    TaskForm("singular-values", ("singular_values",), lambda a: a.population_kind == "linear" and "d_out" in a.sizes),
-    TaskForm("target-coefs", ("target_coefs",), lambda a: a.population_kind == "linear" and "d_out" not in a.sizes),
-    TaskForm("quadratic", ("target_eigs",), lambda a: a.population_kind == "quadratic"),
-    TaskForm("in-context", ("cov_eigs", "context"), lambda a: a.population_kind == "icl"),
+    TaskForm("singular-values", ("singular_values",),
+             lambda a: a.population_task is numerics.LinearRegressionTask and "d_out" in a.sizes),
+    TaskForm("target-coefs", ("target_coefs",),
+             lambda a: a.population_task is numerics.LinearRegressionTask and "d_out" not in a.sizes),
+    TaskForm("quadratic", ("target_eigs",), lambda a: a.population_task is numerics.QuadraticGaussianTask),
+    TaskForm("in-context", ("cov_eigs", "context"), lambda a: a.population_task is numerics.ICLTask),
 )
 TASK_OPTIONS = tuple(dict.fromkeys(o for form in TASK_FORMS for o in form.options))
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import numerics
 import theory
 
@@ -33,20 +35,27 @@ def _literals(node: ast.AST) -> list[str]:
     return []
 
 
-def _about_a_form(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr in NOT_A_NAME) or (
-        isinstance(node, ast.Name) and node.id in NOT_A_NAME)
+def _named(node: ast.AST, attributes: frozenset[str] | set[str]) -> bool:
+    """``node`` is an attribute or a variable called one of ``attributes``."""
+    return (isinstance(node, ast.Attribute) and node.attr in attributes) or (
+        isinstance(node, ast.Name) and node.id in attributes)
+
+
+def _compared(node: ast.AST, names: frozenset[str]) -> tuple[list[str], list[ast.AST]]:
+    """For a comparison: the string literals among ``names`` it compares with, and its operands."""
+    if not isinstance(node, ast.Compare):
+        return [], []
+    operands = [node.left, *node.comparators]
+    return [s for o in operands for s in _literals(o) if s in names], operands
 
 
 def violations(source: str, filename: str) -> list[str]:
     """Name comparisons in ``source`` (one line each: file:line: code)."""
     out = []
     for node in ast.walk(ast.parse(source, filename)):
-        if isinstance(node, ast.Compare):
-            operands = [node.left, *node.comparators]
-            hits = [s for o in operands for s in _literals(o) if s in NAMES]
-            if hits and not any(_about_a_form(o) for o in operands):
-                out.append(f"{filename}:{node.lineno}: compares with {hits}")
+        hits, operands = _compared(node, NAMES)
+        if hits and not any(_named(o, NOT_A_NAME) for o in operands):
+            out.append(f"{filename}:{node.lineno}: compares with {hits}")
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in ("startswith", "endswith") and node.args):
             prefixes = [s for s in _literals(node.args[0])
@@ -56,23 +65,65 @@ def violations(source: str, filename: str) -> list[str]:
     return out
 
 
-def test_no_architecture_name_is_compared_outside_the_registries():
+def _scan(find, skip: set[str]) -> list[str]:
+    """``find(source, filename)`` over every module of the packages but those in ``skip``."""
     found = []
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if rel not in REGISTRIES:
-                found += violations(path.read_text(encoding="utf-8"), rel)
+            if rel not in skip:
+                found += find(path.read_text(encoding="utf-8"), rel)
+    return found
+
+
+def test_no_architecture_name_is_compared_outside_the_registries():
+    found = _scan(violations, REGISTRIES)
     assert not found, "architecture names compared outside the registries:\n" + "\n".join(found)
 
 
-def test_the_detector_finds_each_kind_of_name_comparison():
-    """The judge must be able to fail: each forbidden form is found, the allowed ones are not."""
-    bad = ['if arch.name == "relu-fc": pass', 'x = name in ("attn-s", "attn-m")', 'y = spec.name != "cubic"',
-           'z = case.arch.startswith("relu")', 'w = "fc" == family_name']
+# Population forms, input kinds, catalog kinds, case task kinds and result kinds are registered objects too
+# (numerics.POPULATIONS / INPUT_KINDS, theory.populations.POPULATIONS, theory.spec.INPUT_KINDS, CatalogRule,
+# proofs_check.cases.TASK_KINDS, IntegrationResult.is_flow): what depends on them is read off the object, so no code
+# compares such an attribute with one of their names, except the result class reading its own kind.
+KIND_ATTRIBUTES = frozenset({"population", "population_kind", "input_kind", "kind"})
+KIND_NAMES = frozenset({"linear", "quadratic", "icl", "vector", "diagonal", "dataset", "icl-dataset",
+                        "gradient_flow", "gradient_descent"})
+KIND_OWNERS = {"numerics/integrate/result.py"}
+
+
+def kind_violations(source: str, filename: str) -> list[str]:
+    """Comparisons of a kind attribute with a kind's name in ``source`` (one line each: file:line: code)."""
+    out = []
+    for node in ast.walk(ast.parse(source, filename)):
+        hits, operands = _compared(node, KIND_NAMES)
+        if hits and any(_named(o, KIND_ATTRIBUTES) for o in operands):
+            out.append(f"{filename}:{node.lineno}: compares a kind with {hits}")
+    return out
+
+
+def test_no_registered_kind_is_compared_with_its_name():
+    found = _scan(kind_violations, KIND_OWNERS)
+    assert not found, "kinds compared by name instead of read off their registered objects:\n" + "\n".join(found)
+
+
+JUDGED = [
+    (violations,  # architecture and family names
+     ['if arch.name == "relu-fc": pass', 'x = name in ("attn-s", "attn-m")', 'y = spec.name != "cubic"',
+      'z = case.arch.startswith("relu")', 'w = "fc" == family_name'],
+     ['if spec.population == "quadratic": pass', 'k = kind == "quadratic"', 'b = build("relu-fc")',
+      'r = REGISTRY["tanh-fc"]', 's = text.startswith("v_")']),
+    (kind_violations,  # registered kinds
+     ['if arch.population_kind == "linear": pass', 'y = spec.input_kind != "icl"',
+      'z = catalog.kind in ("linear", "diagonal")', 'w = res.kind == "gradient_flow"', 'v = "quadratic" == population'],
+     ['k = dtype.kind in "iu"', 'p = spec.population == rule.population', 'q = name == "linear"',
+      'r = POPULATIONS["linear"]', 's = cat.rule.saxe_spectrum']),
+]
+
+
+@pytest.mark.parametrize(("detector", "bad", "good"), JUDGED, ids=["names", "kinds"])
+def test_each_detector_finds_each_forbidden_form_and_spares_the_allowed(detector, bad, good):
+    """The judges must be able to fail: each forbidden form is found, the allowed ones are not."""
     for code in bad:
-        assert violations(code, "t.py"), code
-    good = ['if spec.population == "quadratic": pass', 'k = kind == "quadratic"', 'b = build("relu-fc")',
-            'r = REGISTRY["tanh-fc"]', 's = text.startswith("v_")']
+        assert detector(code, "t.py"), code
     for code in good:
-        assert not violations(code, "t.py"), code
+        assert not detector(code, "t.py"), code

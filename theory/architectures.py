@@ -30,6 +30,7 @@ import guards
 from .errors import InputError
 from .functions import Relu
 from .phi import Phi
+from .populations import POPULATIONS
 from .spec import NetworkSpec, Unit, make_block
 
 _Z = sp.Symbol("z", real=True)
@@ -77,8 +78,9 @@ class Family:
     """One architecture family (module docstring).
 
     ``build(name, unit, sizes)`` writes the network; ``defaults`` are its size keywords; ``takes_unit``: built with
-    a unit σ; ``extra_order``: factors of θ in f beyond v and the unit (1 for the depth-3 chain's W1), so that f has
-    total degree 1 + q + extra_order at 0; ``u_groups``: the blocks that make up u_i and in each of which f is
+    a unit σ; ``takes_bias``: its units can take a bias (an input coordinate fixed at 1); ``extra_order``:
+    factors of θ in f beyond v and the unit (1 for the depth-3 chain's W1), so that f has total degree
+    1 + q + extra_order at 0; ``u_groups``: the blocks that make up u_i and in each of which f is
     separately 1-homogeneous when there are several (attention's K and Q: each is balanced against v on its own,
     docs/theory.md §4.5); ``chain``: the layers of a deep linear chain, input side first (layer-balance laws).
     """
@@ -87,6 +89,7 @@ class Family:
     defaults: Mapping[str, int]
     build: Callable[[str, UnitSpec, dict[str, int]], NetworkSpec] = field(repr=False)
     takes_unit: bool = False
+    takes_bias: bool = False
     extra_order: int = 0
     u_groups: tuple[str, ...] = ("U",)
     chain: tuple[str, ...] = ()
@@ -105,8 +108,10 @@ def _spec(name, sizes, unit: UnitSpec, blocks, unit_blocks, input_kind, input_di
             n_u = len(ub.symbols) // width
             u += ub.symbols[i * n_u:(i + 1) * n_u]
         units.append(Unit(tuple(v), tuple(u)))
-    # The quadratic population form f = xᵀMx is defined for a scalar output only (docs/theory.md §1.3).
-    population = None if unit.population == "quadratic" and output_dim != 1 else unit.population
+    # Some population forms (f = xᵀMx) are defined for a scalar output only (docs/theory.md §1.3).
+    population = unit.population
+    if population is not None and POPULATIONS[population].scalar_output and output_dim != 1:
+        population = None
     return NetworkSpec(name, MappingProxyType(dict(sizes)), unit.phi, tuple(blocks), tuple(units), input_kind,
                        input_dim, output_dim, unit.formula, g_in, output, FAMILIES.get(family_name),
                        population, unit.bias, unit.analysed)
@@ -228,7 +233,7 @@ def _diagonal(name: str, unit: UnitSpec, s: dict[str, int]) -> NetworkSpec:
 
 
 FAMILIES: Mapping[str, Family] = MappingProxyType({f.name: f for f in (
-    Family("fc", MappingProxyType({"d_in": 2, "d_out": 1, "width": 2}), _fc, takes_unit=True),
+    Family("fc", MappingProxyType({"d_in": 2, "d_out": 1, "width": 2}), _fc, takes_unit=True, takes_bias=True),
     Family("conv", MappingProxyType({"d_in": 3, "kernel": 2, "width": 2}), _conv, takes_unit=True),
     Family("attn-s", MappingProxyType({"dim": 2, "width": 2, "rank": 1}), _attn_s, u_groups=("K", "Q")),
     Family("attn-m", MappingProxyType({"dim": 2, "width": 2}), _attn_m),
@@ -325,8 +330,10 @@ def build(name: str, *, activation: Any = None, bias: bool | None = None, timeou
         if activation is None:
             raise guards.invalid("activation", None, f"the {name} family needs a unit, an expression in z such as "
                                  "'tanh(z)'", cls=InputError)
-        if bias and name != "fc":
-            raise guards.invalid("bias", True, f"only the fc family takes a bias (not {name})", cls=InputError)
+        if bias and not family.takes_bias:
+            takers = ", ".join(n for n, f in FAMILIES.items() if f.takes_bias)
+            raise guards.invalid("bias", True, f"the {name} family takes no bias (families with one: {takers})",
+                                 cls=InputError)
         unit, defaults = _user_unit(name, activation, bool(bias), timeout), dict(family.defaults)
     unknown = set(sizes) - set(defaults)
     if unknown:

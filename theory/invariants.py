@@ -33,8 +33,9 @@ import sympy as sp
 
 from .derive import Derivation, derive
 from .errors import InputError, SymbolicTimeout
+from .populations import POPULATIONS
 from .spec import NetworkSpec
-from .tasks import Dataset, ICLDataset, ICLTask, LinearRegressionTask, QuadraticGaussianTask
+from .tasks import Dataset, ICLDataset
 from .verify import DEFAULT_TIMEOUT, Undecided, Verdict, verify_parametrisation
 
 
@@ -84,18 +85,10 @@ class InvariantSet:
 
 # ------------------------------------------------------------------------------------------- default tasks
 def default_task(spec: NetworkSpec, samples: int = 2) -> Any:
-    """A symbolic task of the family that fits ``spec`` (see the module docstring)."""
-    if spec.population == "linear":
-        d_out, d_in = spec.output_dim, spec.input_dim
-        syx = sp.Matrix(d_out, d_in, lambda o, a: sp.Symbol(f"S_{o + 1}_{a + 1}", real=True))
-        return LinearRegressionTask(sp.eye(d_in), syx, syx * syx.T)
-    if spec.population == "quadratic":
-        d = spec.input_dim
-        a = sp.Matrix(d, d, lambda r, c: sp.Symbol(f"A_{min(r, c) + 1}_{max(r, c) + 1}", real=True))
-        return QuadraticGaussianTask(a)
-    if spec.input_kind == "icl":
-        lam = sp.diag(*sp.symbols(f"lambda_1:{spec.input_dim + 1}", positive=True))
-        return ICLTask(lam, sp.Symbol("N", positive=True, integer=True))
+    """A symbolic task of the family that fits ``spec`` (see the module docstring): its population form's
+    (:data:`theory.populations.POPULATIONS`), else a dataset of ``samples`` symbolic samples."""
+    if spec.population is not None:
+        return POPULATIONS[spec.population].default_task(spec)
     x = sp.Matrix(samples, spec.input_dim, lambda m, a: sp.Symbol(f"x{m + 1}_{a + 1}", real=True))
     y = sp.Matrix(samples, spec.output_dim, lambda m, o: sp.Symbol(f"y{m + 1}_{o + 1}", real=True))
     return Dataset(x, y)

@@ -173,11 +173,18 @@ class NetworkSpec:
         return [([pos[s] for s in unit.v], [pos[s] for s in unit.u]) for unit in self.units]
 
 
+def _column(prefix: str, d: int, tag: str) -> sp.Matrix:
+    return sp.Matrix(d, 1, [sp.Symbol(f"{prefix}{tag}_{{{a + 1}}}", real=True) for a in range(d)])
+
+
+#: What a spec's input is (``NetworkSpec.input_kind``), as the fresh symbols of one input of dimension d with a tag:
+#: a vector x, or the in-context pair (β, x_q).
+INPUT_KINDS: MappingProxyType[str, Callable[[int, str], Any]] = MappingProxyType({
+    "vector": lambda d, tag: _column("x", d, tag),
+    "icl": lambda d, tag: (_column("beta", d, tag), _column("xq", d, tag)),
+})
+
+
 def input_symbols(spec: NetworkSpec, tag: str = "") -> Any:
-    """Fresh real symbols for one input of ``spec`` (x, or the pair (β, x_q))."""
-    d = spec.input_dim
-    if spec.input_kind == "icl":
-        beta = sp.Matrix(d, 1, [sp.Symbol(f"beta{tag}_{{{a + 1}}}", real=True) for a in range(d)])
-        xq = sp.Matrix(d, 1, [sp.Symbol(f"xq{tag}_{{{a + 1}}}", real=True) for a in range(d)])
-        return beta, xq
-    return sp.Matrix(d, 1, [sp.Symbol(f"x{tag}_{{{a + 1}}}", real=True) for a in range(d)])
+    """Fresh real symbols for one input of ``spec`` (x, or the pair (β, x_q); :data:`INPUT_KINDS`)."""
+    return INPUT_KINDS[spec.input_kind](spec.input_dim, tag)

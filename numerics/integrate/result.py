@@ -132,6 +132,12 @@ class IntegrationResult:
         return tuple(m.status for m in self.members)
 
     @property
+    def is_flow(self) -> bool:
+        """Gradient flow (not gradient descent): dL/dt = −‖∇L‖² holds exactly at the recorded points and θ(t) has
+        a dense output between them (:mod:`numerics.integrate.dense`)."""
+        return self.kind == "gradient_flow"
+
+    @property
     def success(self) -> bool:
         return all(m.success for m in self.members)
 

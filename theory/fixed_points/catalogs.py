@@ -69,7 +69,8 @@ class CatalogEntry:
 
 @dataclass(frozen=True, eq=False)
 class Catalog:
-    """All catalog entries of a spec/task pair, with the derivation used to certify them."""
+    """All catalog entries of a spec/task pair, with the derivation used to certify them and the
+    :class:`CatalogRule` that built them (``kind`` is its name)."""
 
     spec: NetworkSpec
     task: Task
@@ -77,6 +78,7 @@ class Catalog:
     entries: tuple[CatalogEntry, ...]
     formula: str
     derivation: Derivation | None = field(default=None, repr=False)
+    rule: CatalogRule | None = field(default=None, repr=False)
 
     def lowest_level(self) -> sp.Expr | None:
         """The lowest loss level (None with symbolic task data, where levels cannot be ordered)."""
@@ -256,7 +258,12 @@ def _diagonal(spec: NetworkSpec, task: LinearRegressionTask):
 
 @dataclass(frozen=True)
 class CatalogRule:
-    """A closed-form catalog registered against a family, a population form and a task type."""
+    """A closed-form catalog registered against a family, a population form and a task type.
+
+    Its gauge (:func:`gauge_representatives`): ``permutes_units``, the active modes may sit on any units (False:
+    unit i carries mode i, the diagonal net); ``flips_v``, the sign symmetry of a unit is (v, u) → (−v, −u) (φ odd
+    in u) rather than u → −u (φ even).  ``saxe_spectrum``: the Hessian spectrum of docs/theory.md §3.2 (linear FC,
+    s = diag Σ_yx) predicts each entry's (:func:`~theory.fixed_points.classify.classify_entry`)."""
 
     kind: str
     family: Family
@@ -264,15 +271,19 @@ class CatalogRule:
     task: type
     build: Callable[[NetworkSpec, Any], tuple[list[CatalogEntry], str]]
     described: str
+    permutes_units: bool = True
+    flips_v: bool = True
+    saxe_spectrum: bool = False
 
 
 CATALOGS: tuple[CatalogRule, ...] = (
-    CatalogRule("linear", FAMILIES["fc"], "linear", LinearRegressionTask, _linear, "linear FC + linear regression"),
+    CatalogRule("linear", FAMILIES["fc"], "linear", LinearRegressionTask, _linear, "linear FC + linear regression",
+                saxe_spectrum=True),
     CatalogRule("quadratic", FAMILIES["fc"], "quadratic", QuadraticGaussianTask, _quadratic,
-                "quadratic net (d_out = 1) + quadratic Gaussian"),
-    CatalogRule("icl", FAMILIES["attn-s"], "icl", ICLTask, _icl, "attn-s + in-context regression"),
+                "quadratic net (d_out = 1) + quadratic Gaussian", flips_v=False),
+    CatalogRule("icl", FAMILIES["attn-s"], "icl", ICLTask, _icl, "attn-s + in-context regression", flips_v=False),
     CatalogRule("diagonal", FAMILIES["diagonal-linear"], "linear", LinearRegressionTask, _diagonal,
-                "diagonal-linear + linear regression"),
+                "diagonal-linear + linear regression", permutes_units=False),
 )
 
 
@@ -306,7 +317,6 @@ def fixed_point_catalog(spec: NetworkSpec, task: Task, *, certify: bool = True,
     ``derivation`` reuses an existing derivation of the same spec and task (it must match; it is not re-checked).
     """
     rule = catalog_rule(spec, task)
-    kind = rule.kind
     entries, formula = rule.build(spec, task)
     der = None
     if certify:
@@ -330,7 +340,7 @@ def fixed_point_catalog(spec: NetworkSpec, task: Task, *, certify: bool = True,
                                     tuple(g for g in grad if not is_zero(g)),
                                     "" if ok else "NOT certified: gradient or level mismatch", e.relations))
         entries = out
-    return Catalog(spec, task, kind, tuple(entries), formula, der)
+    return Catalog(spec, task, rule.kind, tuple(entries), formula, der, rule)
 
 
 def gauge_representatives(catalog: Catalog) -> list[tuple[sp.Expr, ...]]:
@@ -350,13 +360,14 @@ def gauge_representatives(catalog: Catalog) -> list[tuple[sp.Expr, ...]]:
             pos = {p: k for k, p in enumerate(spec.params)}
             per_unit[j] = ([e.theta[pos[s]] for s in unit.v], [e.theta[pos[s]] for s in unit.u])
         units = list(per_unit)
-        targets = [units] if catalog.kind == "diagonal" else itertools.permutations(range(spec.width), len(units))
+        targets = (itertools.permutations(range(spec.width), len(units)) if catalog.rule.permutes_units
+                   else [units])
         for target in targets:
             for signs in itertools.product((1, -1), repeat=len(units)):
                 assign = {}
                 for src, dst, sg in zip(units, target, signs, strict=True):
                     v, u = per_unit[src]
-                    if catalog.kind in ("linear", "diagonal"):
+                    if catalog.rule.flips_v:
                         assign[dst] = ([sg * x for x in v], [sg * x for x in u])
                     else:
                         assign[dst] = (list(v), [sg * x for x in u])

@@ -283,7 +283,7 @@ def classify_entry(catalog: Catalog, entry: CatalogEntry, *, derivation: Derivat
     spec, task = catalog.spec, catalog.task
     lowest = min(float(e.loss) for e in catalog.entries)
     c = classify_point(spec, task, entry.theta, derivation=derivation, label=entry.label, lowest_level=lowest)
-    if catalog.kind == "linear":
+    if catalog.rule.saxe_spectrum:
         s = [task.sigma_yx[k, k] for k in range(min(task.sigma_yx.shape))]
         pred = linear_saddle_spectrum(s, entry.support, spec.width, spec.input_dim, spec.output_dim)
         der = derivation if derivation is not None and derivation.hessian is not None else derive(
