@@ -214,7 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def dumps(obj, *, indent: int | None = 2) -> str:
     """JSON with NaN/inf written as strings, so the output is valid JSON for any measured value; ``indent=None``
-    writes it on one line (a JSON-lines record)."""
+    writes it on one line (a JSON-lines record).
+
+    Most objects hold only finite Python numbers (NumPy floats are floats to json, written with the same repr):
+    they are encoded as they are, and only an object that holds NaN/inf or another NumPy scalar is walked and
+    cleaned first; a sweep writes one object per seed, so the walk is the main process's largest cost there."""
+    try:
+        return json.dumps(obj, indent=indent, allow_nan=False)
+    except (ValueError, TypeError):
+        pass
 
     def clean(o):
         if isinstance(o, float) and (o != o or o in (float("inf"), float("-inf"))):

@@ -119,3 +119,17 @@ def test_every_derive_task_kind_has_a_builder():
     assert set(derive_cmd.TASK_BUILDERS) == set(derive_cmd.TASK_OPTIONS)
     kinds = {theory.build(name).input_kind for name in theory.ARCHITECTURE_NAMES}
     assert kinds <= set(derive_cmd.DATASETS)
+
+
+def test_json_writes_non_finite_values_as_strings_and_numpy_scalars_as_numbers():
+    """``dumps``: finite objects are encoded as they are, the others cleaned first; both give the same text for
+    the values they share (a NumPy float is written with the repr of the Python float)."""
+    import numpy as np
+
+    from proofs_check.cli import dumps
+
+    finite = {"a": np.float64(0.1), "b": [1.5, 2], "c": (3, None), "d": {"e": np.float64(2.5e-22)}}
+    assert dumps(finite, indent=None) == '{"a": 0.1, "b": [1.5, 2], "c": [3, null], "d": {"e": 2.5e-22}}'
+    mixed = {"a": np.float64(0.1), "n": float("nan"), "i": [np.inf, -np.inf], "k": np.int64(3), "t": np.bool_(True)}
+    assert dumps(mixed, indent=None) == '{"a": 0.1, "n": "nan", "i": ["inf", "-inf"], "k": 3, "t": true}'
+    assert json.loads(dumps(mixed)) == {"a": 0.1, "n": "nan", "i": ["inf", "-inf"], "k": 3, "t": True}
