@@ -14,6 +14,7 @@ running and not ours (a caller's own SIGALRM) is left alone and the body runs un
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,16 @@ class _Expired(BaseException):  # noqa: N818 - internal signal, turned into the 
 RETRY_SECONDS = 0.05
 _STACK: list[tuple[float, object]] = []  # (monotonic deadline, owner token), outermost first
 _PREVIOUS: list = []
+_PREVIOUS_HOOKS: list = []
+
+
+def _drop_quietly(unraisable) -> None:
+    """``sys.unraisablehook`` while a bound is armed: a stop raised inside a finaliser or a gc callback is dropped by
+    Python and raised again by the re-armed timer (:func:`_on_alarm`), so its drop is not reported as an error;
+    every other unraisable exception goes to the hook that was installed before."""
+    if isinstance(unraisable.exc_value, _Expired):
+        return
+    _PREVIOUS_HOOKS[-1](unraisable)
 
 
 def _arm() -> None:
@@ -43,8 +54,8 @@ def _on_alarm(_signum, _frame) -> None:
         _arm()
         return
     # Python runs handlers at any safe point, including inside a finaliser (__del__, a weakref callback during garbage
-    # collection), where an exception is printed and dropped.  Re-arm before raising, so a dropped stop is raised
-    # again shortly; the owning bound's exit disarms or re-arms the timer.
+    # collection), where an exception is dropped (and not reported: _drop_quietly).  Re-arm before raising, so a dropped
+    # stop is raised again shortly; the owning bound's exit disarms or re-arms the timer.
     signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)
     raise _Expired(expired[0])  # the outermost expired bound owns the stop
 
@@ -76,6 +87,8 @@ def within(seconds: float, error: Callable[[], BaseException]) -> Iterator[bool]
     entry = (time.monotonic() + seconds, token)
     if not _STACK:
         _PREVIOUS.append(signal.signal(signal.SIGALRM, _on_alarm))
+        _PREVIOUS_HOOKS.append(sys.unraisablehook)
+        sys.unraisablehook = _drop_quietly
     _STACK.append(entry)
     _arm()
     try:
@@ -91,3 +104,4 @@ def within(seconds: float, error: Callable[[], BaseException]) -> Iterator[bool]
         else:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, _PREVIOUS.pop())
+            sys.unraisablehook = _PREVIOUS_HOOKS.pop()
