@@ -113,6 +113,33 @@ def _all_true(group: dict, keys, what: str) -> str | None:
 # ------------------------------------------------------------------------------------------------------- C1
 
 
+def _numeric_i(vs, us, i, gu, gv):
+    kept = [*vs[:i], (1 - gv) * vs[i], *vs[i + 1:]]
+    return kept, gv * vs[i], us[i].copy()
+
+
+def _numeric_ii(vs, us, i, gu, gv):
+    return vs, np.zeros_like(vs[0]), np.zeros_like(us[0])
+
+
+def _numeric_iii(vs, us, i, gu, gv):
+    kept = [*vs[:i], (1 - gu * gv) * vs[i], *vs[i + 1:]]
+    return kept, gv * vs[i], gu * us[i]
+
+
+def _numeric_iv(vs, us, i, gu, gv):
+    """(iv) with γ_{u_j} = gu·(j+1), γ_{v_j} = gv·(j+1)."""
+    cu = [gu * (j + 1) for j in range(len(vs))]
+    cv = [gv * (j + 1) for j in range(len(vs))]
+    sv = sum(cv[j] * vs[j] for j in range(len(vs)))
+    return [vs[j] - cu[j] * sv for j in range(len(vs))], sv, sum(cu[j] * us[j] for j in range(len(vs)))
+
+
+# Thm 1's constructions on float units (numeric twins of theory.fixed_points.embeddings.CONSTRUCTIONS):
+# (vs, us, copied unit i, γ_u, γ_v) → (the kept units' v, v_H, u_H); the kept units' u never change.
+_NUMERIC_CONSTRUCTIONS = {"i": _numeric_i, "ii": _numeric_ii, "iii": _numeric_iii, "iv": _numeric_iv}
+
+
 def _embed_numeric(narrow: nm.Architecture, wide: nm.Architecture, theta: np.ndarray, key: str, gu: float,
                    gv: float, unit: int = 0) -> np.ndarray:
     """Thm 1 constructions on a float θ* (numeric twin of theory.fixed_points.embeddings.embed)."""
@@ -121,21 +148,7 @@ def _embed_numeric(narrow: nm.Architecture, wide: nm.Architecture, theta: np.nda
     H1 = narrow.unit_count
     vs = [theta[v].copy() for v, _ in ni]
     us = [theta[u].copy() for _, u in ni]
-    if key == "i":
-        vH, uH = gv * vs[unit], us[unit].copy()
-        vs[unit] = (1 - gv) * vs[unit]
-    elif key == "ii":
-        vH, uH = np.zeros_like(vs[0]), np.zeros_like(us[0])
-    elif key == "iii":
-        vH, uH = gv * vs[unit], gu * us[unit]
-        vs[unit] = (1 - gu * gv) * vs[unit]
-    else:  # (iv) with γ_{u_j} = gu·(j+1), γ_{v_j} = gv·(j+1)
-        cu = [gu * (j + 1) for j in range(H1)]
-        cv = [gv * (j + 1) for j in range(H1)]
-        sv = sum(cv[j] * vs[j] for j in range(H1))
-        uH = sum(cu[j] * us[j] for j in range(H1))
-        vs = [vs[j] - cu[j] * sv for j in range(H1)]
-        vH = sv
+    vs, vH, uH = _NUMERIC_CONSTRUCTIONS[key](vs, us, unit, gu, gv)
     for j in range(H1):
         out[wi[j][0]], out[wi[j][1]] = vs[j], us[j]
     out[wi[H1][0]], out[wi[H1][1]] = vH, uH

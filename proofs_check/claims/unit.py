@@ -144,21 +144,28 @@ def _gd(arch, task, theta0: np.ndarray, lr: float) -> np.ndarray:
     return np.array(out)
 
 
+# The Theorem 3 sets run numerically, each as the image of unit 1 that unit 0 is put on, (v_1, u_1) → (v_0, u_0):
+# equal units (i), the zero unit (ii), and the sign flip of an even unit, θ_0 = (v_1, −u_1).
+_SET_IMAGES: dict[str, Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {
+    "i": lambda v, u: (v, u),
+    "ii": lambda v, u: (np.zeros_like(v), np.zeros_like(u)),
+    "sign-flip": lambda v, u: (v, -u),
+}
+
+
 def _start_on(arch, rng, key: str) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-    """A generic point on set ``key`` for units 0 (dependent) and 1, and the distance to the set along a run."""
+    """A generic point on set ``key`` (:data:`_SET_IMAGES`) for units 0 (dependent) and 1, and the distance to the
+    set along a run."""
     theta = START_SCALE * rng.standard_normal(arch.n_params)
     (v0, u0), (v1, u1) = numerics.unit_indices(arch)[:2]
-    if key == "i":
-        theta[v0], theta[u0] = theta[v1], theta[u1]
-        return theta, lambda ths: np.hypot(np.linalg.norm(ths[:, v0] - ths[:, v1], axis=1),
-                                           np.linalg.norm(ths[:, u0] - ths[:, u1], axis=1))
-    if key == "ii":
-        theta[v0], theta[u0] = 0.0, 0.0
-        return theta, lambda ths: np.hypot(np.linalg.norm(ths[:, v0], axis=1), np.linalg.norm(ths[:, u0], axis=1))
-    # sign flip of an even unit: θ_0 = (v_1, −u_1)
-    theta[v0], theta[u0] = theta[v1], -theta[u1]
-    return theta, lambda ths: np.hypot(np.linalg.norm(ths[:, v0] - ths[:, v1], axis=1),
-                                       np.linalg.norm(ths[:, u0] + ths[:, u1], axis=1))
+    image = _SET_IMAGES[key]
+    theta[v0], theta[u0] = image(theta[v1], theta[u1])
+
+    def distance(ths: np.ndarray) -> np.ndarray:
+        v_img, u_img = image(ths[:, v1], ths[:, u1])
+        return np.hypot(np.linalg.norm(ths[:, v0] - v_img, axis=1), np.linalg.norm(ths[:, u0] - u_img, axis=1))
+
+    return theta, distance
 
 
 def _theorem3(net: UnitNetwork) -> dict[str, Any]:
@@ -173,7 +180,7 @@ def _theorem3(net: UnitNetwork) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     numeric = {}
     for r in results:
-        if not r.candidate.expected or r.key not in ("i", "ii", "sign-flip"):
+        if not r.candidate.expected or r.key not in _SET_IMAGES:
             continue
         theta0, distance = _start_on(arch, rng, r.key)
         lr = GD_LR

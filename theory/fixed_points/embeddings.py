@@ -7,7 +7,9 @@ The four constructions, units 1..H−1 kept at θ*_j except where stated (i is t
 * (iii) 1-homogeneous over F:  u_H = γ_u u_i*, v_H = γ_v v_i*, v_i = (1 − γ_uγ_v) v_i*, γ_u ∈ F;
 * (iv)  linear in u:           u_H = Σ_j γ_{u_j} u_j*, v_H = Σ_j γ_{v_j} v_j*, v_j = v_j* − γ_{u_j} Σ_k γ_{v_k} v_k*.
 
-Which apply is read off φ's declared properties through :func:`theory.applicability.theorem1_constructions`; an
+Each is registered in :data:`CONSTRUCTIONS` as its point and its gradient certificate (below), so :func:`embed` and
+:func:`certificate` read the construction off that object.  Which apply is read off φ's declared properties through
+:func:`theory.applicability.theorem1_constructions`; an
 inapplicable construction is refused with that reason (``force=True`` builds it anyway, for the numeric
 demonstration that it fails).
 
@@ -30,8 +32,9 @@ checks that the map is unchanged: f_wide(θ(θ*, γ)) − f_narrow(θ*) ≡ 0.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import sympy as sp
 
@@ -43,7 +46,94 @@ from ..spec import NetworkSpec, input_symbols
 from ..tasks import Task
 from ..timebound import time_bound
 
-KEYS = ("i", "ii", "iii", "iv")
+Vectors = list[list[sp.Expr]]
+
+
+def _copies(rows: Vectors) -> Vectors:
+    return [list(r) for r in rows]
+
+
+def _sum(coefs: Sequence[sp.Expr], rows: Vectors) -> list[sp.Expr]:
+    """Σ_k coefs_k rows_k, entry by entry."""
+    return [sum((coefs[k] * rows[k][a] for k in range(len(rows))), sp.Integer(0)) for a in range(len(rows[0]))]
+
+
+# Each construction, as two functions of the units' (v_j, u_j) (module docstring): ``point(vs, us, i, positive)`` →
+# (the kept units' new v, v_H, u_H, the γ symbols, their constraint) (the kept units' u never change), and
+# ``certificate(gv, gu, i, gammas)`` → (the kept units' predicted G_u, G_{v_H}, G_{u_H}) from the narrow gradient
+# (the kept units' G_v = g_v); i is the copied unit of the constructions that copy one.
+def _point_i(vs: Vectors, us: Vectors, i: int, positive: bool):
+    g = sp.Symbol("gamma_v", real=True)
+    new_v = _copies(vs)
+    new_v[i] = [(1 - g) * x for x in vs[i]]
+    return new_v, [g * x for x in vs[i]], list(us[i]), (g,), "gamma in R"
+
+
+def _certificate_i(gv: Vectors, gu: Vectors, i: int, gammas: tuple):
+    (gam,) = gammas
+    pu = _copies(gu)
+    pu[i] = [(1 - gam) * x for x in gu[i]]
+    return pu, list(gv[i]), [gam * x for x in gu[i]]
+
+
+def _point_ii(vs: Vectors, us: Vectors, i: int, positive: bool):
+    return _copies(vs), [sp.Integer(0)] * len(vs[0]), [sp.Integer(0)] * len(us[0]), (), "no parameter"
+
+
+def _certificate_ii(gv: Vectors, gu: Vectors, i: int, gammas: tuple):
+    return _copies(gu), [0] * len(gv[0]), [0] * len(gu[0])
+
+
+def _point_iii(vs: Vectors, us: Vectors, i: int, positive: bool):
+    gu = sp.Symbol("gamma_u", positive=True) if positive else sp.Symbol("gamma_u", real=True)
+    gv = sp.Symbol("gamma_v", real=True)
+    new_v = _copies(vs)
+    new_v[i] = [(1 - gu * gv) * x for x in vs[i]]
+    constraint = "gamma_u >= 0 (phi positively homogeneous)" if positive else "gamma in R"
+    return new_v, [gv * x for x in vs[i]], [gu * x for x in us[i]], (gu, gv), constraint
+
+
+def _certificate_iii(gv: Vectors, gu: Vectors, i: int, gammas: tuple):
+    gam_u, gam_v = gammas
+    pu = _copies(gu)
+    pu[i] = [(1 - gam_u * gam_v) * x for x in gu[i]]
+    return pu, [gam_u * x for x in gv[i]], [gam_v * x for x in gu[i]]
+
+
+def _point_iv(vs: Vectors, us: Vectors, i: int, positive: bool):
+    h1 = len(vs)
+    gu = sp.symbols(f"gamma_u1:{h1 + 1}", real=True)
+    gv = sp.symbols(f"gamma_v1:{h1 + 1}", real=True)
+    sv = _sum(gv, vs)
+    new_v = [[vs[j][a] - gu[j] * sv[a] for a in range(len(vs[0]))] for j in range(h1)]
+    return new_v, sv, _sum(gu, us), tuple(gu) + tuple(gv), "gamma in R"
+
+
+def _certificate_iv(gv: Vectors, gu: Vectors, i: int, gammas: tuple):
+    h1 = len(gv)
+    gam_u, gam_v = gammas[:h1], gammas[h1:]
+    su = _sum(gam_v, gu)
+    pu = [[gu[j][a] - gam_u[j] * su[a] for a in range(len(gu[0]))] for j in range(h1)]
+    return pu, _sum(gam_u, gv), su
+
+
+@dataclass(frozen=True)
+class ConstructionRule:
+    """How Thm 1's construction builds the wide point and predicts its gradient (the functions above);
+    ``copies_unit``: it copies the unit i = ``unit`` of :func:`embed` ((i) and (iii))."""
+
+    point: Callable[[Vectors, Vectors, int, bool], tuple]
+    certificate: Callable[[Vectors, Vectors, int, tuple], tuple]
+    copies_unit: bool = False
+
+
+CONSTRUCTIONS: Mapping[str, ConstructionRule] = MappingProxyType({
+    "i": ConstructionRule(_point_i, _certificate_i, copies_unit=True),
+    "ii": ConstructionRule(_point_ii, _certificate_ii),
+    "iii": ConstructionRule(_point_iii, _certificate_iii, copies_unit=True),
+    "iv": ConstructionRule(_point_iv, _certificate_iv),
+})
+KEYS = tuple(CONSTRUCTIONS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +207,8 @@ def embed(narrow: NetworkSpec, key: str, theta_star: Sequence | None = None, *, 
     if len(theta_star) != narrow.n_params:
         raise InputError(f"narrow solution: {len(theta_star)} values, but {narrow.name} of width {narrow.width} has "
                          f"{narrow.n_params} parameters (wrong width?)")
-    if key in ("i", "iii") and not 0 <= unit < narrow.width:
+    rule = CONSTRUCTIONS[key]
+    if rule.copies_unit and not 0 <= unit < narrow.width:
         raise InputError(f"unit={unit}: must be in 0..{narrow.width - 1}")
     star = dict(zip(narrow.params, [sp.sympify(t) for t in theta_star], strict=True))
     H1 = narrow.width
@@ -126,41 +217,14 @@ def embed(narrow: NetworkSpec, key: str, theta_star: Sequence | None = None, *, 
         out[wn] = star[nn]
     vs = [[star[s] for s in narrow.units[j].v] for j in range(H1)]
     us = [[star[s] for s in narrow.units[j].u] for j in range(H1)]
-    new_v, new_u = [list(v) for v in vs], [list(u) for u in us]
-    positive = narrow.phi.field == "R>=0"
-    gammas: tuple[sp.Symbol, ...] = ()
-    constraint = "gamma in R"
-    if key == "i":
-        g = sp.Symbol("gamma_v", real=True)
-        gammas = (g,)
-        new_v[unit] = [(1 - g) * x for x in vs[unit]]
-        vH, uH = [g * x for x in vs[unit]], list(us[unit])
-    elif key == "ii":
-        vH, uH = [sp.Integer(0)] * len(vs[0]), [sp.Integer(0)] * len(us[0])
-        constraint = "no parameter"
-    elif key == "iii":
-        gu = sp.Symbol("gamma_u", positive=True) if positive else sp.Symbol("gamma_u", real=True)
-        gv = sp.Symbol("gamma_v", real=True)
-        gammas = (gu, gv)
-        constraint = "gamma_u >= 0 (phi positively homogeneous)" if positive else "gamma in R"
-        new_v[unit] = [(1 - gu * gv) * x for x in vs[unit]]
-        vH, uH = [gv * x for x in vs[unit]], [gu * x for x in us[unit]]
-    else:
-        gu = sp.symbols(f"gamma_u1:{H1 + 1}", real=True)
-        gv = sp.symbols(f"gamma_v1:{H1 + 1}", real=True)
-        gammas = tuple(gu) + tuple(gv)
-        sv = [sum((gv[k] * vs[k][a] for k in range(H1)), sp.Integer(0)) for a in range(len(vs[0]))]
-        for j in range(H1):
-            new_v[j] = [vs[j][a] - gu[j] * sv[a] for a in range(len(vs[0]))]
-        vH = sv
-        uH = [sum((gu[k] * us[k][a] for k in range(H1)), sp.Integer(0)) for a in range(len(us[0]))]
+    new_v, vH, uH, gammas, constraint = rule.point(vs, us, unit, narrow.phi.field == "R>=0")
     for j in range(H1):
         out.update(zip(wide.units[j].v, new_v[j], strict=True))
-        out.update(zip(wide.units[j].u, new_u[j], strict=True))
+        out.update(zip(wide.units[j].u, us[j], strict=True))
     out.update(zip(wide.units[H1].v, vH, strict=True))
     out.update(zip(wide.units[H1].u, uH, strict=True))
     theta = tuple(sp.expand(out[p]) for p in wide.params)
-    return Embedding(key, info.applies, info.reason, narrow, wide, unit if key in ("i", "iii") else None, gammas,
+    return Embedding(key, info.applies, info.reason, narrow, wide, unit if rule.copies_unit else None, gammas,
                      theta, constraint)
 
 
@@ -202,27 +266,9 @@ def certificate(emb: Embedding, narrow_gradient: Mapping[sp.Symbol, sp.Expr]) ->
         pred[wn] = g[nn]
     gv = [[g[s] for s in narrow.units[j].v] for j in range(H1)]
     gu = [[g[s] for s in narrow.units[j].u] for j in range(H1)]
-    pv, pu = [list(x) for x in gv], [list(x) for x in gu]
-    i = emb.unit
-    if emb.key == "i":
-        (gam,) = emb.gammas
-        pu[i] = [(1 - gam) * x for x in gu[i]]
-        hv, hu = list(gv[i]), [gam * x for x in gu[i]]
-    elif emb.key == "ii":
-        hv, hu = [0] * len(gv[0]), [0] * len(gu[0])
-    elif emb.key == "iii":
-        gam_u, gam_v = emb.gammas
-        pu[i] = [(1 - gam_u * gam_v) * x for x in gu[i]]
-        hv, hu = [gam_u * x for x in gv[i]], [gam_v * x for x in gu[i]]
-    else:
-        gam_u, gam_v = emb.gammas[:H1], emb.gammas[H1:]
-        su = [sum((gam_v[k] * gu[k][a] for k in range(H1)), sp.Integer(0)) for a in range(len(gu[0]))]
-        for j in range(H1):
-            pu[j] = [gu[j][a] - gam_u[j] * su[a] for a in range(len(gu[0]))]
-        hv = [sum((gam_u[k] * gv[k][a] for k in range(H1)), sp.Integer(0)) for a in range(len(gv[0]))]
-        hu = su
+    pu, hv, hu = CONSTRUCTIONS[emb.key].certificate(gv, gu, emb.unit, emb.gammas)
     for j in range(H1):
-        pred.update(zip(wide.units[j].v, pv[j], strict=True))
+        pred.update(zip(wide.units[j].v, gv[j], strict=True))
         pred.update(zip(wide.units[j].u, pu[j], strict=True))
     pred.update(zip(wide.units[H1].v, hv, strict=True))
     pred.update(zip(wide.units[H1].u, hu, strict=True))
