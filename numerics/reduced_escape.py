@@ -34,6 +34,7 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +194,11 @@ def _euler(system: _Reduced, t0: float, t_max: float, y0: np.ndarray, step: floa
     return _EulerSolution(np.array(ts), np.array(ys).T, [np.array([])], [np.array([])])
 
 
+#: The fixed-step methods of :func:`reduced_staircase` (any other ``method`` is a ``solve_ivp`` method): the name and
+#: the stepper ``(system, t0, t_max, y0, step, event, done) -> solution`` with ``solve_ivp``'s fields.
+FIXED_STEP: dict[str, Callable[..., _EulerSolution]] = {"euler": _euler}
+
+
 def _staircase(curve_t: list[float], curve_l: list[float]):
     ct, cl = np.asarray(curve_t), np.asarray(curve_l)
     keep = np.concatenate([[True], np.diff(ct) > 0])
@@ -236,7 +242,8 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
         raise InputError(f"t_max={t_max}: must be finite and > 0")
     if not (0 < onset < 0.5 and 0 < active_rel < 1):
         raise InputError(f"onset={onset}, active_rel={active_rel}: need 0 < onset < 0.5 and 0 < active_rel < 1")
-    if method == "euler" and not (np.isfinite(step) and 0 < step < t_max):
+    fixed = FIXED_STEP.get(method)
+    if fixed is not None and not (np.isfinite(step) and 0 < step < t_max):
         raise InputError(f"step={step}: must lie in (0, t_max)")
     if not (np.isfinite(rtol) and 0 < rtol < 1):
         raise InputError(f"rtol={rtol}: must lie in (0, 1)")
@@ -266,8 +273,8 @@ def reduced_staircase(arch: Architecture, task: Any, theta0, *, t_max: float, ma
 
             event.terminal, event.direction = True, -1
             events.append(event)
-        if method == "euler":
-            sol = _euler(system, t, t_max, y, step, events[0] if events else None, done)
+        if fixed is not None:
+            sol = fixed(system, t, t_max, y, step, events[0] if events else None, done)
         else:
             from scipy.integrate import solve_ivp  # here: scipy.integrate costs every command ≈ 0.3 s at start-up
 

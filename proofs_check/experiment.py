@@ -9,6 +9,7 @@ high-order method crawl (measured: 165 000 gradient evaluations for t = 5 on a 2
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,16 @@ class Experiment:
         return [self.width_at(member, t) for t in times[:-1]] + [self.final_width(member)]
 
 
+# How run_experiment trains, by ``method``: gradient flow at ``rtol``, or gradient descent at ``lr`` (θ saved every
+# 20 steps at least: a run of t_max/lr steps).
+RUNS: dict[str, Callable[..., Any]] = {
+    "flow": lambda fun, th0, t_max, *, rtol, lr, save_every: numerics.gradient_flow(
+        fun, th0, t_max, rtol=rtol, save_every=save_every),
+    "gd": lambda fun, th0, t_max, *, rtol, lr, save_every: numerics.gradient_descent(
+        fun, th0, lr, t_max=t_max, record_every=1, save_every=max(save_every, 20)),
+}
+
+
 def run_experiment(arch, task, init_scale: float, *, seeds: int = 1, seed: int = 0, t_max: float,
                    method: str = "flow", lr: float = 0.01, theta0: np.ndarray | None = None,
                    rtol: float = 1e-10, save_every: int = 1, levels=None) -> Experiment:
@@ -64,13 +75,12 @@ def run_experiment(arch, task, init_scale: float, *, seeds: int = 1, seed: int =
     def fun(t):
         return numerics.loss_and_grad(arch, task, t)
 
-    if method == "flow":
-        res = numerics.gradient_flow(fun, th0, t_max, rtol=rtol, save_every=save_every)
-        staircases = tuple(numerics.staircase_from_result(res, m, fun=fun, levels=levels)
-                           for m in range(th0.shape[0]))
-    else:
-        res = numerics.gradient_descent(fun, th0, lr, t_max=t_max, record_every=1, save_every=max(save_every, 20))
-        staircases = tuple(numerics.staircase_from_result(res, m, levels=levels) for m in range(th0.shape[0]))
+    if method not in RUNS:
+        raise numerics.InputError(f"method: {method!r} is not one of {', '.join(RUNS)}")
+    res = RUNS[method](fun, th0, t_max, rtol=rtol, lr=lr, save_every=save_every)
+    # gradient flow locates drops on its dense output (fun); descent on its recorded steps
+    dense = fun if res.is_flow else None
+    staircases = tuple(numerics.staircase_from_result(res, m, fun=dense, levels=levels) for m in range(th0.shape[0]))
     widths = tuple(complexity_along(arch, res, task, member=m) for m in range(th0.shape[0]))
     return Experiment(arch, task, res, staircases, widths, init_scale)
 

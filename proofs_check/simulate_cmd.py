@@ -131,8 +131,8 @@ PLOT_SEEDS = 8  # --plot draws the first this many seeds of the output
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``simulate`` options (problem options from :func:`proofs_check.problem.add_problem_arguments`)."""
     add_problem_arguments(parser, sweep=True)
-    parser.add_argument("--method", choices=["flow", "gd"], default="flow",
-                        help="gradient flow (adaptive DOP853, default) or gradient descent (time = lr x steps)")
+    parser.add_argument("--method", choices=list(METHODS), default="flow",
+                        help="; ".join(f"{k}: {m.help}" for k, m in METHODS.items()))
     parser.add_argument("--lr", type=float, default=None, help="learning rate of --method gd (required there)")
     parser.add_argument("--t-max", type=float, default=None,
                         help="final time (default: from the task scale and eps, see the module docstring)")
@@ -210,16 +210,22 @@ def default_gtol(problem: Problem) -> float:
 
 
 def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
-    arch, task = problem.arch, problem.task
+    """(gradient function, result, each member's status) of the chunk ``problem`` by ``--method``."""
+    return METHODS[args.method].integrate(problem, args, t_max, deadline)
 
-    fun = numerics.gradient_function(arch, task)
+
+def _flow(problem: Problem, args, t_max: float, deadline: guards.Deadline):
+    fun = numerics.gradient_function(problem.arch, problem.task)
+    stiff = None if args.stiff_method == "none" else args.stiff_method
+    res = numerics.gradient_flow(fun, problem.theta0, t_max, rtol=args.rtol, atol=args.atol,
+                                 gtol=default_gtol(problem), max_steps=args.max_steps,
+                                 time_budget_s=deadline.remaining(), stiff_method=stiff, explicit=args.integrator)
+    return fun, res, [m.status for m in res]
+
+
+def _descent(problem: Problem, args, t_max: float, deadline: guards.Deadline):
+    fun = numerics.gradient_function(problem.arch, problem.task)
     gtol = default_gtol(problem)
-    if args.method == "flow":
-        stiff = None if args.stiff_method == "none" else args.stiff_method
-        res = numerics.gradient_flow(fun, problem.theta0, t_max, rtol=args.rtol, atol=args.atol, gtol=gtol,
-                                     max_steps=args.max_steps, time_budget_s=deadline.remaining(), stiff_method=stiff,
-                                     explicit=args.integrator)
-        return fun, res, [m.status for m in res]
     wanted = math.ceil(t_max / args.lr - 1e-9)
     n_steps = min(wanted, args.max_steps)
     record_every = max(1, n_steps // 20_000)
@@ -229,6 +235,25 @@ def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     # Hitting the step cap before t_max is a budget stop, not a finished run.
     statuses = ["budget" if (m.status == "t_max" and n_steps < wanted) else m.status for m in res]
     return fun, res, statuses
+
+
+@dataclass(frozen=True)
+class Method:
+    """A ``--method``: how a chunk is trained (``integrate``), the JSON ``method`` it reports (``result``), whether
+    it takes ``--lr`` (required then, refused otherwise) and whether a threshold tie can be settled by integrating
+    again at a tighter rtol (``settles``: the flow's tolerance is the only knob of its accuracy)."""
+
+    integrate: Callable[[Problem, Any, float, guards.Deadline], tuple[Any, Any, list[str]]]
+    result: str
+    takes_lr: bool = False
+    settles: bool = False
+    help: str = ""
+
+
+METHODS: dict[str, Method] = {
+    "flow": Method(_flow, "gradient_flow", settles=True, help="gradient flow (adaptive explicit pair, default)"),
+    "gd": Method(_descent, "gradient_descent", takes_lr=True, help="gradient descent (time = lr x steps)"),
+}
 
 
 def _settler(problem: Problem, args, t_max: float, deadline: guards.Deadline) -> Settler:
@@ -305,8 +330,8 @@ def _identity(problem: Problem, args, seed: int, t_max: float, chunk: Chunk) -> 
     return {"architecture": arch.label, "sizes": dict(arch.sizes), "width": arch.sizes.get("width"),
             "task": problem.description, "convention": _convention(), "seed": seed,
             "init_scale": problem.init_scale,
-            "method": "gradient_flow" if args.method == "flow" else "gradient_descent",
-            "lr": args.lr if args.method == "gd" else None, "t_max": t_max, "chunk": chunk.index,
+            "method": METHODS[args.method].result,
+            "lr": args.lr if METHODS[args.method].takes_lr else None, "t_max": t_max, "chunk": chunk.index,
             "chunk_size": chunk.size}
 
 
@@ -352,7 +377,7 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
         out = ChunkOutput(chunk, [], integration=time.perf_counter() - mark)
         mark = time.perf_counter()
         settler = _settler(problem, args, job.t_max[chunk.point.index], deadline) if (
-            args.method == "flow" and "staircase" in job.analyses and not args.no_settle) else None
+            METHODS[args.method].settles and "staircase" in job.analyses and not args.no_settle) else None
         seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache, statuses[b], b, settler=settler)
                  for b in range(len(res))]
         for name in job.analyses:
@@ -425,13 +450,14 @@ def _validate(args) -> None:
         v = getattr(args, opt)
         if not (math.isfinite(v) and v >= 0) or (opt == "rtol" and v <= 0):
             raise guards.invalid("--" + opt, v, "must be finite and " + ("> 0" if opt == "rtol" else ">= 0"))
-    if args.method == "gd":
+    with_lr = [k for k, m in METHODS.items() if m.takes_lr]
+    if METHODS[args.method].takes_lr:
         if args.lr is None:
-            raise guards.invalid("--lr", None, "required with --method gd")
+            raise guards.invalid("--lr", None, f"required with --method {args.method}")
         if not (math.isfinite(args.lr) and args.lr > 0):
             raise guards.invalid("--lr", args.lr, "must be finite and > 0")
     elif args.lr is not None:
-        raise guards.invalid("--lr", args.lr, "applies only with --method gd")
+        raise guards.invalid("--lr", args.lr, f"applies only with --method {' or '.join(with_lr)}")
     if args.executor != "dask":
         if args.scheduler is not None:
             raise guards.invalid("--scheduler", args.scheduler, "applies only with --executor dask")
