@@ -15,14 +15,15 @@ import guards
 from guards import BoundExceeded, Deadline, invalid
 
 from . import report
-from .executor import run_claims
+from .executor import EXECUTORS, run_claims
 from .registry import REGISTRY, summarize
 from .signals import Interrupted
 
 
 def _validate(args) -> None:
-    if args.scheduler is not None and args.executor != "dask":
-        raise invalid("--scheduler", args.scheduler, "applies only with --executor dask")
+    if args.scheduler is not None and not EXECUTORS[args.executor].takes_scheduler:
+        takers = " or ".join(k for k, e in EXECUTORS.items() if e.takes_scheduler)
+        raise invalid("--scheduler", args.scheduler, f"applies only with --executor {takers}")
     if args.jobs is not None and args.jobs < 1:
         raise invalid("--jobs", args.jobs, "must be >= 1")
     if args.no_report and args.report_given:
@@ -39,9 +40,9 @@ def _unit_registry(args):
         if given:
             raise invalid("--" + given[0].replace("_", "-"), getattr(args, given[0]), "applies only with --activation")
         return REGISTRY
-    if args.executor == "dask":
-        raise invalid("--executor", "dask", "the claims of --activation are built for this run; Dask workers only "
-                      "know the workbench's claims (use the local executor)")
+    if not EXECUTORS[args.executor].forked:
+        raise invalid("--executor", args.executor, "the claims of --activation are built for this run; workers that "
+                      "are not forked from it (Dask) only know the workbench's claims (use the local executor)")
     if args.full:
         raise invalid("--full", True, "does not apply with --activation (its claims have one profile)")
     from .claims.unit import UnitNetwork, unit_claims

@@ -25,10 +25,11 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import guards
 
+from .executor import EXECUTORS
 from .problem import SIZE_OPTIONS, floats
 
 CONVENTION = ("loss = 1/2 E||y - f||^2; gradient-flow time (theta' = -grad L, one GD step = lr); "
@@ -89,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="report folder (default: s2s-report); replaced only if it is a previous s2s report")
     c.add_argument("--no-report", action="store_true", help="write no report folder")
     c.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of CPUs, at most 8)")
-    c.add_argument("--executor", choices=["local", "dask"], default="local",
+    c.add_argument("--executor", choices=list(EXECUTORS), default="local",
                    help="local processes, or a Dask cluster (needs the dask extra)")
     c.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a new LocalCluster)")
     c.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
@@ -171,6 +172,37 @@ def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str
     return code
 
 
+# Each command's runner, imported when the command runs, so that one command does not load the others' modules.
+def _derive(args) -> int:
+    from .derive_cmd import run_derive
+
+    return run_derive(args)
+
+
+def _simulate(args) -> int:
+    from .simulate_cmd import run
+
+    return run(args)
+
+
+def _predict(args) -> int:
+    from .predict_cmd import run
+
+    return run(args)
+
+
+def _check(args) -> int:
+    from .check_cmd import run_check
+
+    args.report_given = args.report is not None
+    args.report = args.report if args.report is not None else "s2s-report"
+    return run_check(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "derive": _derive, "simulate": _simulate, "predict": _predict, "check": _check}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``s2s`` command; returns its exit code (module docstring)."""
     from .signals import Interrupted, interruptible
@@ -181,19 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _stdout_for_results(), interruptible():
         try:
             args = _parser().parse_args(argv)
-            if args.command == "derive":
-                from .derive_cmd import run_derive
-                return run_derive(args)
-            if args.command == "simulate":
-                from .simulate_cmd import run
-                return run(args)
-            if args.command == "predict":
-                from .predict_cmd import run
-                return run(args)
-            from .check_cmd import run_check
-            args.report_given = args.report is not None
-            args.report = args.report if args.report is not None else "s2s-report"
-            return run_check(args)
+            return COMMANDS[args.command](args)
         except BrokenPipeError:
             # Output piped into `head` and closed: not an error of ours.
             with contextlib.suppress(OSError):

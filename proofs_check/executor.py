@@ -1,5 +1,9 @@
 """Where claims run: in this process, in local worker processes (default), or on a Dask cluster.
 
+Each place is a registered :class:`Executor` in :data:`EXECUTORS` (the ``--executor`` choices): how it runs claims
+and streams ``s2s simulate``'s chunks, and what it implies (forked workers, a scheduler address, an optional extra)
+are read off that object.
+
 Claims are sent by id: a worker imports :mod:`proofs_check.claims` (which registers the workbench's claims) and
 looks the id up, so nothing but strings and plain result objects crosses process boundaries.  Local workers are
 forked, so claims a user registered in their own script are visible to them too; Dask workers only know the
@@ -29,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from guards import BoundExceeded, Deadline, ResourceError, invalid
@@ -36,7 +41,6 @@ from guards import BoundExceeded, Deadline, ResourceError, invalid
 from .registry import REGISTRY, Claim, ClaimResult, run_claim
 from .signals import Interrupted
 
-EXECUTORS = ("local", "dask")
 CONNECT_TIMEOUT = 10.0
 
 
@@ -88,10 +92,7 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
     total)`` is called as each claim finishes (progress display).  ``deadline`` bounds the whole run (module
     docstring: what happens when it passes or a signal arrives).
     """
-    if executor not in EXECUTORS:
-        raise invalid("executor", executor, f"choose one of {', '.join(EXECUTORS)}")
-    if scheduler is not None and executor != "dask":
-        raise invalid("scheduler", scheduler, "applies only to the dask executor")
+    where = _executor(executor, scheduler)
     jobs = default_jobs() if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise invalid("jobs", jobs, "must be an integer >= 1")
@@ -109,14 +110,7 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
         return [results.get(i) or _placeholder(i, "skip", f"not run: {reason}") for i in ids]
 
     try:
-        if executor == "dask":
-            _run_dask(ids, jobs, scheduler, figure_dir, done, deadline, connect_timeout)
-        elif jobs == 1 or len(ids) <= 1:
-            for c in claims:
-                deadline.check(f"claim {c.id}")
-                done(run_claim(c, figure_dir))
-        else:
-            _run_local(ids, jobs, figure_dir, done, deadline)
+        where.run_claims(claims, jobs, scheduler, figure_dir, done, deadline, connect_timeout)
     except (Interrupted, BoundExceeded) as exc:
         exc.results = ordered(str(exc))
         raise
@@ -165,7 +159,15 @@ def _pool_round(ids: Sequence[str], workers: int, figure_dir, done, deadline: De
     return lost
 
 
-def _run_local(ids, jobs, figure_dir, done, deadline: Deadline) -> None:
+def _run_local(claims: Sequence[Claim], jobs: int, scheduler, figure_dir, done, deadline: Deadline,
+               connect_timeout: float) -> None:
+    """In this process (one job, or one claim), else on forked workers."""
+    if jobs == 1 or len(claims) <= 1:
+        for c in claims:
+            deadline.check(f"claim {c.id}")
+            done(run_claim(c, figure_dir))
+        return
+    ids = [c.id for c in claims]
     lost = _pool_round(ids, jobs, figure_dir, done, deadline)
     for cid in lost:  # each alone, so a claim that kills its worker takes no other claim with it
         if _pool_round([cid], 1, figure_dir, done, deadline):
@@ -201,9 +203,11 @@ def dask_client(jobs: int, scheduler: str | None, connect_timeout: float = CONNE
             cluster.close()
 
 
-def _run_dask(ids, jobs, scheduler, figure_dir, done, deadline: Deadline, connect_timeout: float) -> None:
+def _run_dask(claims: Sequence[Claim], jobs: int, scheduler, figure_dir, done, deadline: Deadline,
+              connect_timeout: float) -> None:
     from distributed import as_completed as dask_completed
 
+    ids = [c.id for c in claims]
     with dask_client(jobs, scheduler, connect_timeout) as client:
         futures = {client.submit(_run_by_id, i, figure_dir, key=f"claim-{i}", pure=False): i for i in ids}
         remaining = dask_completed(list(futures), timeout=None if deadline.seconds is None else deadline.remaining())
@@ -240,19 +244,24 @@ def stream_ordered(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: 
     :class:`TaskFailed` instead of a result.  Exceptions of ``fn`` run in this process (``jobs=1``) propagate.
     Leaving the iteration early (an exception in the consumer, a signal) ends the local workers.
     """
-    if executor not in EXECUTORS:
-        raise invalid("executor", executor, f"choose one of {', '.join(EXECUTORS)}")
-    if scheduler is not None and executor != "dask":
-        raise invalid("scheduler", scheduler, "applies only to the dask executor")
+    where = _executor(executor, scheduler)
     jobs = default_jobs() if jobs is None else jobs
     window = max(1, 2 * jobs if window is None else window)
-    if executor == "local" and jobs == 1:
+    yield from where.stream(fn, items, jobs, scheduler, window, connect_timeout)
+
+
+def _stream_local(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, scheduler, window: int,
+                  connect_timeout: float) -> Iterator[tuple[int, Any]]:
+    """In this process with one job, else on forked workers (:func:`_stream_local_pool`)."""
+    if jobs == 1:
         for k, item in enumerate(items):
             yield k, fn(item)
         return
-    if executor == "local":
-        yield from _stream_local_pool(fn, items, jobs, window)
-        return
+    yield from _stream_local_pool(fn, items, jobs, window)
+
+
+def _stream_dask(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, scheduler, window: int,
+                 connect_timeout: float) -> Iterator[tuple[int, Any]]:
     with dask_client(jobs, scheduler, connect_timeout) as client:
         from distributed import as_completed as dask_completed
 
@@ -340,3 +349,49 @@ def _alone(fn: Callable[[Any], Any], item: Any) -> Any:
         return TaskFailed(exc)
     finally:
         _end(pool)
+
+
+def _dask_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where claims and chunks run (module docstring), as the ``--executor`` choice names it.
+
+    ``run_claims(claims, jobs, scheduler, figure_dir, done, deadline, connect_timeout)`` calls ``done(result)``
+    per claim; ``stream(fn, items, jobs, scheduler, window, connect_timeout)`` yields ``(k, fn(items[k]))`` in
+    order (:func:`stream_ordered`); ``forked``: its workers are forked from this process (they see the claims
+    registered in it, no more of them than items is useful, and with one job it runs in this process);
+    ``takes_scheduler``: it connects to a ``--scheduler`` address; ``available()``: its optional dependencies are
+    installed (``extra``: the package extra that brings them)."""
+
+    run_claims: Callable[..., None]
+    stream: Callable[..., Iterator[tuple[int, Any]]]
+    forked: bool = False
+    takes_scheduler: bool = False
+    available: Callable[[], bool] = lambda: True
+    extra: str = ""
+
+    def in_process(self, jobs: int) -> bool:
+        """Whether work runs in this process (BLAS keeps its threads there; workers cap it at one per core)."""
+        return self.forked and jobs == 1
+
+
+EXECUTORS: dict[str, Executor] = {
+    "local": Executor(_run_local, _stream_local, forked=True),
+    "dask": Executor(_run_dask, _stream_dask, takes_scheduler=True, available=_dask_installed, extra="dask"),
+}
+
+
+def _executor(name: str, scheduler: str | None) -> Executor:
+    """The registered executor ``name``, refusing a ``scheduler`` it does not take."""
+    if name not in EXECUTORS:
+        raise invalid("executor", name, f"choose one of {', '.join(EXECUTORS)}")
+    where = EXECUTORS[name]
+    if scheduler is not None and not where.takes_scheduler:
+        takers = " or ".join(k for k, e in EXECUTORS.items() if e.takes_scheduler)
+        raise invalid("scheduler", scheduler, f"applies only to the {takers} executor")
+    return where

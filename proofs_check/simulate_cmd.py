@@ -95,7 +95,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.util
 import itertools
 import math
 import os
@@ -431,10 +430,6 @@ def _convention() -> str:
 # ------------------------------------------------------------------------------------------------ the command
 
 
-def _dask_available() -> bool:
-    return importlib.util.find_spec("distributed") is not None
-
-
 def _validate(args) -> None:
     if args.t_max is not None and not (math.isfinite(args.t_max) and args.t_max > 0):
         raise guards.invalid("--t-max", args.t_max, "must be finite and > 0")
@@ -458,11 +453,13 @@ def _validate(args) -> None:
             raise guards.invalid("--lr", args.lr, "must be finite and > 0")
     elif args.lr is not None:
         raise guards.invalid("--lr", args.lr, f"applies only with --method {' or '.join(with_lr)}")
-    if args.executor != "dask":
-        if args.scheduler is not None:
-            raise guards.invalid("--scheduler", args.scheduler, "applies only with --executor dask")
-    elif not _dask_available():
-        raise guards.invalid("--executor", "dask", "needs the optional extra: pip install 's2s-workbench[dask]'")
+    where = EXECUTORS[args.executor]
+    if args.scheduler is not None and not where.takes_scheduler:
+        takers = " or ".join(k for k, e in EXECUTORS.items() if e.takes_scheduler)
+        raise guards.invalid("--scheduler", args.scheduler, f"applies only with --executor {takers}")
+    if not where.available():
+        raise guards.invalid("--executor", args.executor,
+                             f"needs the optional extra: pip install 's2s-workbench[{where.extra}]'")
     if args.jobs is not None:
         guards.integer("--jobs", args.jobs, minimum=1)
     if args.log_time and not args.plot:
@@ -601,10 +598,11 @@ def run(args) -> int:
     sink = _Output(args, start, time.perf_counter() - start)
     progress = Progress(len(points) * args.seeds, _progress_enabled(args))
     jobs = args.jobs or default_jobs()
-    if args.executor == "local":
+    where = EXECUTORS[args.executor]
+    if where.forked:  # no more forked workers than chunks
         jobs = min(jobs, len(plan))
     # Worker processes (Dask, or local with jobs > 1) each cap BLAS at one thread: one worker per core.
-    fn = functools.partial(run_chunk, job, blas_limit=1 if args.executor == "dask" or jobs > 1 else None)
+    fn = functools.partial(run_chunk, job, blas_limit=None if where.in_process(jobs) else 1)
     code, stopped, drawn, lost = 0, None, [], 0
     for k, out in stream_ordered(fn, plan, executor=args.executor, jobs=jobs, scheduler=args.scheduler):
         chunk = plan[k]

@@ -85,12 +85,14 @@ def test_no_architecture_name_is_compared_outside_the_registries():
 # registered objects too (numerics.POPULATIONS / INPUT_KINDS, theory.populations.POPULATIONS, theory.spec.INPUT_KINDS,
 # CatalogRule, proofs_check.cases.TASK_KINDS, IntegrationResult.is_flow, theory.fixed_points.embeddings.CONSTRUCTIONS
 # and its numeric twin), and so are training methods (simulate_cmd.METHODS, experiment.RUNS,
-# reduced_escape.FIXED_STEP): what depends on them is read off the object, so no code compares such an attribute
-# with one of their names, except the result class reading its own kind.
-KIND_ATTRIBUTES = frozenset({"population", "population_kind", "input_kind", "kind", "key", "method"})
+# reduced_escape.FIXED_STEP), executors (executor.EXECUTORS) and commands (cli.COMMANDS): what depends on them is
+# read off the object, so no code compares such an attribute with one of their names, except the result class
+# reading its own kind.
+KIND_ATTRIBUTES = frozenset({"population", "population_kind", "input_kind", "kind", "key", "method", "executor",
+                             "command"})
 KIND_NAMES = frozenset({"linear", "quadratic", "icl", "vector", "diagonal", "dataset", "icl-dataset",
                         "gradient_flow", "gradient_descent", "i", "ii", "iii", "iv", "sign-flip", "flow", "gd",
-                        "euler"})
+                        "euler", "local", "dask", "derive", "simulate", "predict", "check"})
 KIND_OWNERS = {"numerics/integrate/result.py"}
 
 
@@ -118,7 +120,8 @@ JUDGED = [
     (kind_violations,  # registered kinds
      ['if arch.population_kind == "linear": pass', 'y = spec.input_kind != "icl"',
       'z = catalog.kind in ("linear", "diagonal")', 'w = res.kind == "gradient_flow"', 'v = "quadratic" == population',
-      'if emb.key == "iii": pass', 'u = key in ("i", "iii")', 'm = args.method == "gd"', 'e = method != "euler"'],
+      'if emb.key == "iii": pass', 'u = key in ("i", "iii")', 'm = args.method == "gd"', 'e = method != "euler"',
+      'x = args.executor == "dask"', 'c = args.command == "derive"'],
      ['k = dtype.kind in "iu"', 'p = spec.population == rule.population', 'q = name == "linear"',
       'r = POPULATIONS["linear"]', 's = cat.rule.saxe_spectrum', 'c = CONSTRUCTIONS["iv"]', 't = key == "testbed"']),
 ]

@@ -106,7 +106,11 @@ def test_bad_sweep_values_are_one_line_exit_2(extra, fragment, capfd):
 
 
 def test_missing_dask_is_one_line_exit_2(monkeypatch, capfd):
-    monkeypatch.setattr(simulate_cmd, "_dask_available", lambda: False)
+    from dataclasses import replace
+
+    from proofs_check import executor
+
+    monkeypatch.setitem(executor.EXECUTORS, "dask", replace(executor.EXECUTORS["dask"], available=lambda: False))
     code = cli.main([*TINY, "--executor", "dask"])
     err = capfd.readouterr().err
     assert code == 2 and "--executor=" in err and "pip install" in err and len(err.strip().splitlines()) == 1
