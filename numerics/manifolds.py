@@ -23,6 +23,7 @@ when looking at early times.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,22 +140,40 @@ def _count_rays(u: np.ndarray, active: np.ndarray, cos_tol: float, nonnegative: 
     return len(dirs)
 
 
-def _kind(arch: Architecture, kind: str) -> str:
+def _count_active(arch: Architecture, theta: np.ndarray, active: np.ndarray, tol: WidthTolerance) -> np.ndarray:
+    return active.sum(axis=1)
+
+
+def _count_distinct_rays(arch: Architecture, theta: np.ndarray, active: np.ndarray,
+                         tol: WidthTolerance) -> np.ndarray:
+    u = _u_part(arch, theta)
+    nonneg = arch.homogeneity_field == "R>=0"
+    return np.array([_count_rays(u[b], active[b], tol.cos_tol, nonneg) for b in range(u.shape[0])])
+
+
+@dataclass(frozen=True)
+class WidthKind:
+    """What an effective width counts: ``quantity(arch, θ)`` (B, k), the magnitudes whose active entries are
+    counted (unit norms, or the singular values of Σ_i v_i u_iᵀ), and ``count(arch, θ, active, tol)`` (B,)."""
+
+    quantity: Callable[[Architecture, np.ndarray], np.ndarray]
+    count: Callable[[Architecture, np.ndarray, np.ndarray, WidthTolerance], np.ndarray]
+
+
+WIDTH_KINDS: dict[str, WidthKind] = {
+    "units": WidthKind(unit_norms, _count_active),
+    "rays": WidthKind(unit_norms, _count_distinct_rays),
+    "rank": WidthKind(lambda arch, theta: np.linalg.svd(unit_matrix(arch, theta), compute_uv=False), _count_active),
+}
+
+
+def _kind(arch: Architecture, kind: str) -> WidthKind:
+    """The width ``kind`` (a key of :data:`WIDTH_KINDS`), or for "auto" the one φ's properties pick (spec §1.4)."""
     if kind == "auto":
-        if arch.linear_in_u:
-            return "rank"
-        if arch.degree == 1:
-            return "rays"
-        return "units"
-    if kind not in ("units", "rays", "rank"):
-        raise InputError(f"kind={kind!r}: must be 'auto', 'units', 'rays' or 'rank'")
-    return kind
-
-
-def _quantity(arch: Architecture, theta: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "rank":
-        return np.linalg.svd(unit_matrix(arch, theta), compute_uv=False)
-    return unit_norms(arch, theta)
+        kind = "rank" if arch.linear_in_u else "rays" if arch.degree == 1 else "units"
+    if kind not in WIDTH_KINDS:
+        raise InputError(f"kind={kind!r}: must be 'auto' or one of {', '.join(map(repr, WIDTH_KINDS))}")
+    return WIDTH_KINDS[kind]
 
 
 def effective_width(arch: Architecture, theta: np.ndarray, kind: str = "auto", scale: float | None = None,
@@ -162,15 +181,10 @@ def effective_width(arch: Architecture, theta: np.ndarray, kind: str = "auto", s
     """Effective width per member (B,): "units" = number of active units, "rays" = number of distinct rays of
     the active units' u (γ ≥ 0 for ReLU), "rank" = number of singular values of Σ_i v_i u_iᵀ above rel·scale.
     ``auto`` picks rank for φ linear in u, rays for degree 1, units otherwise (spec §1.4 table)."""
-    kind = _kind(arch, kind)
-    q = _quantity(arch, theta, kind)
-    sc = _scale(q, scale)
-    active = q > tol.rel * sc
-    if kind in ("units", "rank"):
-        return active.sum(axis=1)
-    u = _u_part(arch, theta)
-    nonneg = arch.homogeneity_field == "R>=0"
-    return np.array([_count_rays(u[b], active[b], tol.cos_tol, nonneg) for b in range(u.shape[0])])
+    width = _kind(arch, kind)
+    q = width.quantity(arch, theta)
+    active = q > tol.rel * _scale(q, scale)
+    return width.count(arch, theta, active, tol)
 
 
 def effective_width_trajectory(arch: Architecture, thetas: np.ndarray, kind: str = "auto",
@@ -180,9 +194,8 @@ def effective_width_trajectory(arch: Architecture, thetas: np.ndarray, kind: str
     th = np.asarray(thetas, dtype=float)
     if th.ndim != 2:
         raise InputError(f"thetas: must have shape (T, n_params), got {th.shape}")
-    kind = _kind(arch, kind)
     if scale is None:
-        scale = float(np.max(_quantity(arch, th, kind)))
+        scale = float(np.max(_kind(arch, kind).quantity(arch, th)))
         if not scale > 0:
             return np.zeros(th.shape[0], dtype=int)
     return effective_width(arch, th, kind, scale, tol)

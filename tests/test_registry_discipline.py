@@ -81,18 +81,18 @@ def test_no_architecture_name_is_compared_outside_the_registries():
     assert not found, "architecture names compared outside the registries:\n" + "\n".join(found)
 
 
-# Population forms, input kinds, catalog kinds, case task kinds, result kinds and Theorem 1/3 constructions are
-# registered objects too (numerics.POPULATIONS / INPUT_KINDS, theory.populations.POPULATIONS, theory.spec.INPUT_KINDS,
-# CatalogRule, proofs_check.cases.TASK_KINDS, IntegrationResult.is_flow, theory.fixed_points.embeddings.CONSTRUCTIONS
-# and its numeric twin), and so are training methods (simulate_cmd.METHODS, experiment.RUNS,
-# reduced_escape.FIXED_STEP), executors (executor.EXECUTORS) and commands (cli.COMMANDS): what depends on them is
-# read off the object, so no code compares such an attribute with one of their names, except the result class
-# reading its own kind.
+# Other variants are registered objects too: population forms and input kinds (numerics.POPULATIONS / INPUT_KINDS,
+# theory.populations.POPULATIONS, theory.spec.INPUT_KINDS), catalog kinds (CatalogRule), case task kinds
+# (proofs_check.cases.TASK_KINDS), result kinds (IntegrationResult.is_flow), Theorem 1/3 constructions
+# (theory.fixed_points.embeddings.CONSTRUCTIONS and their numeric twins), training methods (simulate_cmd.METHODS,
+# experiment.RUNS, reduced_escape.FIXED_STEP), executors (executor.EXECUTORS), commands (cli.COMMANDS) and
+# effective-width kinds (manifolds.WIDTH_KINDS).  What depends on them is read off the object, so no code compares
+# such an attribute with one of their names, except the result class reading its own kind.
 KIND_ATTRIBUTES = frozenset({"population", "population_kind", "input_kind", "kind", "key", "method", "executor",
                              "command"})
 KIND_NAMES = frozenset({"linear", "quadratic", "icl", "vector", "diagonal", "dataset", "icl-dataset",
                         "gradient_flow", "gradient_descent", "i", "ii", "iii", "iv", "sign-flip", "flow", "gd",
-                        "euler", "local", "dask", "derive", "simulate", "predict", "check"})
+                        "euler", "local", "dask", "derive", "simulate", "predict", "check", "units", "rays", "rank"})
 KIND_OWNERS = {"numerics/integrate/result.py"}
 
 
