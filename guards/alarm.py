@@ -39,7 +39,8 @@ def _drop_quietly(unraisable) -> None:
     every other unraisable exception goes to the hook that was installed before."""
     if isinstance(unraisable.exc_value, _Expired):
         return
-    _PREVIOUS_HOOKS[-1](unraisable)
+    # a caller may have kept this hook past the bound's end: then the default hook reports the others
+    (_PREVIOUS_HOOKS[-1] if _PREVIOUS_HOOKS else sys.__unraisablehook__)(unraisable)
 
 
 def _arm() -> None:
@@ -104,4 +105,6 @@ def within(seconds: float, error: Callable[[], BaseException]) -> Iterator[bool]
         else:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, _PREVIOUS.pop())
-            sys.unraisablehook = _PREVIOUS_HOOKS.pop()
+            previous = _PREVIOUS_HOOKS.pop()
+            if sys.unraisablehook is _drop_quietly:  # a hook installed inside the bound stays
+                sys.unraisablehook = previous

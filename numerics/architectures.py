@@ -396,9 +396,9 @@ def build_architecture(name: str, *, activation: Any = None, bias: bool | None =
                                  "'tanh(z)'", cls=InputError)
         use_bias = bool(bias)
         if use_bias and not family.takes_bias:
-            takers = ", ".join(n for n, f in FAMILIES.items() if f.takes_bias)
-            raise guards.invalid("bias", True, f"the {name} family takes no bias (families with one: {takers})",
-                                 cls=InputError)
+            takers = [n for n, f in FAMILIES.items() if f.takes_bias]
+            raise guards.invalid("bias", True, f"only the {' and '.join(takers)} famil"
+                                 f"{'y takes' if len(takers) == 1 else 'ies take'} a bias (not {name})", cls=InputError)
         act, props, measure = _user_unit(family, activation, use_bias, user)
         defaults, population, expression = dict(family.defaults), None, act.expression or act.name
     unknown = sorted(set(sizes) - set(defaults))

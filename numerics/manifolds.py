@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -160,11 +161,11 @@ class WidthKind:
     count: Callable[[Architecture, np.ndarray, np.ndarray, WidthTolerance], np.ndarray]
 
 
-WIDTH_KINDS: dict[str, WidthKind] = {
+WIDTH_KINDS: MappingProxyType[str, WidthKind] = MappingProxyType({
     "units": WidthKind(unit_norms, _count_active),
     "rays": WidthKind(unit_norms, _count_distinct_rays),
     "rank": WidthKind(lambda arch, theta: np.linalg.svd(unit_matrix(arch, theta), compute_uv=False), _count_active),
-}
+})
 
 
 def _kind(arch: Architecture, kind: str) -> WidthKind:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -196,7 +197,7 @@ def _euler(system: _Reduced, t0: float, t_max: float, y0: np.ndarray, step: floa
 
 #: The fixed-step methods of :func:`reduced_staircase` (any other ``method`` is a ``solve_ivp`` method): the name and
 #: the stepper ``(system, t0, t_max, y0, step, event, done) -> solution`` with ``solve_ivp``'s fields.
-FIXED_STEP: dict[str, Callable[..., _EulerSolution]] = {"euler": _euler}
+FIXED_STEP: MappingProxyType[str, Callable[..., _EulerSolution]] = MappingProxyType({"euler": _euler})
 
 
 def _staircase(curve_t: list[float], curve_l: list[float]):

@@ -41,8 +41,8 @@ def _unit_registry(args):
             raise invalid("--" + given[0].replace("_", "-"), getattr(args, given[0]), "applies only with --activation")
         return REGISTRY
     if not EXECUTORS[args.executor].forked:
-        raise invalid("--executor", args.executor, "the claims of --activation are built for this run; workers that "
-                      "are not forked from it (Dask) only know the workbench's claims (use the local executor)")
+        raise invalid("--executor", args.executor, "the claims of --activation are built for this run; "
+                      f"{args.executor} workers only know the workbench's claims (use the local executor)")
     if args.full:
         raise invalid("--full", True, "does not apply with --activation (its claims have one profile)")
     from .claims.unit import UnitNetwork, unit_claims

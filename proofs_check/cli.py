@@ -26,6 +26,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from types import MappingProxyType
 
 import guards
 
@@ -172,7 +173,8 @@ def _fail(command: str, code: int, exc: BaseException, json_out: bool, kind: str
     return code
 
 
-# Each command's runner, imported when the command runs, so that one command does not load the others' modules.
+# Each command's runner, imported when the command runs (the parser already imports simulate_cmd and predict_cmd for
+# their options; derive_cmd and check_cmd are loaded only by their own command).
 def _derive(args) -> int:
     from .derive_cmd import run_derive
 
@@ -199,8 +201,8 @@ def _check(args) -> int:
     return run_check(args)
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "derive": _derive, "simulate": _simulate, "predict": _predict, "check": _check}
+COMMANDS: MappingProxyType[str, Callable[[argparse.Namespace], int]] = MappingProxyType({
+    "derive": _derive, "simulate": _simulate, "predict": _predict, "check": _check})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

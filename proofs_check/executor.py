@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from guards import BoundExceeded, Deadline, ResourceError, invalid
@@ -380,10 +381,10 @@ class Executor:
         return self.forked and jobs == 1
 
 
-EXECUTORS: dict[str, Executor] = {
+EXECUTORS: MappingProxyType[str, Executor] = MappingProxyType({
     "local": Executor(_run_local, _stream_local, forked=True),
     "dask": Executor(_run_dask, _stream_dask, takes_scheduler=True, available=_dask_installed, extra="dask"),
-}
+})
 
 
 def _executor(name: str, scheduler: str | None) -> Executor:

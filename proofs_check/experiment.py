@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -58,12 +59,12 @@ class Experiment:
 
 # How run_experiment trains, by ``method``: gradient flow at ``rtol``, or gradient descent at ``lr`` (θ saved every
 # 20 steps at least: a run of t_max/lr steps).
-RUNS: dict[str, Callable[..., Any]] = {
+RUNS: MappingProxyType[str, Callable[..., Any]] = MappingProxyType({
     "flow": lambda fun, th0, t_max, *, rtol, lr, save_every: numerics.gradient_flow(
         fun, th0, t_max, rtol=rtol, save_every=save_every),
     "gd": lambda fun, th0, t_max, *, rtol, lr, save_every: numerics.gradient_descent(
         fun, th0, lr, t_max=t_max, record_every=1, save_every=max(save_every, 20)),
-}
+})
 
 
 def run_experiment(arch, task, init_scale: float, *, seeds: int = 1, seed: int = 0, t_max: float,

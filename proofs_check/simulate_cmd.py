@@ -102,6 +102,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -249,10 +250,10 @@ class Method:
     help: str = ""
 
 
-METHODS: dict[str, Method] = {
+METHODS: MappingProxyType[str, Method] = MappingProxyType({
     "flow": Method(_flow, "gradient_flow", settles=True, help="gradient flow (adaptive explicit pair, default)"),
     "gd": Method(_descent, "gradient_descent", takes_lr=True, help="gradient descent (time = lr x steps)"),
-}
+})
 
 
 def _settler(problem: Problem, args, t_max: float, deadline: guards.Deadline) -> Settler:

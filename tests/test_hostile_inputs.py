@@ -380,3 +380,30 @@ def test_a_stop_dropped_inside_a_finaliser_is_raised_again_and_not_reported(monk
     assert time.monotonic() - start < 5
     assert reported == ["ValueError"]
     assert sys.unraisablehook is hook  # restored once no bound is armed
+
+
+def test_the_bounds_unraisable_hook_survives_callers_that_swap_hooks(monkeypatch, capsys):
+    """A caller that keeps the bound's hook past the bound's end still gets other errors reported (by the default
+    hook); a hook a caller installs inside the bound is left in place when the bound ends."""
+    import sys
+
+    from guards.alarm import within
+
+    class FailingFinaliser:
+        def __del__(self):
+            raise ValueError("late")
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    with within(5.0, lambda: TimeoutError("stop")):
+        kept = sys.unraisablehook
+    sys.unraisablehook = kept  # the caller puts the bound's hook back after the bound ended
+    obj = FailingFinaliser()
+    del obj  # reported by the default hook, not lost in an IndexError of the bound's hook
+    assert "ValueError: late" in capsys.readouterr().err
+
+    def mine(unraisable):
+        pass
+
+    with within(5.0, lambda: TimeoutError("stop")):
+        sys.unraisablehook = mine
+    assert sys.unraisablehook is mine

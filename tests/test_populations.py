@@ -55,6 +55,6 @@ def test_a_scalar_only_form_is_dropped_for_a_vector_output_on_both_sides():
 @pytest.mark.parametrize(("build", "error"), [(numerics.build_architecture, NumericInputError),
                                               (theory.build, TheoryInputError)])
 def test_a_bias_is_refused_by_a_family_without_one_naming_those_with_one(build, error):
-    with pytest.raises(error, match=r"bias.*conv family takes no bias \(families with one: fc\)"):
+    with pytest.raises(error, match=r"bias.*only the fc family takes a bias \(not conv\)"):
         build("conv", activation="tanh(z)", bias=True)
     build("fc", activation="tanh(z)", bias=True)  # the family with one takes it

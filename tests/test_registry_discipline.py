@@ -134,3 +134,14 @@ def test_each_detector_finds_each_forbidden_form_and_spares_the_allowed(detector
         assert detector(code, "t.py"), code
     for code in good:
         assert not detector(code, "t.py"), code
+
+
+def test_numeric_twins_name_the_same_constructions_as_the_theory():
+    """A construction added on the theory side without its numeric twin would fail inside a claim."""
+    from proofs_check.claims.fixed_points import _NUMERIC_CONSTRUCTIONS
+    from proofs_check.claims.unit import _SET_IMAGES
+    from theory.fixed_points.embeddings import CONSTRUCTIONS
+
+    assert set(_NUMERIC_CONSTRUCTIONS) == set(CONSTRUCTIONS)
+    spec = theory.build("quadratic", d_in=2, width=3)  # even φ: the sign-flip set is a candidate too
+    assert set(_SET_IMAGES) <= {c.key for c in theory.theorem3_candidates(spec)}

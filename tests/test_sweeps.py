@@ -107,10 +107,13 @@ def test_bad_sweep_values_are_one_line_exit_2(extra, fragment, capfd):
 
 def test_missing_dask_is_one_line_exit_2(monkeypatch, capfd):
     from dataclasses import replace
+    from types import MappingProxyType
 
     from proofs_check import executor
 
-    monkeypatch.setitem(executor.EXECUTORS, "dask", replace(executor.EXECUTORS["dask"], available=lambda: False))
+    dask = replace(executor.EXECUTORS["dask"], available=lambda: False)
+    missing = MappingProxyType({**executor.EXECUTORS, "dask": dask})
+    monkeypatch.setattr(simulate_cmd, "EXECUTORS", missing)
     code = cli.main([*TINY, "--executor", "dask"])
     err = capfd.readouterr().err
     assert code == 2 and "--executor=" in err and "pip install" in err and len(err.strip().splitlines()) == 1

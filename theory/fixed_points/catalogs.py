@@ -69,16 +69,19 @@ class CatalogEntry:
 
 @dataclass(frozen=True, eq=False)
 class Catalog:
-    """All catalog entries of a spec/task pair, with the derivation used to certify them and the
-    :class:`CatalogRule` that built them (``kind`` is its name)."""
+    """All catalog entries of a spec/task pair, the :class:`CatalogRule` that built them (``kind`` is its name) and
+    the derivation used to certify them."""
 
     spec: NetworkSpec
     task: Task
-    kind: str
+    rule: CatalogRule = field(repr=False)
     entries: tuple[CatalogEntry, ...]
     formula: str
     derivation: Derivation | None = field(default=None, repr=False)
-    rule: CatalogRule | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.rule.kind
 
     def lowest_level(self) -> sp.Expr | None:
         """The lowest loss level (None with symbolic task data, where levels cannot be ordered)."""
@@ -340,7 +343,7 @@ def fixed_point_catalog(spec: NetworkSpec, task: Task, *, certify: bool = True,
                                     tuple(g for g in grad if not is_zero(g)),
                                     "" if ok else "NOT certified: gradient or level mismatch", e.relations))
         entries = out
-    return Catalog(spec, task, rule.kind, tuple(entries), formula, der, rule)
+    return Catalog(spec, task, rule, tuple(entries), formula, der)
 
 
 def gauge_representatives(catalog: Catalog) -> list[tuple[sp.Expr, ...]]:
