@@ -124,7 +124,10 @@ def _stdout_for_results() -> Iterator[None]:
     except (AttributeError, OSError, io.UnsupportedOperation):
         is_fd1 = False
     if is_fd1:
-        sys.stdout = io.TextIOWrapper(io.FileIO(os.dup(saved), "w"), encoding=original.encoding,
+        # A BufferedWriter between the text layer and the file: a write(2) to a full pipe that a signal interrupts
+        # returns a partial count, which TextIOWrapper does not retry on a raw file (the rest of the block was lost
+        # and a JSON line cut); the buffered writer writes on until every byte is out.
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(os.dup(saved), "w")), encoding=original.encoding,
                                       errors=original.errors, line_buffering=original.line_buffering)
     os.dup2(2, 1)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import signal as signal_module
 import sys
 import time
 import weakref
@@ -295,6 +296,39 @@ def test_a_signal_mid_sweep_ends_the_workers_and_keeps_the_lines(sig, tmp_path):
     assert all(json.loads(x)["status"] == "converged" for x in lines[:-1]) and len(lines) > 1
     time.sleep(0.5)
     assert workers and not [w for w in workers if os.path.exists(f"/proc/{w}")]
+
+
+_WRITER = """
+import sys
+from proofs_check.cli import _stdout_for_results
+from proofs_check.signals import deferred, interruptible
+
+with _stdout_for_results(), interruptible():
+    try:
+        print("ready", file=sys.stderr, flush=True)
+        with deferred():
+            print("\\n".join(["x" * 999] * 2000), flush=True)
+    except BaseException as exc:
+        print(f"interrupted {type(exc).__name__}", file=sys.stderr, flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal_module, "SIGTERM") or os.name != "posix", reason="POSIX signals")
+def test_a_signal_during_a_write_to_a_full_pipe_loses_no_output(tmp_path):
+    """The block of lines is 2 MB, the pipe holds 64 kB and nobody reads it until the signal has arrived: the
+    interrupted write(2) returns a partial count, and every byte must still come out (a raw file under the text
+    layer dropped the rest and cut a JSON line), before the command answers the signal."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=tmp_path)
+    assert proc.stderr.readline().strip() == b"ready"
+    time.sleep(0.3)  # the writer is now blocked on the full pipe
+    proc.send_signal(signal_module.SIGTERM)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait(timeout=60)
+    assert out == ("\n".join(["x" * 999] * 2000) + "\n").encode()
+    assert b"interrupted Interrupted" in err
 
 
 @pytest.mark.skipif(not hasattr(os, "kill"), reason="sends a signal to this process")
