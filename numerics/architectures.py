@@ -397,8 +397,8 @@ def build_architecture(name: str, *, activation: Any = None, bias: bool | None =
         use_bias = bool(bias)
         if use_bias and not family.takes_bias:
             takers = [n for n, f in FAMILIES.items() if f.takes_bias]
-            raise guards.invalid("bias", True, f"only the {' and '.join(takers)} famil"
-                                 f"{'y takes' if len(takers) == 1 else 'ies take'} a bias (not {name})", cls=InputError)
+            raise guards.invalid("bias", True, f"only the {' and '.join(takers)} family takes a bias (not {name})",
+                                 cls=InputError)
         act, props, measure = _user_unit(family, activation, use_bias, user)
         defaults, population, expression = dict(family.defaults), None, act.expression or act.name
     unknown = sorted(set(sizes) - set(defaults))

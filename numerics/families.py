@@ -95,15 +95,6 @@ class Family:
         raise TypeError(f"Family {self.name!r} is not the one registered under that name and cannot be pickled")
 
 
-def _through_matrix(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, Pullback]:
-    """Models linear in x (or bilinear in (β, x_q)) pull dF back through their effective matrix: O(P d²), not
-    O(P n)."""
-    form = arch.family.effective[arch.population_kind]
-    M = form.matrix_of(b)
-    kind = INPUT_KINDS[arch.family.input_kind]
-    return kind.apply(M, xs), lambda dF: form.vjp_of(b, kind.cotangent(xs, dF))
-
-
 @dataclass(frozen=True)
 class InputKind:
     """What a family's input is: one vector x (``"vector"``) or the in-context pair (β, x_q) (``"icl"``), and how
@@ -122,6 +113,15 @@ INPUT_KINDS: Mapping[str, InputKind] = MappingProxyType({k.name: k for k in (
     InputKind("icl", True, lambda M, xs: attention.bilinear_forward(M, xs[0], xs[1]),
               lambda xs, dF: attention.bilinear_cotangent(xs[0], xs[1], dF)),
 )})
+
+
+def _through_matrix(arch, b: Blocks, xs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, Pullback]:
+    """Models linear in x (or bilinear in (β, x_q)) pull dF back through their effective matrix: O(P d²), not
+    O(P n)."""
+    form = arch.family.effective[arch.population_kind]
+    M = form.matrix_of(b)
+    kind = INPUT_KINDS[arch.family.input_kind]
+    return kind.apply(M, xs), lambda dF: form.vjp_of(b, kind.cotangent(xs, dF))
 
 
 # ------------------------------------------------------------------------------------------- fully connected

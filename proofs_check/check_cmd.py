@@ -15,15 +15,13 @@ import guards
 from guards import BoundExceeded, Deadline, invalid
 
 from . import report
-from .executor import EXECUTORS, run_claims
+from .executor import EXECUTORS, resolve_executor, run_claims
 from .registry import REGISTRY, summarize
 from .signals import Interrupted
 
 
 def _validate(args) -> None:
-    if args.scheduler is not None and not EXECUTORS[args.executor].takes_scheduler:
-        takers = " or ".join(k for k, e in EXECUTORS.items() if e.takes_scheduler)
-        raise invalid("--scheduler", args.scheduler, f"applies only with --executor {takers}")
+    resolve_executor(args.executor, args.scheduler, options=True)
     if args.jobs is not None and args.jobs < 1:
         raise invalid("--jobs", args.jobs, "must be >= 1")
     if args.no_report and args.report_given:

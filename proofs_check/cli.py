@@ -243,7 +243,7 @@ def dumps(obj, *, indent: int | None = 2) -> str:
 
     Most objects hold only finite Python numbers (NumPy floats are floats to json, written with the same repr):
     they are encoded as they are, and only an object that holds NaN/inf or another NumPy scalar is walked and
-    cleaned first; a sweep writes one object per seed, so the walk is the main process's largest cost there."""
+    cleaned first (a sweep writes one object per seed)."""
     try:
         return json.dumps(obj, indent=indent, allow_nan=False)
     except (ValueError, TypeError):

@@ -93,7 +93,7 @@ def run_claims(claims: Sequence[Claim], *, jobs: int | None = None, executor: st
     total)`` is called as each claim finishes (progress display).  ``deadline`` bounds the whole run (module
     docstring: what happens when it passes or a signal arrives).
     """
-    where = _executor(executor, scheduler)
+    where = resolve_executor(executor, scheduler)
     jobs = default_jobs() if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise invalid("jobs", jobs, "must be an integer >= 1")
@@ -245,7 +245,7 @@ def stream_ordered(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: 
     :class:`TaskFailed` instead of a result.  Exceptions of ``fn`` run in this process (``jobs=1``) propagate.
     Leaving the iteration early (an exception in the consumer, a signal) ends the local workers.
     """
-    where = _executor(executor, scheduler)
+    where = resolve_executor(executor, scheduler)
     jobs = default_jobs() if jobs is None else jobs
     window = max(1, 2 * jobs if window is None else window)
     yield from where.stream(fn, items, jobs, scheduler, window, connect_timeout)
@@ -387,12 +387,15 @@ EXECUTORS: MappingProxyType[str, Executor] = MappingProxyType({
 })
 
 
-def _executor(name: str, scheduler: str | None) -> Executor:
-    """The registered executor ``name``, refusing a ``scheduler`` it does not take."""
+def resolve_executor(name: str, scheduler: str | None, *, options: bool = False) -> Executor:
+    """The registered executor ``name``, refusing a ``scheduler`` it does not take; ``options``: name the arguments
+    as the command-line options ``--executor``/``--scheduler`` rather than the API's parameters."""
     if name not in EXECUTORS:
-        raise invalid("executor", name, f"choose one of {', '.join(EXECUTORS)}")
+        raise invalid("--executor" if options else "executor", name, f"choose one of {', '.join(EXECUTORS)}")
     where = EXECUTORS[name]
     if scheduler is not None and not where.takes_scheduler:
         takers = " or ".join(k for k, e in EXECUTORS.items() if e.takes_scheduler)
-        raise invalid("scheduler", scheduler, f"applies only to the {takers} executor")
+        argument, rule = (("--scheduler", f"applies only with --executor {takers}") if options else
+                          ("scheduler", f"applies only to the {takers} executor"))
+        raise invalid(argument, scheduler, rule)
     return where

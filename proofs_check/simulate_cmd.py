@@ -112,7 +112,7 @@ import numerics
 from numerics.complexity import target_scale
 
 from .analyses import ANALYSES, Seed, parse_analyses
-from .executor import EXECUTORS, TaskFailed, default_jobs, stream_ordered
+from .executor import EXECUTORS, TaskFailed, default_jobs, resolve_executor, stream_ordered
 from .problem import (
     Problem,
     add_problem_arguments,
@@ -454,10 +454,7 @@ def _validate(args) -> None:
             raise guards.invalid("--lr", args.lr, "must be finite and > 0")
     elif args.lr is not None:
         raise guards.invalid("--lr", args.lr, f"applies only with --method {' or '.join(with_lr)}")
-    where = EXECUTORS[args.executor]
-    if args.scheduler is not None and not where.takes_scheduler:
-        takers = " or ".join(k for k, e in EXECUTORS.items() if e.takes_scheduler)
-        raise guards.invalid("--scheduler", args.scheduler, f"applies only with --executor {takers}")
+    where = resolve_executor(args.executor, args.scheduler, options=True)
     if not where.available():
         raise guards.invalid("--executor", args.executor,
                              f"needs the optional extra: pip install 's2s-workbench[{where.extra}]'")

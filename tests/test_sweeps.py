@@ -114,7 +114,7 @@ def test_missing_dask_is_one_line_exit_2(monkeypatch, capfd):
 
     dask = replace(executor.EXECUTORS["dask"], available=lambda: False)
     missing = MappingProxyType({**executor.EXECUTORS, "dask": dask})
-    monkeypatch.setattr(simulate_cmd, "EXECUTORS", missing)
+    monkeypatch.setattr(executor, "EXECUTORS", missing)
     code = cli.main([*TINY, "--executor", "dask"])
     err = capfd.readouterr().err
     assert code == 2 and "--executor=" in err and "pip install" in err and len(err.strip().splitlines()) == 1

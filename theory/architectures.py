@@ -332,8 +332,8 @@ def build(name: str, *, activation: Any = None, bias: bool | None = None, timeou
                                  "'tanh(z)'", cls=InputError)
         if bias and not family.takes_bias:
             takers = [n for n, f in FAMILIES.items() if f.takes_bias]
-            raise guards.invalid("bias", True, f"only the {' and '.join(takers)} famil"
-                                 f"{'y takes' if len(takers) == 1 else 'ies take'} a bias (not {name})", cls=InputError)
+            raise guards.invalid("bias", True, f"only the {' and '.join(takers)} family takes a bias (not {name})",
+                                 cls=InputError)
         unit, defaults = _user_unit(name, activation, bool(bias), timeout), dict(family.defaults)
     unknown = set(sizes) - set(defaults)
     if unknown:
