@@ -16,9 +16,11 @@ Usage::
     .venv/bin/python benchmarks/bench_throughput.py [--seeds 1024] [--repeats 3]
         [--settings "DOP853:1e-6:1,DOP853:1e-6:2,RK45:1e-5:2,RK45:1e-5:2:16"] [--accuracy 1e-3]
 
-A setting is integrator:rtol:jobs[:t_max[:no-settle]]; without t_max (or with ``default``) the default horizon (66.4
+A setting is integrator:rtol:jobs[:t_max[:flags]]; without t_max (or with ``default``) the default horizon (66.4
 here: the run goes on to convergence), with it the run stops there (a horizon past the last drop, e.g. from
-``s2s predict``); ``no-settle`` passes ``--no-settle`` (threshold ties keep their first count).  Seeds whose count
+``s2s predict``); flags, '+'-joined: ``no-settle`` passes ``--no-settle`` (threshold ties keep their first count),
+``no-reduction`` passes ``--no-reduction`` (all 50 units integrated instead of the 10-unit network they are,
+docs/theory.md §3.4; the reference is always run so).  Seeds whose count
 was settled by integrating them again (``count_settling``) are counted, with those left unsettled, and their
 earlier runs' gradients are in "evals per traj".
 
@@ -45,11 +47,14 @@ BASE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-
         "--analysis", "staircase", "--no-progress", "--time-budget", "3600"]
 
 
+FLAGS = ("no-settle", "no-reduction")  # the last field of a setting: a '+'-joined subset, passed as --<flag>
+
+
 def run(seeds: int, integrator: str, rtol: str, jobs: str, t_max: str | None = None,
-        settle: str | None = None) -> tuple[float, list[dict]]:
+        flags: str | None = None) -> tuple[float, list[dict]]:
     argv = [sys.executable, "-m", "proofs_check", "simulate", *BASE, "--seeds", str(seeds), "--integrator",
             integrator, "--rtol", rtol, "--jobs", jobs, *(["--t-max", t_max] if t_max not in (None, "default") else []),
-            *(["--no-settle"] if settle == "no-settle" else [])]
+            *(f"--{f}" for f in (flags.split("+") if flags else []))]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
@@ -103,7 +108,7 @@ def _cached(path: str | None, seeds: int) -> list[dict] | None:
     with open(path) as fh:
         objs = [json.loads(line) for line in fh]
     ok = [o.get("seed") for o in objs] == list(range(seeds)) and all(
-        o.get("integrator", "").startswith("DOP853") for o in objs)
+        o.get("integrator", "").startswith("DOP853") and o.get("reduced_units") is None for o in objs)
     return objs if ok else None
 
 
@@ -112,7 +117,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--settings", default="DOP853:1e-6:1,DOP853:1e-6:2,RK45:1e-5:2,RK45:1e-5:2:16",
-                    help="comma list of integrator:rtol:jobs[:t_max[:no-settle]]")
+                    help="comma list of integrator:rtol:jobs[:t_max[:flags]], flags a '+'-joined subset of "
+                         + ", ".join(FLAGS))
     ap.add_argument("--accuracy", type=float, default=1e-3)
     ap.add_argument("--reference", default=None, metavar="FILE",
                     help="JSON lines of the reference run: read if FILE holds this many seeds, else run and written "
@@ -120,13 +126,15 @@ def main() -> None:
     args = ap.parse_args()
     settings = [tuple(s.split(":")) for s in args.settings.split(",")]
     for s in settings:
-        if not 3 <= len(s) <= 5 or (len(s) == 5 and s[4] != "no-settle"):
-            raise SystemExit(f"--settings: {':'.join(s)!r} is not integrator:rtol:jobs[:t_max[:no-settle]]")
+        if not 3 <= len(s) <= 5 or (len(s) == 5 and not set(s[4].split("+")) <= set(FLAGS)):
+            raise SystemExit(f"--settings: {':'.join(s)!r} is not integrator:rtol:jobs[:t_max[:flags]], flags a "
+                             f"'+'-joined subset of {', '.join(FLAGS)}")
     print(f"load average before: {os.getloadavg()}", flush=True)
     ref = _cached(args.reference, args.seeds)
     if ref is None:
-        ref_wall, ref = run(args.seeds, "DOP853", "1e-12", "2", None, "no-settle")  # the counts as they fall
-        print(f"reference (DOP853 rtol 1e-12, jobs 2): {ref_wall:.2f} s", flush=True)
+        # the counts as they fall, every unit integrated: the reference shares no shortcut with the settings
+        ref_wall, ref = run(args.seeds, "DOP853", "1e-12", "2", None, "no-settle+no-reduction")
+        print(f"reference (DOP853 rtol 1e-12, jobs 2, --no-reduction): {ref_wall:.2f} s", flush=True)
         if args.reference:
             with open(args.reference, "w") as fh:
                 fh.writelines(json.dumps(o) + "\n" for o in ref)

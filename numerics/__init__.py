@@ -87,8 +87,12 @@ from .tasks import (
 )
 from .unit_rotation import (
     RotatedPoint,
+    UnitReduction,
+    flow_reduces,
     hessian_eigenvalues,
     hessian_order,
+    reduce_units,
+    reduced_architecture,
     rotate_units,
     rotation_invariant,
     rotation_reduces,
@@ -104,8 +108,8 @@ __all__ = [
     "unit_norms", "unstable_directions",
     "Inertia", "MorseCache", "MorseCount", "MorseRecord", "blas_threads", "count_below", "inertia",
     "labels_by_modes", "morse_count", "spectral_norm_bounds",
-    "RotatedPoint", "hessian_eigenvalues", "hessian_order", "rotate_units", "rotation_invariant",
-    "rotation_reduces",
+    "RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues", "hessian_order", "reduce_units",
+    "reduced_architecture", "rotate_units", "rotation_invariant", "rotation_reduces",
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
     "rank_distance", "ratio_deviation", "refine_fixed_point", "unit_indices", "unit_matrix", "zero_unit_distance",

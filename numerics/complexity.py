@@ -355,7 +355,11 @@ def complexity_along(arch: Architecture, result: Any, task: Any = None, *, membe
     The samples are the stored θ (``t_saved``); ``max_points`` keeps at most that many, evenly spaced in *step
     index*, which concentrates them on the drops where adaptive steps are short.
     """
-    m = result if hasattr(result, "t_saved") else result[member]
+    if hasattr(result, "t_saved"):
+        m = result
+    else:  # θ in the network's own coordinates (a run on a reduced network stores its own)
+        own, b = result.lifted_member(member)
+        m = own[b]
     keep = _thin(m.t_saved.size, max_points)
     c = complexity(arch, m.theta[keep], task, thresholds_=thresholds_, scale=scale)
     scalars = {k: np.asarray(v) for k, v in c.details.items()

@@ -382,6 +382,8 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes).
     """
     fun = gradient_function(arch, task)
+    source = member if source is None else source
+    result, member = result.lifted_member(member)  # θ in this network's coordinates (IntegrationResult.frame)
     m = result[member]
     sc = staircase if staircase is not None else staircase_from_result(result, member, fun=fun)
     g_peak = float(np.max(m.grad_norm)) if m.grad_norm.size else 0.0
@@ -401,11 +403,10 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     near = (gnorm <= fp_rtol * g_peak) | (gnorm == 0.0)
     settled = near & (gnorm <= cache_rtol * g_peak)
     rows = np.flatnonzero(near | keep_all)
-    src = member if source is None else source
     infos = _describe(arch, task, thetas[rows], scale=scale, thresholds_=thresholds_, hessian_index=hessian_index,
                       hess_rtol=hess_rtol, hess_atol=hess_atol, max_hessian_params=max_hessian_params,
                       min_eigenvalue=min_eigenvalue, morse_cache=morse_cache,
-                      sources=[(src, float(times[ks[r]])) for r in rows], use_cache=settled[rows],
+                      sources=[(source, float(times[ks[r]])) for r in rows], use_cache=settled[rows],
                       blas_limit=blas_limit, lg=(loss[rows], grad[rows])) if rows.size else []
     visits: list[Visit] = []
     for r, info in zip(rows, infos, strict=True):

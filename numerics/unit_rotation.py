@@ -19,6 +19,12 @@ blocks), with the zero unit's block counted H − m times. For linear-fc with d_
 110 × 110 Hessian (220 gradients of an 11-unit net) instead of 500 × 500 (1000 gradients of the 50-unit one): the
 same eigenvalues, to the finite-difference accuracy of :func:`numerics.hessian`.
 
+The same two facts reduce the **gradient flow** itself (:func:`reduce_units`, docs/theory.md §3.4): the rotation P
+commutes with the flow (∇L(Pθ) = P∇L(θ)) and a zero unit's gradient vanishes, so the flow of the width-H network
+from θ₀ is P₀ᵀ times the flow of the width-m network from (R₀, the shared blocks), at every time and exactly (in
+exact arithmetic). Integrating the m-unit network costs m/H of the arithmetic; :meth:`UnitReduction.lift` maps its
+θ(t) back, member by member, as M(t) = Q₁ R(t).
+
 Example
 -------
 >>> import numpy as np
@@ -44,8 +50,8 @@ from .architectures import Architecture
 from .fixed_points import unit_indices
 from .objective import check_compatible, hessian
 
-__all__ = ["RotatedPoint", "hessian_eigenvalues", "hessian_order", "rotate_units", "rotation_invariant",
-           "rotation_reduces"]
+__all__ = ["RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues", "hessian_order", "reduce_units",
+           "reduced_architecture", "rotate_units", "rotation_invariant", "rotation_reduces"]
 
 
 def rotation_invariant(arch: Architecture) -> bool:
@@ -127,3 +133,76 @@ def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndar
     active = np.linalg.eigvalsh(h[np.ix_(keep, keep)])
     dormant = np.linalg.eigvalsh(h[np.ix_(point.dormant, point.dormant)])
     return np.sort(np.concatenate([active, np.tile(dormant, point.copies)]))
+
+
+@lru_cache(maxsize=32)
+def _flow_layout(arch: Architecture) -> tuple[Architecture, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(width-m network, unit positions (H, m) in θ, unit positions (m, m) in its θ, shared positions of each)."""
+    units = np.array([np.concatenate(p) for p in unit_indices(arch)])
+    m = units.shape[1]
+    reduced = arch.resized(**{arch.family.unit_size: m})
+    units_r = np.array([np.concatenate(p) for p in unit_indices(reduced)])
+    return (reduced, units, units_r, np.setdiff1d(np.arange(arch.n_params), units),
+            np.setdiff1d(np.arange(reduced.n_params), units_r))
+
+
+def flow_reduces(arch: Architecture) -> bool:
+    """True when :func:`reduce_units` integrates ``arch`` as a narrower network: rotation invariant with more units
+    than parameters per unit (H > m)."""
+    return rotation_invariant(arch) and arch.unit_count > _flow_layout(arch)[1].shape[1]
+
+
+def reduced_architecture(arch: Architecture) -> Architecture | None:
+    """The width-m network :func:`reduce_units` trains ``arch`` as, or None unless :func:`flow_reduces`."""
+    return _flow_layout(arch)[0] if flow_reduces(arch) else None
+
+
+@dataclass(frozen=True)
+class UnitReduction:
+    """A batch θ₀ (B, n) of a width-H network held as the width-m network ``reduced`` at ``theta0`` (B, n_r), row
+    by row rotated so that only m units are nonzero (module docstring); ``basis`` (B, H, m): each row's Q₁, with
+    the row's unit matrix M = Q₁ R.  :meth:`lift` maps θ of the reduced network back to the full one; a result
+    of the reduced flow carries it as its ``frame`` (:meth:`numerics.integrate.IntegrationResult.lifted`).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from numerics import build_architecture, whitened, init_params, loss_and_grad
+    >>> arch = build_architecture("linear-fc", d_in=2, d_out=2, width=9); task = whitened([3.0, 1.0])
+    >>> th = init_params(arch, 0.1, seed=0, n_seeds=3)
+    >>> red = reduce_units(arch, th)
+    >>> red.reduced.unit_count, red.theta0.shape
+    (4, (3, 16))
+    >>> bool(np.allclose(loss_and_grad(red.reduced, task, red.theta0)[0], loss_and_grad(arch, task, th)[0]))
+    True
+    >>> bool(np.allclose(red.lift(1, red.theta0[1:2]), th[1:2]))
+    True
+    """
+
+    full: Architecture
+    reduced: Architecture
+    theta0: np.ndarray
+    basis: np.ndarray
+
+    def lift(self, row: int, theta: np.ndarray) -> np.ndarray:
+        """θ (k, n_r) of the reduced network along row ``row`` of the batch → θ (k, n) of the full one."""
+        _, units, units_r, shared, shared_r = _flow_layout(self.full)
+        th = np.asarray(theta, dtype=np.float64).reshape(-1, self.reduced.n_params)
+        out = np.empty((th.shape[0], self.full.n_params))
+        out[:, units] = np.matmul(self.basis[row], th[:, units_r])  # (H, m) @ (k, m, m): M = Q₁ R per point
+        out[:, shared] = th[:, shared_r]
+        return out
+
+
+def reduce_units(arch: Architecture, theta0: Any) -> UnitReduction | None:
+    """The batch θ₀ (B, n) as the width-m network whose gradient flow, lifted, is the width-H one's (module
+    docstring; docs/theory.md §3.4), or None unless :func:`flow_reduces`."""
+    if not flow_reduces(arch):
+        return None
+    th = np.asarray(theta0, dtype=np.float64).reshape(-1, arch.n_params)
+    reduced, units, units_r, shared, shared_r = _flow_layout(arch)
+    q, r = np.linalg.qr(th[:, units])  # (B, H, m), (B, m, m): M = Q₁ R row by row
+    out = np.zeros((th.shape[0], reduced.n_params))
+    out[:, units_r] = r
+    out[:, shared_r] = th[:, shared]
+    return UnitReduction(arch, reduced, out, q)

@@ -28,7 +28,9 @@ ascending), for one seed too.  Each object has the fields
 * integration: ``integrator``, ``status`` (converged, t_max, budget, diverged, nan, step_too_small; ``skipped``:
   never integrated, the time budget ran out first; ``error``: its worker failed), ``message``,
   ``status_time``, ``status_loss``, ``t_final``, ``final_loss``, ``gradient_evaluations``, ``steps``, ``seconds``
-  (the chunk's batched integration);
+  (the chunk's batched integration), ``reduced_units`` (null, or the m units of the narrower network the flow was
+  integrated as: a rotation-invariant network with H > m units, m its parameters per unit, is exactly one of m
+  units after rotating its units, docs/theory.md §3.4; ``--no-reduction`` integrates all H);
 * ``analyses``: the analyses computed for it, then their fields: staircase → ``plateau_levels`` (first = initial
   loss, last = final loss), ``drop_times``, ``plateau_durations``, ``n_drops``, ``prominence_margin`` (how close
   the count came to changing: min |prominence − ln 10| over the candidates that decide it, null if none; a margin
@@ -147,6 +149,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="flow: strategy once DOP853 is stability-limited (default auto: BDF with a dense "
                              "Jacobian for n <= 100 parameters, else the Jacobian-free Krylov exponential method; "
                              "see numerics.integrate.flow)")
+    parser.add_argument("--no-reduction", action="store_true",
+                        help="train every unit even where the network is exactly a narrower one (a rotation-invariant "
+                             "net with more units than parameters per unit, docs/theory.md §3.4; default: trained as "
+                             "that narrower net, the JSON field reduced_units)")
     parser.add_argument("--max-steps", type=int, default=200_000,
                         help="budget: flow attempted steps / GD steps per member (status 'budget', exit 3)")
     parser.add_argument("--time-budget", type=float, default=300.0, metavar="SECONDS",
@@ -214,27 +220,46 @@ def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     return METHODS[args.method].integrate(problem, args, t_max, deadline)
 
 
+def _narrowed(problem: Problem, args) -> tuple[Any, np.ndarray, Any]:
+    """(network, θ₀, reduction) a chunk is trained as: a rotation-invariant network with more units than parameters
+    per unit is exactly the narrower network its rotated units form (numerics.reduce_units, docs/theory.md §3.4;
+    flow and GD steps both commute with the rotation), unless ``--no-reduction``; reduction None: as asked."""
+    reduction = None if args.no_reduction else numerics.reduce_units(problem.arch, problem.theta0)
+    if reduction is None:
+        return problem.arch, problem.theta0, None
+    return reduction.reduced, reduction.theta0, reduction
+
+
+def _framed(res, reduction):
+    """The result carrying the map back to the network asked for (IntegrationResult.frame), if it was reduced."""
+    return res if reduction is None else replace(res, frame=reduction)
+
+
 def _flow(problem: Problem, args, t_max: float, deadline: guards.Deadline):
-    fun = numerics.gradient_function(problem.arch, problem.task)
-    stiff = None if args.stiff_method == "none" else args.stiff_method
-    res = numerics.gradient_flow(fun, problem.theta0, t_max, rtol=args.rtol, atol=args.atol,
+    arch, theta0, reduction = _narrowed(problem, args)
+    fun = numerics.gradient_function(arch, problem.task)
+    # the stiff strategy chosen for the network asked for: the reduction changes coordinates, not the method
+    stiff = None if args.stiff_method == "none" else (
+        numerics.integrate.STIFF_METHODS[args.stiff_method].resolve(problem.arch.n_params).label)
+    res = numerics.gradient_flow(fun, theta0, t_max, rtol=args.rtol, atol=args.atol,
                                  gtol=default_gtol(problem), max_steps=args.max_steps,
                                  time_budget_s=deadline.remaining(), stiff_method=stiff, explicit=args.integrator)
-    return fun, res, [m.status for m in res]
+    return fun, _framed(res, reduction), [m.status for m in res]
 
 
 def _descent(problem: Problem, args, t_max: float, deadline: guards.Deadline):
-    fun = numerics.gradient_function(problem.arch, problem.task)
+    arch, theta0, reduction = _narrowed(problem, args)
+    fun = numerics.gradient_function(arch, problem.task)
     gtol = default_gtol(problem)
     wanted = math.ceil(t_max / args.lr - 1e-9)
     n_steps = min(wanted, args.max_steps)
     record_every = max(1, n_steps // 20_000)
     save_every = max(1, n_steps // record_every // 2_000)
-    res = numerics.gradient_descent(fun, problem.theta0, args.lr, n_steps=n_steps, record_every=record_every,
+    res = numerics.gradient_descent(fun, theta0, args.lr, n_steps=n_steps, record_every=record_every,
                                     save_every=save_every, gtol=gtol, time_budget_s=deadline.remaining())
     # Hitting the step cap before t_max is a budget stop, not a finished run.
     statuses = ["budget" if (m.status == "t_max" and n_steps < wanted) else m.status for m in res]
-    return fun, res, statuses
+    return fun, _framed(res, reduction), statuses
 
 
 @dataclass(frozen=True)
@@ -342,7 +367,8 @@ def _integration_fields(args, res, b: int, status: str) -> dict[str, Any]:
                                                             "t_max",
             "status_time": m.status_time, "status_loss": m.status_loss, "t_final": m.t_final,
             "final_loss": m.loss_final, "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted,
-            "seconds": res.seconds}
+            "seconds": res.seconds,
+            "reduced_units": None if getattr(res, "frame", None) is None else res.frame.reduced.unit_count}
 
 
 def _member_report(job: Job, seed: Seed, chunk: Chunk) -> dict[str, Any]:
@@ -417,7 +443,8 @@ def _unreached(template: Problem, args, chunk: Chunk, t_max: float, status: str,
     for seed in chunk.seeds:
         r = _identity(template, args, seed, t_max, chunk)
         r.update(integrator=None, status=status, message=why, status_time=None, status_loss=None, t_final=None,
-                 final_loss=None, gradient_evaluations=0, steps=0, seconds=0.0, analysis=f"skipped: {why}")
+                 final_loss=None, gradient_evaluations=0, steps=0, seconds=0.0, reduced_units=None,
+                 analysis=f"skipped: {why}")
         out.append(r)
     return out
 
@@ -487,8 +514,9 @@ def _setup(args, key: str) -> tuple[list[Point], dict[int, Problem], dict[int, f
     templates, t_max, chunks = {}, {}, {}
     for point in points:
         probe = build_problem(_point_args(args, point, args.seed, 1))
-        size = min(args.chunk if args.chunk is not None else default_chunk(probe.arch.n_params, args.seeds),
-                   args.seeds)
+        trained = None if args.no_reduction else numerics.reduced_architecture(probe.arch)
+        n_trained = (trained or probe.arch).n_params
+        size = min(args.chunk if args.chunk is not None else default_chunk(n_trained, args.seeds), args.seeds)
         while size > 1:  # the problem's own memory estimate for a batch of `size` seeds
             try:
                 build_problem(_point_args(args, point, args.seed, size))

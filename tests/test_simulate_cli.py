@@ -207,3 +207,31 @@ def test_a_re_integration_that_does_not_finish_is_recorded_and_the_earlier_run_s
     assert code == 0 and record["settled"] is False and record["status"][-1] == "budget"
     assert record["count_tolerance"][-1] is None and len(record["gradient_evaluations"]) == 2
     assert tie["n_drops"] == 4 and tie["gradient_evaluations"] == record["gradient_evaluations"][0]
+
+
+@pytest.mark.parametrize("method", [[], ["--method", "gd", "--lr", "0.05"]])
+def test_a_wide_linear_net_is_trained_as_the_narrower_one_it_is(capsys, method):
+    """linear-fc 3 → 3 with H = 12 units has m = 6 parameters per unit: it is trained as 6 units (``reduced_units``)
+    and reports what training all 12 reports (``--no-reduction``), within the accuracy of the runs: GD steps commute
+    with the rotation, so to round-off (1e-9 relative on the losses); the adaptive flow at rtol 1e-10 to its drop-time
+    accuracy (twice the DOP853 law, 3.4e-8).  Labels and widths are those of the full network."""
+    base = ["linear-fc", "--singular-values", "3,2,1", "--width", "12", "--init-scale", "1e-4", "--json",
+            "--seeds", "3", "--t-max", "30", *method]
+    code, small = simulate(base, capsys)
+    code_full, full = simulate(base + ["--no-reduction"], capsys)
+    assert code == code_full == 0
+    tol = 1e-9 if method else 2 * EXPLICIT_PAIRS["DOP853"].drop_time_accuracy(1e-10)
+    for a, b in zip(small, full, strict=True):
+        assert a["reduced_units"] == 6 and b["reduced_units"] is None
+        assert a["n_drops"] == b["n_drops"] >= 2
+        np.testing.assert_allclose(a["drop_times"], b["drop_times"], rtol=tol)
+        np.testing.assert_allclose(a["final_loss"], b["final_loss"], rtol=1e-8, atol=1e-12)
+        assert [v["label"] for v in a["itinerary"]] == [v["label"] for v in b["itinerary"]]
+        assert [v["morse_index"] for v in a["itinerary"]] == [v["morse_index"] for v in b["itinerary"]]
+        assert a["final_effective_width"] == b["final_effective_width"] == 3
+
+
+def test_networks_without_the_rotation_symmetry_are_trained_as_they_are(capsys):
+    code, (r,) = simulate(["relu-fc", "--width", "8", "--init-scale", "1e-3", "--json", "--t-max", "5",
+                           "--analysis", "none"], capsys)
+    assert code == 0 and r["reduced_units"] is None

@@ -182,3 +182,96 @@ def test_only_units_linear_everywhere_are_reduced(expression, linear):
         rot = arch.pack({k: np.einsum("ij,bj...->bi...", q, v) for k, v in arch.unpack(th[None]).items()})
         assert abs(N.loss(arch, task, rot)[0] - N.loss(arch, task, th[None])[0]) > 1.0
     assert N.build_architecture("linear-fc").activation.linear
+
+
+# ------------------------------------------------------------------------------------------- the flow, reduced
+# The rotation P of the units commutes with every step that uses only ∇L (∇L(Pθ) = P∇L(θ)), and a zero unit's
+# gradient is zero: training the width-m network from (R, shared) and lifting (M = Q₁R) is training the width-H one.
+
+
+def _flow_case(kind: str, extra: int, seed: int):
+    """A rotation-invariant network with H = m + extra units (more units than parameters per unit)."""
+    arch, task = _case(kind, 2, 2, extra, seed)
+    m = R.reduced_architecture(arch).unit_count
+    return arch.resized(**{arch.family.unit_size: m + extra}), task
+
+
+@settings(max_examples=25)
+@given(kind=st.sampled_from(KINDS), extra=st.integers(1, 5), seed=st.integers(0, 2**31 - 1))
+def test_gradient_descent_of_the_reduced_network_is_the_full_one(kind, extra, seed):
+    """GD steps commute with the rotation exactly: after 200 steps the lifted θ equals the full run's θ to the
+    round-off that 200 steps accumulate (each step ~eps·(1 + η‖H‖)·|θ|; bound 200·64·eps relative, with ‖H‖ ≤ 1/η)."""
+    arch, task = _flow_case(kind, extra, seed)
+    th0 = 0.3 * np.random.default_rng(seed).standard_normal((2, arch.n_params))
+    red = R.reduce_units(arch, th0)
+    assert red is not None and red.reduced.unit_count < arch.unit_count
+    assert red.reduced.n_params < arch.n_params
+    np.testing.assert_allclose(red.lift(0, red.theta0[:1])[0], th0[0], rtol=0, atol=64 * EPS * np.abs(th0).max())
+    lr = 0.5 / (1.0 + np.abs(np.linalg.eigvalsh(N.hessian(arch, task, th0[0]))).max())
+    full = N.gradient_descent(lambda t: N.loss_and_grad(arch, task, t), th0, lr, n_steps=200, save_every=200)
+    small = N.gradient_descent(lambda t: N.loss_and_grad(red.reduced, task, t), red.theta0, lr, n_steps=200,
+                               save_every=200)
+    for b in range(2):
+        lifted = red.lift(b, small[b].theta)
+        scale = 1.0 + np.abs(full[b].theta).max()
+        np.testing.assert_allclose(lifted, full[b].theta, rtol=0, atol=200 * 64 * EPS * scale)
+        np.testing.assert_allclose(small[b].loss, full[b].loss, rtol=200 * 64 * EPS, atol=200 * 64 * EPS)
+
+
+EPS = np.finfo(float).eps
+
+
+def test_flow_of_the_reduced_network_follows_the_full_flow():
+    """Adaptive flow at rtol 1e-10 on both networks (different error norms, so different steps): drop times and
+    final losses agree to the accuracy either run has, ~1e-9 relative here (the DOP853 law of
+    numerics.integrate.pairs gives 1.7e-8 for drop times at this rtol)."""
+    arch = N.build_architecture("linear-fc", d_in=3, d_out=3, width=20)
+    task = N.whitened([3.0, 2.0, 1.0])
+    th0 = N.init_params(arch, 1e-4, seed=5, n_seeds=3)
+    red = R.reduce_units(arch, th0)
+    assert red.reduced.unit_count == 6 and red.theta0.shape == (3, 36)
+    f_full = N.gradient_function(arch, task)
+    f_small = N.gradient_function(red.reduced, task)
+    full = N.gradient_flow(f_full, th0, 30.0, stiff_method="krylov")
+    small = N.gradient_flow(f_small, red.theta0, 30.0, stiff_method="krylov")
+    accuracy = N.integrate.EXPLICIT_PAIRS["DOP853"].drop_time_accuracy(1e-10)
+    for a, b in zip(N.staircases_from_result(full, fun=f_full), N.staircases_from_result(small, fun=f_small),
+                    strict=True):
+        assert a.n_drops == b.n_drops >= 2
+        np.testing.assert_allclose(b.drop_times, a.drop_times, rtol=2 * accuracy)
+    np.testing.assert_allclose(small.loss_final, full.loss_final, rtol=1e-8, atol=1e-12)
+
+
+def test_a_framed_result_reads_as_the_full_network():
+    """A reduced run carrying its reduction (``frame``) gives the itinerary and the complexity trace of the network
+    asked for: the same as its lifted copy, and the same labels and indices as the full run."""
+    from dataclasses import replace
+
+    arch = N.build_architecture("linear-fc", d_in=3, d_out=3, width=12)
+    task = N.whitened([3.0, 2.0, 1.0])
+    th0 = N.init_params(arch, 1e-4, seed=2, n_seeds=2)
+    red = R.reduce_units(arch, th0)
+    small = N.gradient_flow(N.gradient_function(red.reduced, task), red.theta0, 40.0)
+    framed = replace(small, frame=red)
+    lifted = framed.lifted()
+    assert lifted.frame is None and lifted[1].theta.shape[1] == arch.n_params
+    assert framed.lifted_member(1)[0][0].theta.shape == lifted[1].theta.shape
+    np.testing.assert_array_equal(framed.lifted_member(1)[0][0].theta, lifted[1].theta)
+    plain = N.gradient_flow(N.gradient_function(arch, task), th0, 40.0)
+    assert plain.lifted() is plain and plain.lifted_member(1) == (plain, 1)
+    for b in range(2):
+        a, c, full = N.itinerary(arch, task, framed, b), N.itinerary(arch, task, lifted, b), N.itinerary(arch, task,
+                                                                                                         plain, b)
+        assert [v.label for v in a] == [v.label for v in c] == [v.label for v in full] and len(a) >= 3
+        assert [v.info.morse_index for v in a] == [v.info.morse_index for v in full]
+        np.testing.assert_array_equal(N.complexity_along(arch, framed, task, member=b).effective_width,
+                                      N.complexity_along(arch, lifted, task, member=b).effective_width)
+
+
+def test_the_flow_is_not_reduced_where_it_would_be_wrong_or_useless():
+    """No reduction without the symmetry (ReLU, quadratic, tanh units) or with H ≤ m units (nothing to gain)."""
+    for arch in (N.build_architecture("relu-fc", d_in=2, d_out=1, width=8), N.build_architecture("quadratic", width=9),
+                 N.build_architecture("tanh-fc", width=9), N.build_architecture("linear-fc", d_in=2, d_out=2, width=4)):
+        assert not R.flow_reduces(arch) and R.reduced_architecture(arch) is None
+        assert R.reduce_units(arch, np.ones((2, arch.n_params))) is None
+    assert R.flow_reduces(N.build_architecture("linear-fc", d_in=2, d_out=2, width=5))

@@ -20,8 +20,9 @@ Status values (field ``status`` of a member):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -105,13 +106,17 @@ class IntegrationResult:
     """Result of one batched run: ``members[b]`` is trajectory b (also ``result[b]``).
 
     ``kind`` is ``"gradient_flow"`` or ``"gradient_descent"``; ``options`` records the tolerances / learning rate
-    used; ``seconds`` is the wall-clock time of the whole call.
+    used; ``seconds`` is the wall-clock time of the whole call.  ``frame`` is None when the stored θ are the
+    network's own; else the run integrated an equivalent narrower network (:class:`numerics.UnitReduction`) and
+    ``frame.lift(b, theta)`` maps member b's θ back: :meth:`lifted` and :meth:`lifted_member` give the result in
+    the network's own coordinates (t, loss and ‖∇L‖ are the same in both).
     """
 
     members: tuple[MemberTrajectory, ...]
     kind: str
     seconds: float
     options: Mapping = field(default_factory=dict)
+    frame: Any = None
 
     def __post_init__(self) -> None:
         opts = {k: (_frozen(np.array(v)) if isinstance(v, np.ndarray) else v) for k, v in dict(self.options).items()}
@@ -120,6 +125,21 @@ class IntegrationResult:
 
     def __len__(self) -> int:
         return len(self.members)
+
+    def lifted(self) -> IntegrationResult:
+        """Every member with θ in the network's own coordinates (``self`` when it has no ``frame``)."""
+        if self.frame is None:
+            return self
+        return replace(self, members=tuple(replace(m, theta=self.frame.lift(b, m.theta))
+                                           for b, m in enumerate(self.members)), frame=None)
+
+    def lifted_member(self, b: int) -> tuple[IntegrationResult, int]:
+        """(result, index) of member ``b`` in the network's own coordinates: ``(self, b)`` without a ``frame``,
+        else a one-member result (only that member's θ are mapped back)."""
+        if self.frame is None:
+            return self, b
+        m = self.members[b]
+        return replace(self, members=(replace(m, theta=self.frame.lift(b, m.theta)),), frame=None), 0
 
     def __getitem__(self, b: int) -> MemberTrajectory:
         return self.members[b]
