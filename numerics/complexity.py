@@ -355,13 +355,11 @@ def complexity_along(arch: Architecture, result: Any, task: Any = None, *, membe
     The samples are the stored θ (``t_saved``); ``max_points`` keeps at most that many, evenly spaced in *step
     index*, which concentrates them on the drops where adaptive steps are short.
     """
-    if hasattr(result, "t_saved"):
-        m = result
-    else:  # θ in the network's own coordinates (a run on a reduced network stores its own)
-        own, b = result.lifted_member(member)
-        m = own[b]
+    m = result if hasattr(result, "t_saved") else result[member]
     keep = _thin(m.t_saved.size, max_points)
-    c = complexity(arch, m.theta[keep], task, thresholds_=thresholds_, scale=scale)
+    frame = getattr(result, "frame", None)  # a run on a reduced network stores its own θ: map the kept ones back
+    thetas = m.theta[keep] if frame is None else frame.lift(member, m.theta[keep])
+    c = complexity(arch, thetas, task, thresholds_=thresholds_, scale=scale)
     scalars = {k: np.asarray(v) for k, v in c.details.items()
                if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "iu"}
     return ComplexityTrace(t=m.t_saved[keep], effective_width=c.effective_width, measure=c.measure, details=scalars)

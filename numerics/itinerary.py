@@ -357,7 +357,8 @@ def describe_point(arch: Architecture, task: Any, theta_1d, *, level_scale: floa
 
 
 def _thetas_at(result: Any, member: int, times: np.ndarray, fun: Callable | None) -> np.ndarray:
-    """θ at ``times`` (k,): the dense output of a gradient flow (one batched call), else the nearest saved θ."""
+    """θ at ``times`` (k,) as the run stored it (a reduced run: in its own coordinates, ``fun`` its own gradient):
+    the dense output of a gradient flow (one batched call), else the nearest saved θ."""
     m = result[member]
     if result.is_flow and fun is not None and m.t.size > 1:
         from .integrate import interpolate
@@ -381,9 +382,10 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     member index; a sweep split over several results should pass the seed). Only settled visits use the cache:
     ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes).
     """
-    fun = gradient_function(arch, task)
     source = member if source is None else source
-    result, member = result.lifted_member(member)  # θ in this network's coordinates (IntegrationResult.frame)
+    # a run on the narrower network this one is (numerics.reduce_units, IntegrationResult.frame): read as it ran
+    frame = getattr(result, "frame", None)
+    fun = gradient_function(arch if frame is None else frame.reduced, task)
     m = result[member]
     sc = staircase if staircase is not None else staircase_from_result(result, member, fun=fun)
     g_peak = float(np.max(m.grad_norm)) if m.grad_norm.size else 0.0
@@ -397,6 +399,8 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     if ks.size == 0:
         return []
     thetas = _thetas_at(result, member, times[ks], fun if dense else None)
+    if frame is not None:
+        thetas = frame.lift(member, thetas)
     # The near-fixed-point test needs only ‖∇L‖: decided first, so that only near-fixed points meet the cache.
     loss, grad = loss_and_grad(arch, task, thetas)
     gnorm = np.linalg.norm(grad, axis=1)

@@ -514,9 +514,8 @@ def _setup(args, key: str) -> tuple[list[Point], dict[int, Problem], dict[int, f
     templates, t_max, chunks = {}, {}, {}
     for point in points:
         probe = build_problem(_point_args(args, point, args.seed, 1))
-        trained = None if args.no_reduction else numerics.reduced_architecture(probe.arch)
-        n_trained = (trained or probe.arch).n_params
-        size = min(args.chunk if args.chunk is not None else default_chunk(n_trained, args.seeds), args.seeds)
+        size = min(args.chunk if args.chunk is not None else default_chunk(probe.arch.n_params, args.seeds),
+                   args.seeds)
         while size > 1:  # the problem's own memory estimate for a batch of `size` seeds
             try:
                 build_problem(_point_args(args, point, args.seed, size))
