@@ -14,7 +14,8 @@ Task options and seed semantics are those of :mod:`proofs_check.problem` (shared
 Sweeps (:mod:`proofs_check.sweep`): the points of the sweep are the cross product of the ``--init-scale`` list and
 the ``--width`` list, ε outer and H inner (``--init-scale 1e-2,1e-4 --width 2,4`` runs (1e-2, 2), (1e-2, 4),
 (1e-4, 2), (1e-4, 4)), each with the same seeds S … S+K−1.  Each point's seeds are integrated in chunks of
-``--chunk C`` members (default ⌈32768/n⌉, at most 256, within the memory limit; :mod:`proofs_check.sweep`), one
+``--chunk C`` members (default ⌈32768/n⌉ for the n parameters integrated, at most 256, at most ⌈K/(2 jobs)⌉, within
+the memory limit; :mod:`proofs_check.sweep`), one
 batched integration per chunk; the chunk's seeds are analysed, printed and flushed, and its trajectories dropped
 before the next chunk, so memory is bounded by a chunk, not by K.  Chunking changes a seed's results by round-off
 only (the batch's BLAS sums).
@@ -167,8 +168,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-hessian", action="store_true",
                         help="drop 'morse' from the analyses (the numeric Morse index; saves 2n gradients each)")
     parser.add_argument("--chunk", type=int, default=None, metavar="C",
-                        help="seeds per batched integration (default: about 32768/n, at most 256, within the "
-                             "memory limit)")
+                        help="seeds per batched integration (default: about 32768/n for the n parameters "
+                             "integrated, at most 256 and K/(2 jobs), within the memory limit)")
     parser.add_argument("--json", action="store_true",
                         help="JSON lines: one object per seed per line, printed as each chunk finishes")
     parser.add_argument("--progress", action="store_true", default=None,
@@ -514,8 +515,10 @@ def _setup(args, key: str) -> tuple[list[Point], dict[int, Problem], dict[int, f
     templates, t_max, chunks = {}, {}, {}
     for point in points:
         probe = build_problem(_point_args(args, point, args.seed, 1))
-        size = min(args.chunk if args.chunk is not None else default_chunk(probe.arch.n_params, args.seeds),
-                   args.seeds)
+        trained = None if args.no_reduction else numerics.reduced_architecture(probe.arch)
+        workers = args.jobs if args.jobs is not None else default_jobs()
+        size = min(args.chunk if args.chunk is not None else default_chunk((trained or probe.arch).n_params,
+                                                                          args.seeds, workers), args.seeds)
         while size > 1:  # the problem's own memory estimate for a batch of `size` seeds
             try:
                 build_problem(_point_args(args, point, args.seed, size))

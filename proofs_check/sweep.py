@@ -6,7 +6,11 @@ C consecutive seeds; one chunk is one batched integration (its members share not
 trajectory does not depend on its chunk beyond round-off, :mod:`numerics.integrate.flow`), and the chunk's
 trajectories are dropped once its seeds are analysed, so memory is bounded by one chunk per worker, not by K.
 
-Default chunk size: C = min(K, ⌈BATCH_ELEMENTS / n⌉, MAX_DEFAULT_CHUNK, the memory fit), where the memory fit is
+Default chunk size: C = min(K, max(⌈K / (2W)⌉, MIN_SHARED_CHUNK), ⌈BATCH_ELEMENTS / n⌉, MAX_DEFAULT_CHUNK, the memory
+fit) for W workers (a sweep of few chunks still gives every worker two, so the first lines come after half a
+worker's share and a worker whose first chunk ran fast takes more, but no chunk is cut below MIN_SHARED_CHUNK
+seeds for it, where batching still pays) and n the parameters of the network actually integrated (the narrower one
+of a reduced run, :func:`numerics.reduce_units`), where the memory fit is
 the largest C whose estimate C · 8 n (WORKING_ARRAYS + SAVED_STATES) bytes plus the per-seed results stays within
 :data:`MEMORY_FRACTION` of :func:`guards.memory_limit` (SAVED_STATES: a generous count of the θ snapshots a member
 records, one per accepted DOP853 step: ~150 for linear-fc, H = 50, ε = 1e-6; thousands for power-law escapes).
@@ -29,6 +33,7 @@ import guards
 from .problem import RESULT_BYTES_PER_SEED, WORKING_ARRAYS
 
 MAX_DEFAULT_CHUNK = 256
+MIN_SHARED_CHUNK = 16  # at 16 a seed costs 1.1-1.3x the flat optimum at n = 500 (module docstring); 4: 2.1-2.4x
 BATCH_ELEMENTS = 32_768  # C·n where batching stops paying (module docstring)
 MAX_SEEDS = 100_000  # per command: every seed prints a JSON line of 10-50 kB
 SAVED_STATES = 2_000
@@ -60,11 +65,13 @@ class Chunk:
         return range(self.first_seed, self.first_seed + self.size)
 
 
-def default_chunk(n_params: int, n_seeds: int) -> int:
+def default_chunk(n_params: int, n_seeds: int, workers: int = 1) -> int:
     """Chunk size when ``--chunk`` is omitted (module docstring)."""
     per_seed = 8.0 * n_params * (WORKING_ARRAYS + SAVED_STATES) + RESULT_BYTES_PER_SEED
     fits = int(MEMORY_FRACTION * guards.memory_limit() // per_seed)
-    return max(1, min(n_seeds, MAX_DEFAULT_CHUNK, math.ceil(BATCH_ELEMENTS / n_params), fits))
+    shared = max(math.ceil(n_seeds / (2 * max(workers, 1))), MIN_SHARED_CHUNK)
+    return max(1, min(n_seeds, shared, MAX_DEFAULT_CHUNK, math.ceil(BATCH_ELEMENTS / n_params),
+                      fits))
 
 
 def plan_chunks(points: list[Point], first_seed: int, n_seeds: int, chunks: dict[int, int],

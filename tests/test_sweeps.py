@@ -372,3 +372,18 @@ def test_deferred_holds_a_signal_while_another_thread_could_take_it():
         stop.set()
         other.join()
     assert done == ["body"]
+
+
+def test_default_chunk_leaves_no_worker_idle_and_follows_the_integrated_network(capsys):
+    """At most ⌈K/(2W)⌉ seeds per chunk for W workers, but not cut below 16 for it; a reduced run (linear-fc 5 → 5,
+    H = 50: 10 units, n = 100) is chunked by the n it integrates (C·n ≈ 32768, capped at 256), a full one by its own
+    (66 at n = 500)."""
+    assert default_chunk(100, 256, 2) == 64 and default_chunk(100, 100_000, 2) == 256
+    assert default_chunk(500, 512, 2) == 66 and default_chunk(500, 100, 2) == 25
+    assert default_chunk(500, 3, 4) == 3 and default_chunk(500, 40, 2) == 16
+    base = ["simulate", "linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-scale", "1e-2",
+            "--seeds", "600", "--json", "--analysis", "none", "--t-max", "0.5", "--jobs", "1", "--no-progress"]
+    for extra, size in (([], 256), (["--no-reduction"], 66)):
+        assert cli.main(base + extra) == 0
+        objs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        assert objs[0]["chunk_size"] == size and len(objs) == 600
