@@ -82,7 +82,7 @@ def order_residual(a: np.ndarray, b: np.ndarray, order: int) -> float:
 
 def interval(gamma: float, xmax: float = 12.0) -> float:
     x = -np.linspace(0.0, xmax, 120_001)
-    r = sum(x**k / math.factorial(k) for k in range(6)) + gamma * x**6
+    r = np.polyval([gamma, *(1 / math.factorial(k) for k in range(5, -1, -1))], x)
     bad = np.flatnonzero(np.abs(r) > 1 + 1e-12)
     return float(-x[bad[0] - 1]) if bad.size else xmax
 
