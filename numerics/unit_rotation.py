@@ -77,12 +77,14 @@ class RotatedPoint:
 
 
 @lru_cache(maxsize=32)
-def _layout(arch: Architecture) -> tuple[Architecture, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(reduced network, unit positions (H, m) in θ, unit positions (m + 1, m) in the reduced θ, and the shared
-    positions of each), computed once per architecture."""
+def _layout(arch: Architecture, zero_units: int = 1) -> tuple[Architecture, np.ndarray, np.ndarray, np.ndarray,
+                                                               np.ndarray]:
+    """(reduced network of m + ``zero_units`` units, unit positions (H, m) in θ, unit positions (m + zero_units, m)
+    in the reduced θ, and the shared positions of each), computed once per architecture: one zero unit for the
+    Hessian (its block stands for all H − m), none for the flow (zero units stay zero)."""
     units = np.array([np.concatenate(p) for p in unit_indices(arch)])
     m = units.shape[1]
-    reduced = arch.resized(**{arch.family.unit_size: m + 1})
+    reduced = arch.resized(**{arch.family.unit_size: m + zero_units})
     units_r = np.array([np.concatenate(p) for p in unit_indices(reduced)])
     shared = np.setdiff1d(np.arange(arch.n_params), units)
     shared_r = np.setdiff1d(np.arange(reduced.n_params), units_r)
@@ -135,26 +137,15 @@ def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndar
     return np.sort(np.concatenate([active, np.tile(dormant, point.copies)]))
 
 
-@lru_cache(maxsize=32)
-def _flow_layout(arch: Architecture) -> tuple[Architecture, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(width-m network, unit positions (H, m) in θ, unit positions (m, m) in its θ, shared positions of each)."""
-    units = np.array([np.concatenate(p) for p in unit_indices(arch)])
-    m = units.shape[1]
-    reduced = arch.resized(**{arch.family.unit_size: m})
-    units_r = np.array([np.concatenate(p) for p in unit_indices(reduced)])
-    return (reduced, units, units_r, np.setdiff1d(np.arange(arch.n_params), units),
-            np.setdiff1d(np.arange(reduced.n_params), units_r))
-
-
 def flow_reduces(arch: Architecture) -> bool:
     """True when :func:`reduce_units` integrates ``arch`` as a narrower network: rotation invariant with more units
     than parameters per unit (H > m)."""
-    return rotation_invariant(arch) and arch.unit_count > _flow_layout(arch)[1].shape[1]
+    return rotation_invariant(arch) and arch.unit_count > _layout(arch, 0)[1].shape[1]
 
 
 def reduced_architecture(arch: Architecture) -> Architecture | None:
     """The width-m network :func:`reduce_units` trains ``arch`` as, or None unless :func:`flow_reduces`."""
-    return _flow_layout(arch)[0] if flow_reduces(arch) else None
+    return _layout(arch, 0)[0] if flow_reduces(arch) else None
 
 
 @dataclass(frozen=True)
@@ -186,7 +177,7 @@ class UnitReduction:
 
     def lift(self, row: int, theta: np.ndarray) -> np.ndarray:
         """θ (k, n_r) of the reduced network along row ``row`` of the batch → θ (k, n) of the full one."""
-        _, units, units_r, shared, shared_r = _flow_layout(self.full)
+        _, units, units_r, shared, shared_r = _layout(self.full, 0)
         th = np.asarray(theta, dtype=np.float64).reshape(-1, self.reduced.n_params)
         out = np.empty((th.shape[0], self.full.n_params))
         out[:, units] = np.matmul(self.basis[row], th[:, units_r])  # (H, m) @ (k, m, m): M = Q₁ R per point
@@ -200,7 +191,7 @@ def reduce_units(arch: Architecture, theta0: Any) -> UnitReduction | None:
     if not flow_reduces(arch):
         return None
     th = np.asarray(theta0, dtype=np.float64).reshape(-1, arch.n_params)
-    reduced, units, units_r, shared, shared_r = _flow_layout(arch)
+    reduced, units, units_r, shared, shared_r = _layout(arch, 0)
     q, r = np.linalg.qr(th[:, units])  # (B, H, m), (B, m, m): M = Q₁ R row by row
     out = np.zeros((th.shape[0], reduced.n_params))
     out[:, units_r] = r

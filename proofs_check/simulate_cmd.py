@@ -369,7 +369,7 @@ def _integration_fields(args, res, b: int, status: str) -> dict[str, Any]:
             "status_time": m.status_time, "status_loss": m.status_loss, "t_final": m.t_final,
             "final_loss": m.loss_final, "gradient_evaluations": m.gradient_evaluations, "steps": m.n_accepted,
             "seconds": res.seconds,
-            "reduced_units": None if getattr(res, "frame", None) is None else res.frame.reduced.unit_count}
+            "reduced_units": None if res.frame is None else res.frame.reduced.unit_count}
 
 
 def _member_report(job: Job, seed: Seed, chunk: Chunk) -> dict[str, Any]:

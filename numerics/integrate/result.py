@@ -108,8 +108,8 @@ class IntegrationResult:
     ``kind`` is ``"gradient_flow"`` or ``"gradient_descent"``; ``options`` records the tolerances / learning rate
     used; ``seconds`` is the wall-clock time of the whole call.  ``frame`` is None when the stored θ are the
     network's own; else the run integrated an equivalent narrower network (:class:`numerics.UnitReduction`) and
-    ``frame.lift(b, theta)`` maps member b's θ back: :meth:`lifted` and :meth:`lifted_member` give the result in
-    the network's own coordinates (t, loss and ‖∇L‖ are the same in both).
+    ``frame.lift(b, theta)`` maps member b's θ back: :meth:`lifted` gives the result in the network's own
+    coordinates (t, loss and ‖∇L‖ are the same in both).
     """
 
     members: tuple[MemberTrajectory, ...]
@@ -132,14 +132,6 @@ class IntegrationResult:
             return self
         return replace(self, members=tuple(replace(m, theta=self.frame.lift(b, m.theta))
                                            for b, m in enumerate(self.members)), frame=None)
-
-    def lifted_member(self, b: int) -> tuple[IntegrationResult, int]:
-        """(result, index) of member ``b`` in the network's own coordinates: ``(self, b)`` without a ``frame``,
-        else a one-member result (only that member's θ are mapped back)."""
-        if self.frame is None:
-            return self, b
-        m = self.members[b]
-        return replace(self, members=(replace(m, theta=self.frame.lift(b, m.theta)),), frame=None), 0
 
     def __getitem__(self, b: int) -> MemberTrajectory:
         return self.members[b]
