@@ -11,6 +11,9 @@ Usage::
 
     .venv/bin/python benchmarks/bench_sweep.py [--ks 1,16,256,1024] [--analyses default,staircase,none]
                                                [--time-budget 3600] [--extra "--chunk 64"]
+
+``--analyses`` is a comma list of settings, each ``default``, ``none`` or analysis names joined by ``+``
+(``staircase+itinerary`` runs ``--analysis staircase,itinerary``).
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ BASE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-
 def run_one(k: int, analysis: str, budget: float, extra: list[str]) -> dict:
     argv = [sys.executable, "-m", "proofs_check", "simulate", *BASE, "--seeds", str(k), "--json",
             "--time-budget", str(budget), "--no-progress", *extra]
-    if analysis != "default":
-        argv += ["--analysis", analysis]
+    if analysis != "default":  # "staircase+itinerary" -> --analysis staircase,itinerary
+        argv += ["--analysis", analysis.replace("+", ",")]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first_line, objs = None, []
@@ -61,12 +64,12 @@ def main() -> None:
     ap.add_argument("--extra", default="", help="more simulate options, e.g. '--chunk 64'")
     a = ap.parse_args()
     print("command: s2s simulate " + " ".join(BASE) + " --seeds K --json [--analysis A] " + a.extra)
-    print(f"{'K':>6} {'analysis':>10} {'exit':>4} {'done':>6} {'wall s':>9} {'1st line':>9} {'traj/s':>8} "
+    print(f"{'K':>6} {'analysis':>26} {'exit':>4} {'done':>6} {'wall s':>9} {'1st line':>9} {'traj/s':>8} "
           f"{'chunks':>6} {'integr.':>8} {'analysis':>9} {'output':>7} {'RSS MiB':>8}")
     for analysis in a.analyses.split(","):
         for k in (int(v) for v in a.ks.split(",")):
             r = run_one(k, analysis, a.time_budget, shlex.split(a.extra))
-            print(f"{r['seeds']:>6} {analysis:>10} {r['exit']:>4} {r['complete']:>6} {r['wall_s']:>9.2f} "
+            print(f"{r['seeds']:>6} {analysis:>26} {r['exit']:>4} {r['complete']:>6} {r['wall_s']:>9.2f} "
                   f"{r['first_line_s']:>9.2f} {r['traj_per_s']:>8.2f} {r['chunks']:>6} {r['integration']:>8.2f} "
                   f"{r['analysis']:>9.2f} {r['output']:>7.3f} {r['peak_rss_mib']:>8.1f}", flush=True)
             if r["exit"] != 0:

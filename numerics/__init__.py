@@ -16,11 +16,13 @@ from .architectures import (
 )
 from .blas import blas_threads
 from .complexity import (
+    ROTATION_INVARIANT_MEASURES,
     Complexity,
     ComplexityTrace,
     Thresholds,
     complexity,
     complexity_along,
+    complexity_along_many,
     count_rays,
     effective_width,
     icl_optimum,
@@ -49,6 +51,7 @@ from .integrate import (
     gradient_descent,
     gradient_flow,
     interpolate,
+    interpolate_many,
     refine_crossing,
 )
 from .itinerary import (
@@ -58,6 +61,8 @@ from .itinerary import (
     Visit,
     describe_point,
     function_label,
+    function_labels,
+    itineraries,
     itinerary,
     labels_by_modes,
 )
@@ -71,7 +76,15 @@ from .manifolds import (
     unit_matrix,
     zero_unit_distance,
 )
-from .objective import check_compatible, finite_difference_gradient, gradient_function, hessian, loss, loss_and_grad
+from .objective import (
+    check_compatible,
+    finite_difference_gradient,
+    gradient_function,
+    hessian,
+    hessians,
+    loss,
+    loss_and_grad,
+)
 from .peaks import find_peaks, local_maxima, peak_prominences
 from .plateaus import Staircase, detect_staircase, staircase_from_result, staircases_from_result
 from .populations import POPULATIONS, Population
@@ -90,6 +103,7 @@ from .unit_rotation import (
     UnitReduction,
     flow_reduces,
     hessian_eigenvalues,
+    hessian_eigenvalues_many,
     hessian_order,
     reduce_units,
     reduced_architecture,
@@ -102,13 +116,15 @@ __all__ = [
     "find_peaks", "local_maxima", "peak_prominences",
     "Activation", "BUILTIN_ACTIVATIONS", "MeasuredUnit", "compile_activation", "measure_unit",
     "REDUCED_STATUSES", "ReducedStage", "ReducedStaircase", "reduced_staircase",
-    "Complexity", "ComplexityTrace", "PointInfo", "Thresholds", "Visit", "complexity", "complexity_along",
-    "count_rays", "describe_point", "effective_width", "function_label", "graph_to_dict", "icl_optimum",
-    "itinerary", "numerical_rank", "saddle_connections", "saddle_graph", "target_scale", "thresholds",
+    "Complexity", "ComplexityTrace", "PointInfo", "ROTATION_INVARIANT_MEASURES", "Thresholds", "Visit",
+    "complexity", "complexity_along", "complexity_along_many", "count_rays", "describe_point", "effective_width",
+    "function_label", "function_labels", "graph_to_dict", "icl_optimum", "itineraries", "itinerary",
+    "numerical_rank", "saddle_connections", "saddle_graph", "target_scale", "thresholds",
     "unit_norms", "unstable_directions",
     "Inertia", "MorseCache", "MorseCount", "MorseRecord", "blas_threads", "count_below", "inertia",
     "labels_by_modes", "morse_count", "spectral_norm_bounds",
-    "RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues", "hessian_order", "reduce_units",
+    "RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues", "hessian_eigenvalues_many",
+    "hessian_order", "reduce_units",
     "reduced_architecture", "rotate_units", "rotation_invariant", "rotation_reduces",
     "NumericSpectrum", "Refinement", "WidthTolerance", "dormant_unit_form", "effective_width_trajectory",
     "equal_unit_distance", "gradient_norm", "hessian_spectrum", "morse_index", "proportional_distance",
@@ -118,8 +134,9 @@ __all__ = [
     "Architecture", "Dataset", "ICLDataset", "ICLTask", "InputError", "IntegrationResult",
     "LinearRegressionTask", "MemberTrajectory", "QuadraticGaussianTask", "SimulationError", "Staircase",
     "build_architecture", "check_compatible", "detect_staircase", "finite_difference_gradient", "gradient_descent",
-    "gradient_flow", "gradient_function", "hessian", "init_params", "interpolate", "loss", "loss_and_grad",
-    "refine_crossing", "sample_icl_dataset", "staircase_from_result", "staircases_from_result", "whitened",
+    "gradient_flow", "gradient_function", "hessian", "hessians", "init_params", "interpolate", "interpolate_many",
+    "loss", "loss_and_grad", "refine_crossing", "sample_icl_dataset", "staircase_from_result",
+    "staircases_from_result", "whitened",
 ]
 
 # The saddle graph needs networkx (≈ 0.2 s to import) and only the claims use it: its names are imported on first

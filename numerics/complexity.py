@@ -1,7 +1,8 @@
 """Complexity of the learned function over time: ranks, rays, kinks, active units, effective width (spec §1.4).
 
 Spec §1.4 (table, last column) names one complexity measure per architecture; :func:`complexity` computes it for
-a batch θ (B, n) and :func:`complexity_along` along a recorded trajectory. The *effective width* is that measure:
+a batch θ (B, n) and :func:`complexity_along` (:func:`complexity_along_many` for many members) along a recorded
+trajectory. The *effective width* is that measure:
 
 =====================  ==========================================================================================
 architecture           effective width (``measure``)
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -346,20 +348,79 @@ def _thin(k: int, max_points: int | None) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, k - 1, max_points)).astype(int))
 
 
+# Measures that a rotation of the units leaves unchanged: ranks of Σ_i v_i u_iᵀ and of products of whole layers
+# (docs/theory.md §3.4). Unit norms, active units, rays, kinks and supports are not.
+ROTATION_INVARIANT_MEASURES = frozenset({"rank", "kernel_rank"})
+# complexity_along_many describes at most this many numbers of θ at a time (2 MiB)
+ALONG_BLOCK = 1 << 18
+
+
 def complexity_along(arch: Architecture, result: Any, task: Any = None, *, member: int = 0,
                      max_points: int | None = None, thresholds_: Thresholds | None = None,
-                     scale: float | None = None) -> ComplexityTrace:
+                     scale: float | None = None, measure_only: bool = False) -> ComplexityTrace:
     """Complexity at the saved times of one member of an :class:`~numerics.integrate.IntegrationResult` (or of a
     :class:`~numerics.integrate.MemberTrajectory`).
 
     The samples are the stored θ (``t_saved``); ``max_points`` keeps at most that many, evenly spaced in *step
-    index*, which concentrates them on the drops where adaptive steps are short.
+    index*, which concentrates them on the drops where adaptive steps are short. ``measure_only``: ``details``
+    holds only the architecture's own measure (:func:`complexity_along_many`, which also does many members at once).
     """
-    m = result if hasattr(result, "t_saved") else result[member]
-    keep = _thin(m.t_saved.size, max_points)
-    frame = getattr(result, "frame", None)  # a run on a reduced network stores its own θ: map the kept ones back
-    thetas = m.theta[keep] if frame is None else frame.lift(member, m.theta[keep])
-    c = complexity(arch, thetas, task, thresholds_=thresholds_, scale=scale)
-    scalars = {k: np.asarray(v) for k, v in c.details.items()
-               if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "iu"}
-    return ComplexityTrace(t=m.t_saved[keep], effective_width=c.effective_width, measure=c.measure, details=scalars)
+    if hasattr(result, "t_saved"):  # one member's trajectory: nothing to map back
+        keep = _thin(result.t_saved.size, max_points)
+        return _traces(arch, task, [(result.t_saved[keep], partial(_sampled, result, keep, None, 0))], thresholds_,
+                       scale, measure_only, arch)[0]
+    return complexity_along_many(arch, result, task, [member], max_points=max_points, thresholds_=thresholds_,
+                                 scale=scale, measure_only=measure_only)[0]
+
+
+def complexity_along_many(arch: Architecture, result: Any, task: Any = None, members: Any = None, *,
+                          max_points: int | None = None, thresholds_: Thresholds | None = None,
+                          scale: float | None = None, measure_only: bool = False) -> list[ComplexityTrace]:
+    """:func:`complexity_along` of several ``members`` of ``result`` (default: all), their samples described in
+    batches of at most :data:`ALONG_BLOCK` numbers.
+
+    A run of a reduced network (``result.frame``, :func:`numerics.reduce_units`) stores θ of that network; its
+    samples are mapped back to the full one, except with ``measure_only`` when the measure is one of
+    :data:`ROTATION_INVARIANT_MEASURES`: a unit rotation leaves it unchanged (docs/theory.md §3.4), so it is read on
+    the reduced θ directly, with the full network's thresholds.
+    """
+    members = range(len(result)) if members is None else members
+    frame = getattr(result, "frame", None)
+    as_run = frame is not None and measure_only and arch.measure in ROTATION_INVARIANT_MEASURES
+    samples = []
+    for b in members:
+        m = result[b]
+        keep = _thin(m.t_saved.size, max_points)
+        samples.append((m.t_saved[keep], partial(_sampled, m, keep, None if as_run else frame, b)))
+    return _traces(arch, task, samples, thresholds_, scale, measure_only, frame.reduced if as_run else arch)
+
+
+def _sampled(m: Any, keep: np.ndarray, frame: Any, member: int) -> np.ndarray:
+    """The kept θ of one member, mapped back to the full network when ``frame`` is given."""
+    return m.theta[keep] if frame is None else frame.lift(member, m.theta[keep])
+
+
+def _traces(arch: Architecture, task: Any, samples: list[tuple[np.ndarray, Callable[[], np.ndarray]]],
+            thresholds_: Thresholds | None, scale: float | None, measure_only: bool,
+            described: Architecture) -> list[ComplexityTrace]:
+    """One trace per (t, θ) of ``samples`` (θ made on demand, a block at a time), θ of the network ``described``
+    (``arch`` or its reduced network), with the thresholds of ``arch``."""
+    thr = thresholds_ or thresholds(arch, task, scale=scale)
+    out: list[ComplexityTrace] = []
+    start = 0
+    while start < len(samples):
+        stop, rows = start + 1, samples[start][0].size
+        while stop < len(samples) and (rows + samples[stop][0].size) * described.n_params <= ALONG_BLOCK:
+            rows += samples[stop][0].size
+            stop += 1
+        block = samples[start:stop]
+        c = complexity(described, np.concatenate([theta() for _, theta in block]), task, thresholds_=thr)
+        names = [c.measure] if measure_only else [k for k, v in c.details.items() if isinstance(v, np.ndarray)
+                                                  and v.ndim == 1 and v.dtype.kind in "iu"]
+        edges = np.cumsum([0, *(t.size for t, _ in block)])
+        for q, (t, _) in enumerate(block):
+            part = slice(edges[q], edges[q + 1])
+            out.append(ComplexityTrace(t=t, effective_width=c.effective_width[part], measure=c.measure,
+                                       details={k: np.asarray(c.details[k])[part] for k in names}))
+        start = stop
+    return out

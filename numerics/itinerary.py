@@ -40,6 +40,12 @@ index:
 The dense linear algebra of the Hessian runs under :func:`numerics.blas.blas_threads` (``blas_limit``, default one
 thread): for a 500 × 500 matrix the threads only contend, and on a loaded machine by orders of magnitude.
 
+:func:`itineraries` describes many members of one result together: one batched replay of the dense output for all
+plateau points, one batch for their losses, widths and labels, and the Hessians of the visits that the cache cannot
+answer in blocks (:func:`numerics.hessians`, one stacked ``eigvalsh``), in two rounds so that the cache is used
+exactly as member by member. For a chunk of a sweep that is one Python round trip per batch instead of one per
+plateau and seed (benchmarks/RESULTS.md, "Analyses batched per chunk").
+
 Example
 -------
 >>> import numpy as np
@@ -64,10 +70,10 @@ from .blas import blas_threads
 from .complexity import Thresholds, complexity
 from .errors import InputError
 from .inertia import morse_count, morse_from_spectrum
-from .objective import gradient_function, hessian, loss_and_grad
-from .plateaus import Staircase, staircase_from_result
+from .objective import gradient_function, hessians, loss_and_grad
+from .plateaus import Staircase, staircase_from_result, staircases_from_result
 from .tasks import LinearRegressionTask
-from .unit_rotation import hessian_eigenvalues, hessian_order, rotation_reduces
+from .unit_rotation import HESSIAN_BLOCK, hessian_eigenvalues_many, hessian_order, rotation_reduces
 
 FP_RTOL = 0.25
 HESS_RTOL = 1e-3
@@ -135,10 +141,16 @@ def zero_loss(arch: Architecture, task: Any) -> float:
 def learned_modes(task: LinearRegressionTask, w: np.ndarray) -> tuple[int, ...]:
     """Modes k (1-based, by decreasing singular value) with a_k = q_kᵀ W r_k > s_k/2 (spec §0.7 half strength),
     from the SVD W* = Σ_k s_k q_k r_kᵀ of the optimal matrix of the linear task."""
+    return tuple(int(k + 1) for k in np.flatnonzero(_learned(task, np.asarray(w)[None])[0]))
+
+
+def _learned(task: LinearRegressionTask, ws: np.ndarray) -> np.ndarray:
+    """(k, modes) bool: which modes of the task each matrix of ``ws`` (k, d_out, d_in) has learned
+    (:func:`learned_modes`), with one SVD of the optimal matrix for all k."""
     q, s, rt = np.linalg.svd(np.asarray(task.optimal_matrix))
     keep = s > 1e-12 * max(s.max(), 1e-300)
-    a = np.einsum("ik,ij,kj->k", q[:, : s.size], w, rt[: s.size])
-    return tuple(int(k + 1) for k in range(s.size) if keep[k] and a[k] > 0.5 * s[k])
+    a = np.einsum("ik,bij,kj->bk", q[:, : s.size], ws, rt[: s.size])
+    return keep & (a > 0.5 * s)
 
 
 def labels_by_modes(arch: Architecture, task: Any) -> bool:
@@ -152,12 +164,22 @@ def function_label(arch: Architecture, task: Any, theta_1d: np.ndarray, loss: fl
     """Function-space key of a fixed point (spec §4.3): for linear nets with a vector output and a linear task,
     the set of learned modes (``"modes{1,2}"``); otherwise the effective width and the loss rounded to
     1e-3·``level_scale`` (``"w2|L=6.5"``), so that one saddle reached from different seeds gets one key."""
+    th = np.asarray(theta_1d, dtype=float).reshape(1, -1)
+    return function_labels(arch, task, th, np.array([loss]), np.array([width]), level_scale)[0]
+
+
+def function_labels(arch: Architecture, task: Any, thetas: np.ndarray, losses: np.ndarray, widths: np.ndarray,
+                    level_scale: float) -> list[str]:
+    """:func:`function_label` of each row of ``thetas`` (k, n), with its loss and effective width."""
     if labels_by_modes(arch, task):
-        w = arch.effective_matrix(theta_1d[None, :])[0]
-        return "modes{" + ",".join(map(str, learned_modes(task, w))) + "}"
+        learned = _learned(task, arch.effective_matrix(thetas))
+        return ["modes{" + ",".join(str(int(k) + 1) for k in np.flatnonzero(row)) + "}" for row in learned]
     q = LEVEL_QUANTUM * (level_scale if level_scale > 0 else 1.0)
-    level = round(loss / q) * q
-    return f"w{width}|L={level:.4g}" if level != 0 else f"w{width}|L=0"
+    out = []
+    for loss, width in zip(losses, widths, strict=True):
+        level = round(float(loss) / q) * q
+        out.append(f"w{int(width)}|L={level:.4g}" if level != 0 else f"w{int(width)}|L=0")
+    return out
 
 
 @dataclass(frozen=True)
@@ -277,23 +299,77 @@ class MorseCache:
         self._records[key] = record
 
 
-def _morse(arch: Architecture, task: Any, th: np.ndarray, tol_scale: float, hess_rtol: float, hess_atol: float,
-           want_min: bool, want_isolation: bool, blas_limit: int | None) -> tuple[int, float | None, bool]:
-    """(index, λ_min or None, isolated) of the central-difference Hessian at θ (module docstring, point 4);
-    ``isolated`` (MorseCache Notes) is only computed when asked for, else False."""
-    if rotation_reduces(arch):  # the spectrum is cheap: from a network of m + 1 units (docs/theory.md §3.4)
+def _morse_many(arch: Architecture, task: Any, thetas: np.ndarray, tol_scale: float, hess_rtol: float,
+                hess_atol: float, want_min: bool, isolation: list[bool], blas_limit: int | None
+                ) -> list[tuple[int, float | None, bool]]:
+    """(index, λ_min or None, isolated) of the central-difference Hessian at each row of ``thetas`` (module
+    docstring, point 4); ``isolated`` (MorseCache Notes) only where ``isolation`` asks for it, else False."""
+    atol = hess_atol * tol_scale
+    if rotation_reduces(arch):  # the spectra are cheap: from a network of m + 1 units (docs/theory.md §3.4)
         with blas_threads(blas_limit):
-            lam = hessian_eigenvalues(arch, task, th)
+            spectra = hessian_eigenvalues_many(arch, task, thetas)
     else:
-        H = hessian(arch, task, th)  # its gradients at the caller's thread count: only the dense algebra is pinned
-        with blas_threads(blas_limit):
-            if not want_min:
-                mc = morse_count(H, rtol=hess_rtol, atol=hess_atol * tol_scale,
-                                 margin=MORSE_MARGIN if want_isolation else None)
-                return mc.index, None, bool(mc.isolated)
-            lam = np.linalg.eigvalsh(H)
-    mc = morse_from_spectrum(lam, rtol=hess_rtol, atol=hess_atol * tol_scale, margin=MORSE_MARGIN)
-    return mc.index, float(lam[0]) if want_min else None, want_isolation and bool(mc.isolated)
+        spectra, out = [], []
+        step = max(1, HESSIAN_BLOCK // arch.n_params**2)
+        for a in range(0, thetas.shape[0], step):
+            hs = hessians(arch, task, thetas[a : a + step])  # gradients at the caller's thread count
+            with blas_threads(blas_limit):  # only the dense algebra is pinned
+                if want_min:
+                    spectra.extend(np.linalg.eigvalsh(hs))
+                    continue
+                for h, iso in zip(hs, isolation[a : a + step], strict=True):
+                    mc = morse_count(h, rtol=hess_rtol, atol=atol, margin=MORSE_MARGIN if iso else None)
+                    out.append((mc.index, None, bool(mc.isolated)))
+        if not want_min:
+            return out
+    found = []
+    for lam, iso in zip(spectra, isolation, strict=True):
+        mc = morse_from_spectrum(lam, rtol=hess_rtol, atol=atol, margin=MORSE_MARGIN)
+        found.append((mc.index, float(lam[0]) if want_min else None, iso and bool(mc.isolated)))
+    return found
+
+
+def _morse_indices(arch: Architecture, task: Any, thetas: np.ndarray, labels: list[str], widths: np.ndarray,
+                   tol_scale: float, *, hess_rtol: float, hess_atol: float, min_eigenvalue: bool,
+                   morse_cache: MorseCache | None, sources: list[tuple[Hashable, float | None]],
+                   use_cache: np.ndarray, blas_limit: int | None) -> list[tuple]:
+    """(index, λ_min, cached, origin) of each row, as if the rows were described one after another with the cache
+    (:class:`MorseCache`), but with the Hessians computed in two batches: first every row that the cache cannot
+    answer and whose key no earlier row is computing, then the rows that waited for such a key and still find no
+    reusable record (its first record was not isolated)."""
+    k = thetas.shape[0]
+    keys = [morse_cache.key(arch, task, labels[r], widths[r], hess_rtol, hess_atol, tol_scale)
+            if morse_cache is not None and use_cache[r] else None for r in range(k)]
+    out: list[tuple] = [None] * k  # type: ignore[list-item]
+
+    def cached(r: int) -> bool:
+        rec = None if keys[r] is None else morse_cache.lookup(keys[r], min_eigenvalue)
+        if rec is not None:
+            out[r] = (rec.morse_index, rec.min_eigenvalue if min_eigenvalue else None, True, (rec.source, rec.t))
+        return rec is not None
+
+    def compute(rows: list[int]) -> None:
+        found = _morse_many(arch, task, thetas[rows], tol_scale, hess_rtol, hess_atol, min_eigenvalue,
+                            [keys[r] is not None for r in rows], blas_limit) if rows else []
+        for r, (index, lam_min, isolated) in zip(rows, found, strict=True):
+            out[r] = (index, lam_min, False, None)
+            if keys[r] is not None:
+                morse_cache.store(keys[r], MorseRecord(index, lam_min, *sources[r], isolated))
+            elif morse_cache is not None:
+                morse_cache.unsettled += 1
+
+    pending: set[tuple] = set()
+    first, waiting = [], []
+    for r in range(k):
+        if keys[r] is not None and keys[r] in pending:
+            waiting.append(r)
+        elif not cached(r):
+            first.append(r)
+            if keys[r] is not None:
+                pending.add(keys[r])
+    compute(first)
+    compute([r for r in waiting if not cached(r)])
+    return out
 
 
 def _describe(arch: Architecture, task: Any, thetas: np.ndarray, *, scale: float,
@@ -301,37 +377,22 @@ def _describe(arch: Architecture, task: Any, thetas: np.ndarray, *, scale: float
               max_hessian_params: int, min_eigenvalue: bool, morse_cache: MorseCache | None,
               sources: list[tuple[Hashable, float | None]], use_cache: np.ndarray,
               blas_limit: int | None, lg: tuple[np.ndarray, np.ndarray] | None = None) -> list[PointInfo]:
-    """:func:`describe_point` of the rows of ``thetas`` (k, n): loss, gradient (``lg`` if already computed) and
-    complexity in one batch."""
+    """:func:`describe_point` of the rows of ``thetas`` (k, n): loss, gradient (``lg`` if already computed),
+    complexity, labels and Hessians in batches."""
     loss, grad = loss_and_grad(arch, task, thetas) if lg is None else lg
     comp = complexity(arch, thetas, task, thresholds_=thresholds_)
     gnorm = np.linalg.norm(grad, axis=1)
-    out = []
-    for r in range(thetas.shape[0]):
-        th = thetas[r]
-        width = int(comp.effective_width[r])
-        label = function_label(arch, task, th, float(loss[r]), width, scale)
-        index = lam_min = origin = None
-        cached = False
-        if hessian_index and hessian_order(arch) <= max_hessian_params:
-            key = rec = None
-            if morse_cache is not None and use_cache[r]:
-                key = morse_cache.key(arch, task, label, width, hess_rtol, hess_atol, comp.thresholds.scale)
-                rec = morse_cache.lookup(key, min_eigenvalue)
-            if rec is not None:
-                index, cached, origin = rec.morse_index, True, (rec.source, rec.t)
-                lam_min = rec.min_eigenvalue if min_eigenvalue else None
-            else:
-                index, lam_min, isolated = _morse(arch, task, th, comp.thresholds.scale, hess_rtol, hess_atol,
-                                                  min_eigenvalue, key is not None, blas_limit)
-                if key is not None:
-                    morse_cache.store(key, MorseRecord(index, lam_min, *sources[r], isolated))
-                elif morse_cache is not None:
-                    morse_cache.unsettled += 1
-        out.append(PointInfo(loss=float(loss[r]), grad_norm=float(gnorm[r]), effective_width=width,
-                             measure=comp.measure, morse_index=index, min_eigenvalue=lam_min, label=label,
-                             morse_cached=cached, morse_from=origin))
-    return out
+    widths = comp.effective_width
+    labels = function_labels(arch, task, thetas, loss, widths, scale)
+    morse = [(None, None, False, None)] * thetas.shape[0]
+    if hessian_index and hessian_order(arch) <= max_hessian_params:
+        morse = _morse_indices(arch, task, thetas, labels, widths, comp.thresholds.scale, hess_rtol=hess_rtol,
+                               hess_atol=hess_atol, min_eigenvalue=min_eigenvalue, morse_cache=morse_cache,
+                               sources=sources, use_cache=use_cache, blas_limit=blas_limit)
+    return [PointInfo(loss=float(loss[r]), grad_norm=float(gnorm[r]), effective_width=int(widths[r]),
+                      measure=comp.measure, morse_index=index, min_eigenvalue=lam_min, label=labels[r],
+                      morse_cached=cached, morse_from=origin)
+            for r, (index, lam_min, cached, origin) in enumerate(morse)]
 
 
 def describe_point(arch: Architecture, task: Any, theta_1d, *, level_scale: float | None = None,
@@ -356,15 +417,19 @@ def describe_point(arch: Architecture, task: Any, theta_1d, *, level_scale: floa
                      use_cache=np.ones(1, dtype=bool), blas_limit=blas_limit)[0]
 
 
-def _thetas_at(result: Any, member: int, times: np.ndarray, fun: Callable | None) -> np.ndarray:
-    """θ at ``times`` (k,) as the run stored it (a reduced run: in its own coordinates, ``fun`` its own gradient):
-    the dense output of a gradient flow (one batched call), else the nearest saved θ."""
-    m = result[member]
-    if result.is_flow and fun is not None and m.t.size > 1:
-        from .integrate import interpolate
+def _thetas_at(result: Any, requests: list[tuple[int, np.ndarray]], fun: Callable | None) -> list[np.ndarray]:
+    """θ (k, n) at each request's (member, times (k,)) as the run stored it (a reduced run: in its own coordinates,
+    ``fun`` its own gradient): the dense output of a gradient flow (one batched replay for all requests), else the
+    nearest saved θ."""
+    if result.is_flow and fun is not None:
+        from .integrate import interpolate_many
 
-        return interpolate(fun, result, member, times)[0]
-    return m.theta[np.argmin(np.abs(m.t_saved[None, :] - times[:, None]), axis=1)]
+        return [theta for theta, _ in interpolate_many(fun, result, requests)]
+    out = []
+    for member, times in requests:
+        m = result[member]
+        out.append(m.theta[np.argmin(np.abs(m.t_saved[None, :] - times[:, None]), axis=1)])
+    return out
 
 
 def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, staircase: Staircase | None = None,
@@ -380,44 +445,90 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     nearest saved time instead of interpolating. ``min_eigenvalue``, ``morse_cache`` and ``blas_limit`` as in
     :func:`describe_point`; ``source`` names this run in the ``morse_from`` of later cached visits (default: the
     member index; a sweep split over several results should pass the seed). Only settled visits use the cache:
-    ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes).
+    ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes). :func:`itineraries` does the same for many
+    members at once.
     """
-    source = member if source is None else source
+    if staircase is None:
+        frame = getattr(result, "frame", None)
+        staircase = staircase_from_result(result, member, fun=gradient_function(
+            arch if frame is None else frame.reduced, task))
+    return itineraries(arch, task, result, [member], staircases=[staircase], fp_rtol=fp_rtol, keep_all=keep_all,
+                       dense=dense, hessian_index=hessian_index, hess_rtol=hess_rtol, hess_atol=hess_atol,
+                       max_hessian_params=max_hessian_params, thresholds_=thresholds_, min_eigenvalue=min_eigenvalue,
+                       morse_cache=morse_cache, sources=[member if source is None else source],
+                       cache_rtol=cache_rtol, blas_limit=blas_limit)[0]
+
+
+def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None, *,
+                staircases: list[Staircase | None] | None = None, fp_rtol: float = FP_RTOL, keep_all: bool = False,
+                dense: bool = True, hessian_index: bool = True, hess_rtol: float = HESS_RTOL,
+                hess_atol: float = HESS_ATOL, max_hessian_params: int = MAX_HESSIAN_PARAMS,
+                thresholds_: Thresholds | None = None, min_eigenvalue: bool = True,
+                morse_cache: MorseCache | None = None, sources: list[Hashable] | None = None,
+                cache_rtol: float = MORSE_CACHE_RTOL, blas_limit: int | None = BLAS_LIMIT) -> list[list[Visit]]:
+    """:func:`itinerary` of several ``members`` of ``result`` (default: all), computed together.
+
+    ``staircases`` (one per member; default :func:`~numerics.plateaus.staircases_from_result`) and ``sources`` (one
+    per member; default the member indices) are the per-member ``staircase`` and ``source`` of :func:`itinerary`;
+    a member whose staircase is None (too few recorded points) has no visits. The plateau points of all members
+    are read on one batched replay of the dense output, described in one batch, and their Hessians computed in
+    batches (:func:`numerics.hessian_eigenvalues_many`), in the order of the members; the answer is that of
+    :func:`itinerary` member by member with the same ``morse_cache``, up to the round-off of batched evaluation.
+    """
+    members = list(range(len(result))) if members is None else [int(b) for b in members]
+    sources = list(members) if sources is None else list(sources)
     # a run on the narrower network this one is (numerics.reduce_units, IntegrationResult.frame): read as it ran
     frame = getattr(result, "frame", None)
     fun = gradient_function(arch if frame is None else frame.reduced, task)
-    m = result[member]
-    sc = staircase if staircase is not None else staircase_from_result(result, member, fun=fun)
-    g_peak = float(np.max(m.grad_norm)) if m.grad_norm.size else 0.0
-    scale = zero_loss(arch, task)
-    times = np.asarray(sc.plateau_times, dtype=float)
-    if not np.isfinite(times).all():  # known levels: read each plateau halfway between its drops
-        edges = np.concatenate([[m.t[0]], sc.drop_times, [m.t[-1]]])
-        times = 0.5 * (edges[:-1] + edges[1:])
-    n = times.size
-    ks = np.flatnonzero(np.isfinite(times))
-    if ks.size == 0:
-        return []
-    thetas = _thetas_at(result, member, times[ks], fun if dense else None)
-    if frame is not None:
-        thetas = frame.lift(member, thetas)
-    # The near-fixed-point test needs only ‖∇L‖: decided first, so that only near-fixed points meet the cache.
-    loss, grad = loss_and_grad(arch, task, thetas)
-    gnorm = np.linalg.norm(grad, axis=1)
-    near = (gnorm <= fp_rtol * g_peak) | (gnorm == 0.0)
-    settled = near & (gnorm <= cache_rtol * g_peak)
-    rows = np.flatnonzero(near | keep_all)
-    infos = _describe(arch, task, thetas[rows], scale=scale, thresholds_=thresholds_, hessian_index=hessian_index,
-                      hess_rtol=hess_rtol, hess_atol=hess_atol, max_hessian_params=max_hessian_params,
-                      min_eigenvalue=min_eigenvalue, morse_cache=morse_cache,
-                      sources=[(source, float(times[ks[r]])) for r in rows], use_cache=settled[rows],
-                      blas_limit=blas_limit, lg=(loss[rows], grad[rows])) if rows.size else []
-    visits: list[Visit] = []
-    for r, info in zip(rows, infos, strict=True):
-        k = int(ks[r])
-        t_enter = float(sc.drop_times[k - 1]) if k > 0 else float(m.t[0])
-        t_leave = float(sc.drop_times[k]) if k < n - 1 else float(m.t[-1])
-        degenerate = info.morse_index == 0 and k < n - 1
-        visits.append(Visit(index=len(visits), t=float(times[k]), t_enter=t_enter, t_leave=t_leave, info=info,
-                            near_fixed_point=bool(near[r]), degenerate=degenerate, theta=np.array(thetas[r])))
-    return visits
+    if staircases is None:
+        staircases = staircases_from_result(result, members, fun=fun)
+    if len(staircases) != len(members) or len(sources) != len(members):
+        raise InputError(f"staircases, sources: need one per member ({len(members)}), got {len(staircases)} and "
+                         f"{len(sources)}")
+    plans = []  # per member with plateau points: (member, source, staircase, times, ks, ‖∇L‖ peak)
+    for b, src, sc in zip(members, sources, staircases, strict=True):
+        if sc is None:
+            continue
+        m = result[b]
+        times = np.asarray(sc.plateau_times, dtype=float)
+        if not np.isfinite(times).all():  # known levels: read each plateau halfway between its drops
+            edges = np.concatenate([[m.t[0]], sc.drop_times, [m.t[-1]]])
+            times = 0.5 * (edges[:-1] + edges[1:])
+        ks = np.flatnonzero(np.isfinite(times))
+        if ks.size:
+            g_peak = float(np.max(m.grad_norm)) if m.grad_norm.size else 0.0
+            plans.append((b, src, sc, times, ks, g_peak))
+    out: dict[int, list[Visit]] = {}
+    if plans:
+        thetas = _thetas_at(result, [(b, times[ks]) for b, _, _, times, ks, _ in plans], fun if dense else None)
+        if frame is not None:
+            thetas = [frame.lift(b, th) for (b, *_), th in zip(plans, thetas, strict=True)]
+        owner = np.repeat(np.arange(len(plans)), [th.shape[0] for th in thetas])
+        thetas = np.concatenate(thetas)
+        peaks = np.array([p[5] for p in plans])[owner]
+        times_all = np.concatenate([times[ks] for *_, times, ks, _ in plans])
+        # The near-fixed-point test needs only ‖∇L‖: decided first, so that only near-fixed points meet the cache.
+        loss, grad = loss_and_grad(arch, task, thetas)
+        gnorm = np.linalg.norm(grad, axis=1)
+        near = (gnorm <= fp_rtol * peaks) | (gnorm == 0.0)
+        settled = near & (gnorm <= cache_rtol * peaks)
+        rows = np.flatnonzero(near | keep_all)
+        infos = _describe(arch, task, thetas[rows], scale=zero_loss(arch, task), thresholds_=thresholds_,
+                          hessian_index=hessian_index, hess_rtol=hess_rtol, hess_atol=hess_atol,
+                          max_hessian_params=max_hessian_params, min_eigenvalue=min_eigenvalue,
+                          morse_cache=morse_cache,
+                          sources=[(plans[owner[r]][1], float(times_all[r])) for r in rows],
+                          use_cache=settled[rows], blas_limit=blas_limit,
+                          lg=(loss[rows], grad[rows])) if rows.size else []
+        start = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(plans)))])
+        for r, info in zip(rows, infos, strict=True):
+            b, _, sc, times, ks, _ = plans[owner[r]]
+            m, visits = result[b], out.setdefault(b, [])
+            k, n = int(ks[r - start[owner[r]]]), times.size
+            t_enter = float(sc.drop_times[k - 1]) if k > 0 else float(m.t[0])
+            t_leave = float(sc.drop_times[k]) if k < n - 1 else float(m.t[-1])
+            visits.append(Visit(index=len(visits), t=float(times[k]), t_enter=t_enter, t_leave=t_leave, info=info,
+                                near_fixed_point=bool(near[r]), degenerate=info.morse_index == 0 and k < n - 1,
+                                theta=np.array(thetas[r])))
+    return [out.get(b, []) for b in members]
+

@@ -37,7 +37,7 @@ from .tasks import Dataset, ICLDataset, ICLTask, LinearRegressionTask, Quadratic
 from .validation import as_float_array, check_positive_scalar
 
 __all__ = ["GradientFunction", "PREPARERS", "Task", "check_compatible", "finite_difference_gradient",
-           "gradient_function", "hessian", "loss", "loss_and_grad"]
+           "gradient_function", "hessian", "hessians", "loss", "loss_and_grad"]
 
 Task = LinearRegressionTask | QuadraticGaussianTask | ICLTask | Dataset | ICLDataset
 
@@ -337,24 +337,39 @@ def hessian(arch: Architecture, task: Task, theta_1d: np.ndarray, step: float | 
 
     ``step=None`` chooses h_j = eps^(1/3) max(1, |θ_j|): the truncation error h²|∇⁴L|/6 and the round-off
     eps|∇L|/h balance at h ∝ eps^(1/3), giving ≈ eps^(2/3) ≈ 4e-11 relative accuracy. A float ``step`` is used as
-    the absolute h for every coordinate. Costs 2n gradient evaluations, batched.
+    the absolute h for every coordinate. Costs 2n gradient evaluations, batched (:func:`hessians` of one point).
+    """
+    return hessians(arch, task, _theta_1d(arch, theta_1d)[None, :], step)[0]
+
+
+def hessians(arch: Architecture, task: Task, thetas: np.ndarray, step: float | None = None) -> np.ndarray:
+    """:func:`hessian` at each row of ``thetas`` (k, n): shape (k, n, n), 2kn gradient evaluations.
+
+    The perturbed points of all rows are streamed through the gradient in batches of the same size as for one
+    point (rows θ_p + h_j e_j, then θ_p − h_j e_j, for consecutive (p, j)), so k Hessians cost the gradient calls
+    of one k-times-larger one; the arithmetic of each column is that of :func:`hessian`.
     """
     fun = gradient_function(arch, task)
-    th = _theta_1d(arch, theta_1d)
-    h = _steps(th, step)
-    n, c = th.size, _FD_BATCH // 2
-    H = np.empty((n, n))  # row j = column j of the Hessian
-    pts = np.empty((2 * c, n))
-    # Streamed in chunks of c coordinates (rows θ + h_j e_j, then θ − h_j e_j): the same arithmetic as one 2n × n
-    # array, without building it; building and striding through it cost twice the gradient calls at n = 500.
-    for j0 in range(0, n, c):
-        k = min(n, j0 + c) - j0
-        idx = np.arange(k)
-        p = pts[: 2 * k]
-        p[:] = th
-        p[idx, j0 + idx] += h[j0 : j0 + k]
-        p[k + idx, j0 + idx] -= h[j0 : j0 + k]
-        g = fun(p)[1]
-        np.subtract(g[:k], g[k:], out=H[j0 : j0 + k])
-        H[j0 : j0 + k] /= 2.0 * h[j0 : j0 + k, None]
-    return 0.5 * (H + H.T)
+    th = as_float_array("thetas", thetas, ndim=2)
+    if th.shape[1] != arch.n_params:
+        raise InputError(f"thetas: must have {arch.n_params} columns for {arch.name} (got {th.shape[1]})")
+    k, n = th.shape
+    hf = _steps(th, step).reshape(-1)
+    out = np.empty((k, n, n))
+    flat = out.reshape(k * n, n)  # row p·n + j = column j of the Hessian at θ_p
+    c = _FD_BATCH // 2
+    pts = np.empty((2 * min(c, k * n), n))
+    # Streamed in chunks of c (point, coordinate) pairs: the same arithmetic as one 2kn × n array, without building
+    # it; building and striding through it cost twice the gradient calls at n = 500.
+    for q0 in range(0, k * n, c):
+        q = np.arange(q0, min(k * n, q0 + c))
+        p, j = np.divmod(q, n)
+        m, idx = q.size, np.arange(q.size)
+        pts[:m] = th[p]
+        pts[m : 2 * m] = th[p]
+        pts[idx, j] += hf[q]
+        pts[m + idx, j] -= hf[q]
+        g = fun(pts[: 2 * m])[1]
+        np.subtract(g[:m], g[m:], out=flat[q0 : q0 + m])
+        flat[q0 : q0 + m] /= 2.0 * hf[q, None]
+    return 0.5 * (out + out.transpose(0, 2, 1))

@@ -47,11 +47,13 @@ from typing import Any
 import numpy as np
 
 from .architectures import Architecture
+from .errors import InputError
 from .fixed_points import unit_indices
-from .objective import check_compatible, hessian
+from .objective import check_compatible, hessians
 
-__all__ = ["RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues", "hessian_order", "reduce_units",
-           "reduced_architecture", "rotate_units", "rotation_invariant", "rotation_reduces"]
+__all__ = ["HESSIAN_BLOCK", "RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues",
+           "hessian_eigenvalues_many", "hessian_order", "reduce_units", "reduced_architecture", "rotate_units",
+           "rotation_invariant", "rotation_reduces"]
 
 
 def rotation_invariant(arch: Architecture) -> bool:
@@ -106,14 +108,23 @@ def rotate_units(arch: Architecture, theta_1d: Any) -> RotatedPoint | None:
     """The rotated point of the module docstring (step 1), or None unless :func:`rotation_reduces`."""
     if not rotation_reduces(arch):
         return None
-    th = np.asarray(theta_1d, dtype=np.float64).reshape(-1)
+    reduced, dormant, rotated = _rotated(arch, np.asarray(theta_1d, dtype=np.float64).reshape(1, -1))
+    return RotatedPoint(reduced, rotated[0], dormant, arch.unit_count - _layout(arch)[1].shape[1])
+
+
+def _rotated(arch: Architecture, thetas: np.ndarray) -> tuple[Architecture, np.ndarray, np.ndarray]:
+    """(reduced network, positions of its zero unit, rotated rows (k, n_r)) of :func:`rotate_units` for each row of
+    ``thetas`` (k, n), by one stacked QR."""
     reduced, units, units_r, shared, shared_r = _layout(arch)
     m = units.shape[1]
-    r = np.linalg.qr(th[units], mode="r")  # (m, m): [Q, Q⊥]ᵀ M = [R; 0]
-    out = np.zeros(reduced.n_params)
-    out[units_r[:m]] = r
-    out[shared_r] = th[shared]
-    return RotatedPoint(reduced, out, units_r[m], arch.unit_count - m)
+    out = np.zeros((thetas.shape[0], reduced.n_params))
+    out[:, units_r[:m]] = np.linalg.qr(thetas[:, units], mode="r")  # (k, m, m): [Q, Q⊥]ᵀ M = [R; 0]
+    out[:, shared_r] = thetas[:, shared]
+    return reduced, units_r[m], out
+
+
+# hessian_eigenvalues_many builds the Hessians of at most this many numbers at a time (8 MiB)
+HESSIAN_BLOCK = 1 << 20
 
 
 def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndarray:
@@ -126,15 +137,36 @@ def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndar
     spectra agree to that accuracy times n‖∇²L‖, not to the bit. The cross block between the zero unit and the rest
     is zero in exact arithmetic and dropped; it is left to the tests to check that it is at round-off.
     """
+    return hessian_eigenvalues_many(arch, task, np.asarray(theta_1d, dtype=np.float64).reshape(1, -1))[0]
+
+
+def hessian_eigenvalues_many(arch: Architecture, task: Any, thetas: Any) -> np.ndarray:
+    """:func:`hessian_eigenvalues` at each row of ``thetas`` (k, n): shape (k, n), each row ascending.
+
+    The Hessians are built a block of points at a time (:func:`numerics.hessians`, at most :data:`HESSIAN_BLOCK`
+    numbers) and each block's spectra come from one stacked ``eigvalsh``: the matrices of the point-by-point
+    computation, without a Python round trip per point.
+    """
     check_compatible(arch, task)
-    point = rotate_units(arch, theta_1d)
-    if point is None:
-        return np.linalg.eigvalsh(hessian(arch, task, theta_1d))
-    h = hessian(point.reduced, task, point.theta)
-    keep = np.setdiff1d(np.arange(h.shape[0]), point.dormant)
-    active = np.linalg.eigvalsh(h[np.ix_(keep, keep)])
-    dormant = np.linalg.eigvalsh(h[np.ix_(point.dormant, point.dormant)])
-    return np.sort(np.concatenate([active, np.tile(dormant, point.copies)]))
+    th = np.asarray(thetas, dtype=np.float64)
+    if th.ndim != 2 or th.shape[1] != arch.n_params:
+        raise InputError(f"thetas: must have shape (k, {arch.n_params}) for {arch.name}, got {th.shape}")
+    out = np.empty(th.shape)
+    if not rotation_reduces(arch):
+        step = max(1, HESSIAN_BLOCK // arch.n_params**2)
+        for a in range(0, th.shape[0], step):
+            out[a : a + step] = np.linalg.eigvalsh(hessians(arch, task, th[a : a + step]))
+        return out
+    reduced, dormant, rotated = _rotated(arch, th)
+    keep = np.setdiff1d(np.arange(reduced.n_params), dormant)
+    copies = arch.unit_count - _layout(arch)[1].shape[1]
+    step = max(1, HESSIAN_BLOCK // reduced.n_params**2)
+    for a in range(0, th.shape[0], step):
+        h = hessians(reduced, task, rotated[a : a + step])
+        active = np.linalg.eigvalsh(h[:, keep[:, None], keep])
+        zero_unit = np.linalg.eigvalsh(h[:, dormant[:, None], dormant])
+        out[a : a + step] = np.sort(np.concatenate([active, np.tile(zero_unit, copies)], axis=1), axis=1)
+    return out
 
 
 def flow_reduces(arch: Architecture) -> bool:

@@ -8,14 +8,14 @@ chunk are refined together on the dense output).  :data:`ANALYSES` is the regist
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import guards
 import numerics
-from numerics.complexity import complexity_along
-from numerics.itinerary import MAX_HESSIAN_PARAMS, itinerary
+from numerics.complexity import complexity_along_many
+from numerics.itinerary import MAX_HESSIAN_PARAMS, itineraries
 
 from .problem import Problem
 from .settle import Settler, finite_or_none, settle
@@ -27,7 +27,8 @@ WIDTH_POINTS = 400  # effective-width samples per member in the JSON output
 class Seed:
     """What the analyses of one member read (and the staircase they share): member ``b`` of ``res``, which is
     row ``row`` of the chunk until the seed's count is settled on a new integration (``settler``, None: never;
-    :mod:`proofs_check.settle`, whose record is ``settling``)."""
+    :mod:`proofs_check.settle`, whose record is ``settling``); ``visits``, ``width``: its itinerary and width
+    trace, once computed."""
 
     problem: Problem
     fun: Callable
@@ -40,6 +41,8 @@ class Seed:
     sc: Any = None
     settler: Settler | None = None
     settling: dict[str, Any] | None = None
+    visits: list | None = None
+    width: Any = None
 
 
 def _staircases(seeds: list[Seed]) -> None:
@@ -69,22 +72,53 @@ def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
                prominence_margin=margin, count_settling=s.settling)
 
 
-def _describe_visits(s: Seed) -> list:
-    """The one call site of :func:`numerics.itinerary`: the Morse index (numeric Hessian per plateau) only when
-    ``morse`` was asked.  ``s.morse_cache`` is the Morse-index cache of the seed's point of the sweep in this process
-    (:func:`proofs_check.simulate_cmd.run_chunk`), for ``itinerary(..., morse_cache=s.morse_cache)``."""
-    arch, task = s.problem.arch, s.problem.task
-    return itinerary(arch, task, s.res, s.b, staircase=s.sc, dense=s.res.is_flow,
-                     hessian_index="morse" in s.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
-                     morse_cache=s.morse_cache, source=s.problem.seeds[s.row])
+def _runs(seeds: list[Seed]) -> Iterator[list[Seed]]:
+    """The seeds in order, in maximal runs that share one integration (a seed settled on a re-integration has its
+    own), so that batched analyses see them in the order of the seeds."""
+    start = 0
+    while start < len(seeds):
+        stop = start + 1
+        while stop < len(seeds) and seeds[stop].res is seeds[start].res:
+            stop += 1
+        yield seeds[start:stop]
+        start = stop
+
+
+def _itineraries(seeds: list[Seed]) -> None:
+    """The one call site of :func:`numerics.itineraries`: all itineraries of a chunk at once, the Morse index
+    (numeric Hessian per plateau) only when ``morse`` was asked.  ``morse_cache`` is the Morse-index cache of the
+    chunk's point of the sweep in this process (:func:`proofs_check.simulate_cmd.run_chunk`)."""
+    for run in _runs([s for s in seeds if s.sc is not None]):
+        first = run[0]
+        found = itineraries(first.problem.arch, first.problem.task, first.res, [s.b for s in run],
+                            staircases=[s.sc for s in run], dense=first.res.is_flow,
+                            hessian_index="morse" in first.analyses, max_hessian_params=MAX_HESSIAN_PARAMS,
+                            morse_cache=first.morse_cache, sources=[s.problem.seeds[s.row] for s in run])
+        for s, visits in zip(run, found, strict=True):
+            s.visits = visits
 
 
 def _add_itinerary(s: Seed, out: dict[str, Any]) -> None:
-    out["itinerary"] = [v.to_dict() for v in _describe_visits(s)] if s.sc is not None else []
+    if s.visits is None and s.sc is not None:  # not batched (the deadline passed before the chunk's batch)
+        _itineraries([s])
+    out["itinerary"] = [v.to_dict() for v in s.visits] if s.sc is not None else []
+
+
+def _widths(seeds: list[Seed]) -> None:
+    """All effective-width traces of a chunk at once (:func:`numerics.complexity_along_many`; only the measure is
+    reported, so a reduced run is read without mapping its θ back)."""
+    for run in _runs(seeds):
+        first = run[0]
+        found = complexity_along_many(first.problem.arch, first.res, first.problem.task, [s.b for s in run],
+                                      max_points=WIDTH_POINTS, measure_only=True)
+        for s, trace in zip(run, found, strict=True):
+            s.width = trace
 
 
 def _add_width(s: Seed, out: dict[str, Any]) -> None:
-    trace = complexity_along(s.problem.arch, s.res, s.problem.task, member=s.b, max_points=WIDTH_POINTS)
+    if s.width is None:  # not batched (the deadline passed before the chunk's batch)
+        _widths([s])
+    trace = s.width
     out["effective_width"] = {"measure": trace.measure, "t": trace.t.tolist(),
                               "width": trace.effective_width.tolist(),
                               "changes": [list(c) for c in trace.changes()]}
@@ -106,9 +140,9 @@ class Analysis:
 # Run in this order; --analysis selects among them (default: all).
 ANALYSES: dict[str, Analysis] = {
     "staircase": Analysis((), "plateau levels, drop times, durations", _add_staircase, _staircases),
-    "itinerary": Analysis(("staircase",), "the near-fixed point of each plateau", _add_itinerary),
+    "itinerary": Analysis(("staircase",), "the near-fixed point of each plateau", _add_itinerary, _itineraries),
     "morse": Analysis(("itinerary",), "numeric Hessian Morse index per itinerary point (2n gradients each)", None),
-    "width": Analysis((), f"effective width over time ({WIDTH_POINTS} points)", _add_width),
+    "width": Analysis((), f"effective width over time ({WIDTH_POINTS} points)", _add_width, _widths),
 }
 DEFAULT_ANALYSES = tuple(ANALYSES)
 

@@ -215,3 +215,77 @@ def test_seed_sensitive_saddle_is_computed_per_seed(monkeypatch):
     naive = [_records(itinerary(arch, task, res, b, min_eigenvalue=False, morse_cache=cache, cache_rtol=1.0))
              for b in range(12)]
     assert naive != plain
+
+
+def _described(visits):
+    return [(v.label, v.info.morse_index, v.info.effective_width, v.info.morse_cached, v.info.morse_from,
+             v.near_fixed_point, v.degenerate, v.t) for v in visits]
+
+
+def _counters(cache):
+    return cache.hits, cache.misses, cache.unsettled, len(cache)
+
+
+def test_itineraries_of_a_chunk_equal_one_member_at_a_time():
+    # The seed-sensitive case of the next test has all three kinds of visit: answered by the cache, computed and
+    # stored (settled, isolated), computed per seed (modes{1,2,3}, unsettled). Batched, every seed must get what
+    # the seed-by-seed description with the same cache gives, and the cache the same records and counters.
+    arch = N.build_architecture("linear-fc", d_in=5, d_out=5, width=8)
+    task = N.whitened([5.0, 4.0, 3.0, 2.0, 1.0])
+    fun = lambda th: N.loss_and_grad(arch, task, th)  # noqa: E731
+    res = N.gradient_flow(fun, N.init_params(arch, 1e-6, seed=0, n_seeds=8), 66.5, gtol=1e-10,
+                          stiff_method="LSODA")
+    members, sources = [3, 0, 5, 1, 7, 2], [f"s{b}" for b in (3, 0, 5, 1, 7, 2)]
+    for keep_all, min_eigenvalue in ((False, True), (True, False)):
+        one, many = N.MorseCache(), N.MorseCache()
+        ref = [N.itinerary(arch, task, res, b, morse_cache=one, source=s, keep_all=keep_all,
+                           min_eigenvalue=min_eigenvalue) for b, s in zip(members, sources, strict=True)]
+        got = N.itineraries(arch, task, res, members, morse_cache=many, sources=sources, keep_all=keep_all,
+                            min_eigenvalue=min_eigenvalue)
+        assert [_described(v) for v in got] == [_described(v) for v in ref]
+        assert _counters(many) == _counters(one) and many.hits > 0 and many.unsettled > 0
+        for a, b in zip(got, ref, strict=True):
+            lam = np.array([(v.info.min_eigenvalue or 0.0, w.info.min_eigenvalue or 0.0)
+                            for v, w in zip(a, b, strict=True)]).reshape(-1, 2)
+            np.testing.assert_allclose(lam[:, 0], lam[:, 1], rtol=1e-12, atol=1e-14)
+            assert all(np.allclose(v.theta, w.theta, rtol=1e-13, atol=1e-20) for v, w in zip(a, b, strict=True))
+    # a member without a staircase has no visits, the others are unchanged
+    sc = [N.staircase_from_result(res, b, fun=fun) for b in (0, 1)]
+    both = N.itineraries(arch, task, res, [0, 1], staircases=[None, sc[1]])
+    assert both[0] == [] and _described(both[1]) == _described(N.itinerary(arch, task, res, 1))
+    with pytest.raises(N.InputError, match="one per member"):
+        N.itineraries(arch, task, res, [0, 1], staircases=[sc[0]])
+
+
+@pytest.mark.parametrize("atol, reused", [(0.05, True), (0.5, False)])
+def test_points_of_one_batch_wait_for_the_first_record_of_their_saddle(atol, reused):
+    # Three visits of θ = 0 in one batch: the first computes the index; the others reuse it only if its record is
+    # isolated (τ = 0.05), else each computes its own (τ = 0.5: λ = −1 is within a factor 4 of −τ) — exactly as
+    # when the three are described one after another.
+    from numerics.itinerary import _describe, zero_loss
+
+    arch, task = _linear()
+    thetas = np.zeros((3, arch.n_params))
+    one = N.MorseCache()
+    ref = [describe_point(arch, task, th, hess_atol=atol, morse_cache=one, source=k) for k, th in enumerate(thetas)]
+    many = N.MorseCache()
+    got = _describe(arch, task, thetas, scale=zero_loss(arch, task), thresholds_=None, hessian_index=True,
+                    hess_rtol=1e-3, hess_atol=atol, max_hessian_params=1500, min_eigenvalue=True, morse_cache=many,
+                    sources=[(k, None) for k in range(3)], use_cache=np.ones(3, dtype=bool), blas_limit=1)
+    assert got == ref and [i.morse_cached for i in got] == [False, reused, reused]
+    assert _counters(many) == _counters(one) == ((2, 1, 0, 1) if reused else (0, 3, 0, 1))
+
+
+def test_function_labels_equal_one_row_at_a_time():
+    arch, task = _linear()
+    thetas = N.init_params(arch, 1.0, seed=3, n_seeds=6)
+    loss = N.loss(arch, task, thetas)
+    widths = N.effective_width(arch, thetas, task)
+    many = N.function_labels(arch, task, thetas, loss, widths, 7.0)
+    assert many == [function_label(arch, task, th, lo, w, 7.0) for th, lo, w in zip(thetas, loss, widths,
+                                                                                     strict=True)]
+    assert len(set(many)) > 1  # the draw learns different modes
+    quad = N.build_architecture("quadratic", d_in=2, width=2)
+    qt = N.QuadraticGaussianTask(np.diag([1.0, -1.0]))
+    assert N.function_labels(quad, qt, np.zeros((2, quad.n_params)), np.array([7.33333, 1e-12]),
+                             np.array([1, 2]), 10.0) == ["w1|L=7.33", "w2|L=0"]

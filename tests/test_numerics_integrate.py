@@ -21,6 +21,7 @@ from numerics.integrate import (
     gradient_descent,
     gradient_flow,
     interpolate,
+    interpolate_many,
     refine_crossing,
 )
 
@@ -156,6 +157,25 @@ def test_interpolate_between_saved_points():
     np.testing.assert_allclose(L, 0.5 * (s - saxe_a(times, s, a0)) ** 2, rtol=1e-7, atol=1e-12)
     with pytest.raises(InputError, match="times"):
         interpolate(fun, res, 0, [9.0])
+
+
+def test_interpolate_many_equals_one_member_at_a_time():
+    # members with different amplitudes (different step sequences), stored θ every 3rd step, a member asked twice
+    fun = saxe_fun(2.0)
+    res = gradient_flow(fun, np.sqrt([[1e-6] * 2, [1e-3] * 2, [0.3] * 2]), 8.0, gtol=0, save_every=3)
+    rng = np.random.default_rng(0)
+    requests = [(2, rng.uniform(0, 8, 5)), (0, np.array([res[0].t_saved[4], 3.3, 0.0])), (1, np.array([])),
+                (2, np.array([8.0, 1.25]))]
+    got = interpolate_many(fun, res, requests)
+    for (b, times), (th, L) in zip(requests, got, strict=True):
+        ref_th, ref_L = interpolate(fun, res, b, times)
+        assert th.shape == ref_th.shape == (times.size, 2) and L.shape == (times.size,)
+        np.testing.assert_allclose(th, ref_th, rtol=1e-14, atol=1e-300)
+        np.testing.assert_allclose(L, ref_L, rtol=1e-13, atol=1e-300)
+    assert np.array_equal(got[1][0][0], res[0].theta[4])  # a stored time returns the stored θ
+    assert interpolate_many(fun, res, []) == []
+    with pytest.raises(InputError, match="times"):
+        interpolate_many(fun, res, [(0, [1.0]), (1, [-0.5])])
 
 
 def test_linear_net_converges_and_conserves_balance():

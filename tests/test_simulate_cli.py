@@ -235,3 +235,16 @@ def test_networks_without_the_rotation_symmetry_are_trained_as_they_are(capsys):
     code, (r,) = simulate(["relu-fc", "--width", "8", "--init-scale", "1e-3", "--json", "--t-max", "5",
                            "--analysis", "none"], capsys)
     assert code == 0 and r["reduced_units"] is None
+
+
+def test_batched_analyses_take_the_seeds_in_order_by_integration():
+    # The chunk's batched analyses (itinerary, width) describe the seeds in runs that share one integration, in
+    # seed order: a seed settled on its own re-integration splits the run (and keeps the Morse cache's order).
+    from types import SimpleNamespace
+
+    from proofs_check.analyses import _runs
+
+    main, again = object(), object()
+    seeds = [SimpleNamespace(res=r, n=k) for k, r in enumerate([main, main, again, main, main, main])]
+    assert [[s.n for s in run] for run in _runs(seeds)] == [[0, 1], [2], [3, 4, 5]]
+    assert list(_runs([])) == []

@@ -143,7 +143,6 @@ def test_itinerary_indices_unchanged_by_the_reduction(monkeypatch):
     it = importlib.import_module("numerics.itinerary")  # the package re-exports a function of the same name
     assert R.rotation_reduces(arch)
     monkeypatch.setattr(it, "rotation_reduces", lambda arch: False)
-    monkeypatch.setattr(it, "hessian_eigenvalues", lambda a, t, th: np.linalg.eigvalsh(N.hessian(a, t, th)))
     slow = N.itinerary(arch, task, res)
     assert [v.label for v in fast] == [v.label for v in slow] and len(fast) >= 3
     assert [v.info.morse_index for v in fast] == [v.info.morse_index for v in slow]
@@ -273,3 +272,67 @@ def test_the_flow_is_not_reduced_where_it_would_be_wrong_or_useless():
         assert not R.flow_reduces(arch) and R.reduced_architecture(arch) is None
         assert R.reduce_units(arch, np.ones((2, arch.n_params))) is None
     assert R.flow_reduces(N.build_architecture("linear-fc", d_in=2, d_out=2, width=5))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_spectra_of_many_points_are_those_of_each_point(kind, monkeypatch):
+    """hessian_eigenvalues_many and numerics.hessians, several points at once and in several blocks, give each
+    point's own Hessian and spectrum (batched gradients: equal to round-off)."""
+    arch, task = _case(kind, 2, 2, 3, 7)
+    rng = np.random.default_rng(1)
+    thetas = rng.standard_normal((5, arch.n_params)) * np.array([1e-6, 0.05, 0.5, 1.0, 1.0])[:, None]
+    monkeypatch.setattr(R, "HESSIAN_BLOCK", 2 * R.hessian_order(arch) ** 2)  # blocks of two points
+    many = R.hessian_eigenvalues_many(arch, task, thetas)
+    hs = N.hessians(arch, task, thetas)
+    for th, lam, h in zip(thetas, many, hs, strict=True):
+        np.testing.assert_allclose(lam, R.hessian_eigenvalues(arch, task, th), rtol=0, atol=_tol(arch, task, th))
+        ref = N.hessian(arch, task, th)
+        np.testing.assert_allclose(h, ref, rtol=0, atol=1e-12 * (1.0 + np.abs(ref).max()))
+    narrow = N.build_architecture("relu-fc", d_in=2, d_out=1, width=3)  # no reduction: the full Hessians
+    x = rng.standard_normal((12, 2))
+    data = N.Dataset(x, np.abs(x[:, :1]))
+    pts = rng.standard_normal((3, narrow.n_params))
+    np.testing.assert_allclose(R.hessian_eigenvalues_many(narrow, data, pts),
+                               [np.linalg.eigvalsh(N.hessian(narrow, data, p)) for p in pts], rtol=0, atol=1e-9)
+    with pytest.raises(N.InputError, match="thetas"):
+        R.hessian_eigenvalues_many(arch, task, thetas[:, :-1])
+    with pytest.raises(N.InputError, match="thetas"):
+        N.hessians(arch, task, thetas[0])
+
+
+def test_width_traces_of_a_reduced_run_are_read_without_mapping_back(monkeypatch):
+    """complexity_along_many: the traces of all members, in blocks, equal one member at a time; with
+    ``measure_only`` a reduced run's rank is read on its own θ (rotation invariant), equal to the lifted run's, and
+    the per-unit counts, which a rotation changes, are not reported."""
+    from dataclasses import replace
+
+    C = importlib.import_module("numerics.complexity")  # the package re-exports a function of the same name
+
+    arch = N.build_architecture("linear-fc", d_in=3, d_out=3, width=12)
+    task = N.whitened([3.0, 2.0, 1.0])
+    th0 = N.init_params(arch, 1e-4, seed=2, n_seeds=3)
+    red = R.reduce_units(arch, th0)
+    framed = replace(N.gradient_flow(N.gradient_function(red.reduced, task), red.theta0, 40.0), frame=red)
+    lifted = framed.lifted()
+    monkeypatch.setattr(C, "ALONG_BLOCK", 40 * arch.n_params)  # several blocks, members split across none
+    for res in (framed, lifted):
+        many = N.complexity_along_many(arch, res, task, max_points=30)
+        for b, tr in enumerate(many):
+            one = N.complexity_along(arch, lifted, task, member=b, max_points=30)
+            np.testing.assert_array_equal(tr.t, one.t)
+            np.testing.assert_array_equal(tr.effective_width, one.effective_width)
+            assert set(tr.details) == set(one.details) >= {"rank", "active_units"}
+            for k in one.details:
+                np.testing.assert_array_equal(tr.details[k], one.details[k])
+    only = N.complexity_along_many(arch, framed, task, [2, 0], measure_only=True)
+    for b, tr in zip([2, 0], only, strict=True):
+        full = N.complexity_along(arch, lifted, task, member=b)
+        assert set(tr.details) == {"rank"} and tr.measure == "rank"
+        np.testing.assert_array_equal(tr.effective_width, full.effective_width)
+        assert list(tr.effective_width[[0, -1]]) == [0, 3]
+    # a measure that a rotation changes is read on the lifted θ: counting units of the reduced run would give at
+    # most its m nonzero units
+    monkeypatch.setattr(C, "ROTATION_INVARIANT_MEASURES", frozenset())
+    units = N.complexity_along_many(replace(arch, measure="active_units"), framed, task, [0], measure_only=True)[0]
+    ref = N.complexity_along(arch, lifted, task, member=0)
+    np.testing.assert_array_equal(units.effective_width, ref.details["active_units"])

@@ -8,12 +8,13 @@ returns one immutable :class:`IntegrationResult` (a :class:`MemberTrajectory` pe
   ``krylov``);
 * :func:`gradient_descent` — θ ← θ − η∇L with divergence detection (``descent``);
 * :func:`refine_crossing`, :func:`refine_crossings_many`, :func:`rate_extremes_many`, :func:`interpolate`,
-  :func:`step_interpolant` — dense output (``dense``).
+  :func:`interpolate_many`, :func:`step_interpolant` — dense output (``dense``).
 """
 
 from .dense import (
     StepInterpolant,
     interpolate,
+    interpolate_many,
     rate_extremes_many,
     refine_crossing,
     refine_crossings_many,
@@ -40,6 +41,7 @@ __all__ = [
     "gradient_descent",
     "gradient_flow",
     "interpolate",
+    "interpolate_many",
     "refine_crossing",
     "refine_crossings_many",
     "rate_extremes_many",

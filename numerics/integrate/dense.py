@@ -146,17 +146,24 @@ def step_interpolants(fun: GradFun, result: IntegrationResult | MemberTrajectory
     (each row's arithmetic is that of :func:`step_interpolant`; batched evaluation may differ by round-off).
     """
     m = _member(result, member)
-    rtol, atol = _tols(result, rtol, atol)
     js = [int(j) for j in np.asarray(steps, dtype=np.int64).reshape(-1)]
     for j in js:
         if not 0 <= j < m.t.size - 1:
             raise InputError(f"steps: step index must be in [0, {m.t.size - 1}), got {j}")
-    out: dict[int, StepInterpolant] = {}
-    batch = sorted({j for j in js if m.t[j] < _stiff_from(m)})
-    for j in set(js) - set(batch):  # stiff part: re-integrated per interval (step_interpolant)
-        out[j] = step_interpolant(fun, m, None, j, rtol=rtol, atol=atol)
-    out.update(zip(batch, _replay(fun, [(m, j) for j in batch]), strict=True))
-    return [out[j] for j in js]
+    return _interpolants(fun, result, [(m, j) for j in js], rtol, atol)
+
+
+def _interpolants(fun: GradFun, result, rows: list[tuple[MemberTrajectory, int]], rtol: float | None,
+                  atol: float | None) -> list[StepInterpolant]:
+    """The interpolants of recorded steps (member m, step j), possibly of several members, in that order: each
+    distinct step once, the explicit ones in one batched replay (:func:`_replay`), the stiff ones re-integrated."""
+    rtol, atol = _tols(result, rtol, atol)
+    keys = {(id(m), j): (m, j) for m, j in rows}
+    batch = [mj for mj in keys.values() if mj[0].t[mj[1]] < _stiff_from(mj[0])]
+    out = {(id(m), j): step_interpolant(fun, m, None, j, rtol=rtol, atol=atol)
+           for m, j in keys.values() if m.t[j] >= _stiff_from(m)}  # stiff part: re-integrated per interval
+    out.update(zip([(id(m), j) for m, j in batch], _replay(fun, batch), strict=True))
+    return [out[(id(m), j)] for m, j in rows]
 
 
 #: rows replayed together: the stage arrays of a block (16·rows·n numbers for DOP853) should stay near the cache size,
@@ -219,25 +226,49 @@ def interpolate(fun: GradFun, result: IntegrationResult | MemberTrajectory, memb
     exactly, x = 0); the other times are read on the step interpolants, built in one batch
     (:func:`step_interpolants`). Returns (theta (k, n), loss (k,)).
     """
-    m = _member(result, member)
-    tt = np.asarray(times, dtype=np.float64).reshape(-1)
-    if tt.size == 0:
-        return np.empty((0, m.theta.shape[1])), np.empty(0)
-    if not np.isfinite(tt).all() or tt.min() < m.t[0] or tt.max() > m.t[-1]:
-        raise InputError(f"times: must lie in [{m.t[0]:g}, {m.t[-1]:g}]")
-    j_of = np.clip(np.searchsorted(m.t, tt, side="right") - 1, 0, max(m.t.size - 2, 0))
-    out = np.empty((tt.size, m.theta.shape[1]))
-    if m.t.size == 1:
-        out[:] = m.theta[0]
-    else:
-        k = np.minimum(np.searchsorted(m.t_saved, tt), m.t_saved.size - 1)
-        stored = m.t_saved[k] == tt
-        out[stored] = m.theta[k[stored]]
-        steps = np.unique(j_of[~stored])
-        for j, interp in zip(steps, step_interpolants(fun, m, None, steps, rtol=rtol, atol=atol), strict=True):
-            sel = (j_of == j) & ~stored
-            out[sel] = interp(tt[sel])
-    return out, evaluate(fun, out)[0]
+    return interpolate_many(fun, result, [(member, times)], rtol=rtol, atol=atol)[0]
+
+
+def interpolate_many(fun: GradFun, result: IntegrationResult | MemberTrajectory, requests, *,
+                     rtol: float | None = None, atol: float | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`interpolate` for many members at once: ``requests`` is a sequence of (member, times) and the answer
+    the list of their (theta (k, n), loss (k,)), in that order.
+
+    The interpolants of every step involved, across members, are built in one batched replay and the losses come
+    from one batched evaluation; each row's arithmetic is that of :func:`interpolate` (batched evaluation may differ
+    by round-off).
+    """
+    plan = []  # per request: (member, times, θ out, rows read on interpolants, their steps)
+    rows: list[tuple[MemberTrajectory, int]] = []
+    for member, times in requests:
+        m = _member(result, member)
+        tt = np.asarray(times, dtype=np.float64).reshape(-1)
+        out = np.empty((tt.size, m.theta.shape[1]))
+        if tt.size and (not np.isfinite(tt).all() or tt.min() < m.t[0] or tt.max() > m.t[-1]):
+            raise InputError(f"times: must lie in [{m.t[0]:g}, {m.t[-1]:g}]")
+        free = np.zeros(tt.size, dtype=bool)
+        steps = np.empty(0, dtype=np.int64)
+        if tt.size and m.t.size == 1:
+            out[:] = m.theta[0]
+        elif tt.size:
+            k = np.minimum(np.searchsorted(m.t_saved, tt), m.t_saved.size - 1)
+            stored = m.t_saved[k] == tt
+            out[stored] = m.theta[k[stored]]
+            free = ~stored
+            steps = np.clip(np.searchsorted(m.t, tt[free], side="right") - 1, 0, max(m.t.size - 2, 0))
+            rows += [(m, int(j)) for j in np.unique(steps)]
+        plan.append((m, tt, out, free, steps))
+    interps = iter(_interpolants(fun, result, rows, rtol, atol))
+    for _, tt, out, free, steps in plan:
+        where = np.flatnonzero(free)
+        for j in np.unique(steps):
+            sel = where[steps == j]
+            out[sel] = next(interps)(tt[sel])
+    thetas = [out for _, _, out, _, _ in plan]
+    stacked = np.concatenate(thetas) if thetas else np.empty((0, 0))
+    losses = evaluate(fun, stacked)[0] if stacked.shape[0] else np.empty(0)
+    bounds = np.cumsum([0, *(th.shape[0] for th in thetas)])
+    return [(th, losses[bounds[q]: bounds[q + 1]]) for q, th in enumerate(thetas)]
 
 
 def _crossing_step(m: MemberTrajectory, level: float) -> int | float:
