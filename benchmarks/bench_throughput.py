@@ -20,7 +20,8 @@ A setting is integrator:rtol:jobs[:t_max[:flags]]; without t_max (or with ``defa
 here: the run goes on to convergence), with it the run stops there (a horizon past the last drop, e.g. from
 ``s2s predict``); flags, '+'-joined: ``no-settle`` passes ``--no-settle`` (threshold ties keep their first count),
 ``no-reduction`` passes ``--no-reduction`` (all 50 units integrated instead of the 10-unit network they are,
-docs/theory.md §3.4; the reference is always run so).  Seeds whose count
+docs/theory.md §3.4; the reference is always run so), ``all-analyses`` runs every default analysis (itinerary with
+Morse indices, effective width) instead of ``--analysis staircase``.  Seeds whose count
 was settled by integrating them again (``count_settling``) are counted, with those left unsettled, and their
 earlier runs' gradients are in "evals per traj".
 
@@ -47,14 +48,17 @@ BASE = ["linear-fc", "--singular-values", "5,4,3,2,1", "--width", "50", "--init-
         "--analysis", "staircase", "--no-progress", "--time-budget", "3600"]
 
 
-FLAGS = ("no-settle", "no-reduction")  # the last field of a setting: a '+'-joined subset, passed as --<flag>
+# the last field of a setting: a '+'-joined subset; all but "all-analyses" are passed as --<flag>
+FLAGS = ("no-settle", "no-reduction", "all-analyses")
 
 
 def run(seeds: int, integrator: str, rtol: str, jobs: str, t_max: str | None = None,
         flags: str | None = None) -> tuple[float, list[dict]]:
-    argv = [sys.executable, "-m", "proofs_check", "simulate", *BASE, "--seeds", str(seeds), "--integrator",
+    chosen = flags.split("+") if flags else []
+    base = [a for a in BASE if a not in ("--analysis", "staircase")] if "all-analyses" in chosen else BASE
+    argv = [sys.executable, "-m", "proofs_check", "simulate", *base, "--seeds", str(seeds), "--integrator",
             integrator, "--rtol", rtol, "--jobs", jobs, *(["--t-max", t_max] if t_max not in (None, "default") else []),
-            *(f"--{f}" for f in (flags.split("+") if flags else []))]
+            *(f"--{f}" for f in chosen if f != "all-analyses")]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start

@@ -123,8 +123,8 @@ def _rotated(arch: Architecture, thetas: np.ndarray) -> tuple[Architecture, np.n
     return reduced, units_r[m], out
 
 
-# hessian_eigenvalues_many builds the Hessians of at most this many numbers at a time (8 MiB)
-HESSIAN_BLOCK = 1 << 20
+# hessian_eigenvalues_many builds the Hessians of at most this many numbers at a time (2 MiB)
+HESSIAN_BLOCK = 1 << 18
 
 
 def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndarray:
