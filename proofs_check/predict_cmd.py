@@ -59,7 +59,11 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
     dense output; simulated level k = the loss where |dL/dt| is smallest between simulated drops k and k+1 (the last
     one: up to the end of that seed's reduced curve, if any).
     """
-    fun = numerics.gradient_function(problem.arch, problem.task)
+    # A rotation-invariant network wider than its m parameters per unit is simulated as the m-unit network it
+    # exactly is (numerics.reduce_units, docs/theory.md §3.4): the same losses, gradient norms and drop times.
+    reduction = numerics.reduce_units(problem.arch, problem.theta0)
+    arch, theta0 = (problem.arch, problem.theta0) if reduction is None else (reduction.reduced, reduction.theta0)
+    fun = numerics.gradient_function(arch, problem.task)
     finite = [x for d in pred.drop_times for x in d if np.isfinite(x)]
     if t_max is None and "reduced_horizon" in pred.extra:
         t_max = pred.extra["reduced_horizon"]  # the reduced curve's last level is read at its horizon
@@ -69,10 +73,10 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
 
     budget = None if deadline is None or deadline.seconds is None else deadline.remaining()
     if stepped_like_gd(problem.arch):  # gradient descent at the step the reduced prediction uses, every step kept
-        res = numerics.gradient_descent(fun, problem.theta0, RELU_STEP, t_max=t_max, record_every=1, save_every=20,
+        res = numerics.gradient_descent(fun, theta0, RELU_STEP, t_max=t_max, record_every=1, save_every=20,
                                         time_budget_s=budget)
     else:
-        res = numerics.gradient_flow(fun, problem.theta0, t_max, gtol=0, stiff_method="LSODA", time_budget_s=budget)
+        res = numerics.gradient_flow(fun, theta0, t_max, gtol=0, stiff_method="LSODA", time_budget_s=budget)
     # one simulation runs to the latest seed's horizon; each seed's last level is read before its own curve ends
     n = len(problem.seeds)
     reduced, told = pred.extra.get("reduced", []), pred.extra.get("level_ends", [])

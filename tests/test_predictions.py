@@ -229,3 +229,25 @@ def test_json_lines_name_every_asked_seed_when_the_budget_stops(capsys):
     assert "skipped" in status and status == sorted(status, key=lambda s: s != "predicted")
     assert all(d["stopped"]["exit_code"] == 3 and d["stopped"]["seeds_asked"] == 40 for d in data)
     assert all(d["drop_times"] for d in data if d["status"] == "predicted")
+
+
+def test_compare_simulates_a_wide_rotation_invariant_network_as_the_narrower_one(capsys, monkeypatch):
+    # linear-fc 3 -> 3 with H = 20 units is a 6-unit network (numerics.reduce_units, docs/theory.md §3.4): --compare
+    # integrates that one, and its simulated drop times are those of all 20 units to the flow's accuracy (the
+    # crossings are refined on the dense output at rtol 1e-10: 1e-7 relative is 1000x the integrator's error).
+    argv = ["linear-fc", "--singular-values", "3,2,1", "--width", "20", "--init-scale", "1e-5", "--seeds", "2",
+            "--compare", "--json"]
+    sizes = []
+    flow = numerics.gradient_flow
+    monkeypatch.setattr(numerics, "gradient_flow", lambda fun, th0, *a, **k: sizes.append(th0.shape) or flow(
+        fun, th0, *a, **k))
+    code, out = _run(argv, capsys)
+    reduced = _lines(out.out)
+    monkeypatch.setattr(numerics, "reduce_units", lambda arch, theta0: None)
+    code_full, out = _run(argv, capsys)
+    full = _lines(out.out)
+    assert code == code_full == 0 and sizes == [(2, 36), (2, 120)]
+    for a, b in zip(reduced, full, strict=True):
+        sim = [[d["simulated"] for d in r["comparison"]["drop_times"]] for r in (a, b)]
+        assert len(sim[0]) == 3
+        np.testing.assert_allclose(sim[0], sim[1], rtol=1e-7)
