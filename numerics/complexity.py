@@ -59,6 +59,7 @@ import numpy as np
 from .architectures import Architecture
 from .errors import InputError
 from .tasks import Dataset, ICLDataset, ICLTask, LinearRegressionTask, QuadraticGaussianTask
+from .validation import check_indices, check_positive_int
 
 REL = 0.1
 RAY_COS = 1.0 - 1e-3
@@ -343,6 +344,8 @@ class ComplexityTrace:
 
 
 def _thin(k: int, max_points: int | None) -> np.ndarray:
+    if max_points is not None:
+        check_positive_int("max_points", max_points)
     if max_points is None or k <= max_points:
         return np.arange(k)
     return np.unique(np.round(np.linspace(0, k - 1, max_points)).astype(int))
@@ -369,6 +372,7 @@ def complexity_along(arch: Architecture, result: Any, task: Any = None, *, membe
         keep = _thin(result.t_saved.size, max_points)
         return _traces(arch, task, [(result.t_saved[keep], partial(_sampled, result, keep, None, 0))], thresholds_,
                        scale, measure_only, arch)[0]
+    member = check_indices("member", [member], len(result))[0]
     return complexity_along_many(arch, result, task, [member], max_points=max_points, thresholds_=thresholds_,
                                  scale=scale, measure_only=measure_only)[0]
 
@@ -384,7 +388,7 @@ def complexity_along_many(arch: Architecture, result: Any, task: Any = None, mem
     :data:`ROTATION_INVARIANT_MEASURES`: a unit rotation leaves it unchanged (docs/theory.md §3.4), so it is read on
     the reduced θ directly, with the full network's thresholds.
     """
-    members = range(len(result)) if members is None else members
+    members = range(len(result)) if members is None else check_indices("members", members, len(result))
     frame = getattr(result, "frame", None)
     as_run = frame is not None and measure_only and arch.measure in ROTATION_INVARIANT_MEASURES
     samples = []

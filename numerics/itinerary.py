@@ -74,6 +74,7 @@ from .objective import gradient_function, hessians, loss_and_grad
 from .plateaus import Staircase, staircase_from_result, staircases_from_result
 from .tasks import LinearRegressionTask
 from .unit_rotation import HESSIAN_BLOCK, hessian_eigenvalues_many, hessian_order, rotation_reduces
+from .validation import check_indices
 
 FP_RTOL = 0.25
 HESS_RTOL = 1e-3
@@ -171,6 +172,9 @@ def function_label(arch: Architecture, task: Any, theta_1d: np.ndarray, loss: fl
 def function_labels(arch: Architecture, task: Any, thetas: np.ndarray, losses: np.ndarray, widths: np.ndarray,
                     level_scale: float) -> list[str]:
     """:func:`function_label` of each row of ``thetas`` (k, n), with its loss and effective width."""
+    if not len(losses) == len(widths) == len(thetas):
+        raise InputError(f"losses, widths: need one per row of thetas ({len(thetas)}), got {len(losses)} and "
+                         f"{len(widths)}")
     if labels_by_modes(arch, task):
         learned = _learned(task, arch.effective_matrix(thetas))
         return ["modes{" + ",".join(str(int(k) + 1) for k in np.flatnonzero(row)) + "}" for row in learned]
@@ -448,6 +452,7 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     ‖∇L‖ ≤ ``cache_rtol`` · max_t ‖∇L(t)‖ (:class:`MorseCache` Notes). :func:`itineraries` does the same for many
     members at once.
     """
+    member = check_indices("member", [member], len(result))[0]
     if staircase is None:
         frame = getattr(result, "frame", None)
         staircase = staircase_from_result(result, member, fun=gradient_function(
@@ -475,18 +480,19 @@ def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None,
     batches (:func:`numerics.hessian_eigenvalues_many`), in the order of the members; the answer is that of
     :func:`itinerary` member by member with the same ``morse_cache``, up to the round-off of batched evaluation.
     """
-    members = list(range(len(result))) if members is None else [int(b) for b in members]
+    members = list(range(len(result))) if members is None else check_indices("members", members, len(result))
     sources = list(members) if sources is None else list(sources)
+    staircases = None if staircases is None else list(staircases)
+    for name, given in (("sources", sources), ("staircases", staircases)):
+        if given is not None and len(given) != len(members):
+            raise InputError(f"{name}: need one per member ({len(members)}), got {len(given)}")
     # a run on the narrower network this one is (numerics.reduce_units, IntegrationResult.frame): read as it ran
     frame = getattr(result, "frame", None)
     fun = gradient_function(arch if frame is None else frame.reduced, task)
     if staircases is None:
         staircases = staircases_from_result(result, members, fun=fun)
-    if len(staircases) != len(members) or len(sources) != len(members):
-        raise InputError(f"staircases, sources: need one per member ({len(members)}), got {len(staircases)} and "
-                         f"{len(sources)}")
-    plans = []  # per member with plateau points: (member, source, staircase, times, ks, ‖∇L‖ peak)
-    for b, src, sc in zip(members, sources, staircases, strict=True):
+    plans = []  # per member with plateau points: (member, source, staircase, times, ks, ‖∇L‖ peak, position)
+    for q, (b, src, sc) in enumerate(zip(members, sources, staircases, strict=True)):
         if sc is None:
             continue
         m = result[b]
@@ -497,16 +503,16 @@ def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None,
         ks = np.flatnonzero(np.isfinite(times))
         if ks.size:
             g_peak = float(np.max(m.grad_norm)) if m.grad_norm.size else 0.0
-            plans.append((b, src, sc, times, ks, g_peak))
-    out: dict[int, list[Visit]] = {}
+            plans.append((b, src, sc, times, ks, g_peak, q))
+    out: list[list[Visit]] = [[] for _ in members]
     if plans:
-        thetas = _thetas_at(result, [(b, times[ks]) for b, _, _, times, ks, _ in plans], fun if dense else None)
+        thetas = _thetas_at(result, [(b, times[ks]) for b, _, _, times, ks, *_ in plans], fun if dense else None)
         if frame is not None:
             thetas = [frame.lift(b, th) for (b, *_), th in zip(plans, thetas, strict=True)]
         owner = np.repeat(np.arange(len(plans)), [th.shape[0] for th in thetas])
         thetas = np.concatenate(thetas)
         peaks = np.array([p[5] for p in plans])[owner]
-        times_all = np.concatenate([times[ks] for *_, times, ks, _ in plans])
+        times_all = np.concatenate([times[ks] for _, _, _, times, ks, *_ in plans])
         # The near-fixed-point test needs only ‖∇L‖: decided first, so that only near-fixed points meet the cache.
         loss, grad = loss_and_grad(arch, task, thetas)
         gnorm = np.linalg.norm(grad, axis=1)
@@ -522,13 +528,13 @@ def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None,
                           lg=(loss[rows], grad[rows])) if rows.size else []
         start = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(plans)))])
         for r, info in zip(rows, infos, strict=True):
-            b, _, sc, times, ks, _ = plans[owner[r]]
-            m, visits = result[b], out.setdefault(b, [])
+            b, _, sc, times, ks, _, q = plans[owner[r]]
+            m, visits = result[b], out[q]
             k, n = int(ks[r - start[owner[r]]]), times.size
             t_enter = float(sc.drop_times[k - 1]) if k > 0 else float(m.t[0])
             t_leave = float(sc.drop_times[k]) if k < n - 1 else float(m.t[-1])
             visits.append(Visit(index=len(visits), t=float(times[k]), t_enter=t_enter, t_leave=t_leave, info=info,
                                 near_fixed_point=bool(near[r]), degenerate=info.morse_index == 0 and k < n - 1,
                                 theta=np.array(thetas[r])))
-    return [out.get(b, []) for b in members]
+    return out
 

@@ -50,6 +50,7 @@ from .architectures import Architecture
 from .errors import InputError
 from .fixed_points import unit_indices
 from .objective import check_compatible, hessians
+from .validation import as_float_array
 
 __all__ = ["HESSIAN_BLOCK", "RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues",
            "hessian_eigenvalues_many", "hessian_order", "reduce_units", "reduced_architecture", "rotate_units",
@@ -137,7 +138,10 @@ def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndar
     spectra agree to that accuracy times n‖∇²L‖, not to the bit. The cross block between the zero unit and the rest
     is zero in exact arithmetic and dropped; it is left to the tests to check that it is at round-off.
     """
-    return hessian_eigenvalues_many(arch, task, np.asarray(theta_1d, dtype=np.float64).reshape(1, -1))[0]
+    th = as_float_array("theta_1d", theta_1d, ndim=1)
+    if th.size != arch.n_params:
+        raise InputError(f"theta_1d: must have length {arch.n_params} for {arch.name} (got {th.size})")
+    return hessian_eigenvalues_many(arch, task, th[None, :])[0]
 
 
 def hessian_eigenvalues_many(arch: Architecture, task: Any, thetas: Any) -> np.ndarray:
@@ -148,8 +152,8 @@ def hessian_eigenvalues_many(arch: Architecture, task: Any, thetas: Any) -> np.n
     computation, without a Python round trip per point.
     """
     check_compatible(arch, task)
-    th = np.asarray(thetas, dtype=np.float64)
-    if th.ndim != 2 or th.shape[1] != arch.n_params:
+    th = as_float_array("thetas", thetas, ndim=2)
+    if th.shape[1] != arch.n_params:
         raise InputError(f"thetas: must have shape (k, {arch.n_params}) for {arch.name}, got {th.shape}")
     out = np.empty(th.shape)
     if not rotation_reduces(arch):

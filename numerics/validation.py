@@ -29,6 +29,7 @@ __all__ = [
     "DEF_RTOL",
     "as_float_array",
     "check_finite",
+    "check_indices",
     "check_shape",
     "check_square",
     "check_symmetric",
@@ -137,6 +138,18 @@ def check_nonnegative_int(name: str, value: object) -> int:
     if not _is_int(value) or int(value) < 0:  # type: ignore[arg-type]
         raise InputError(f"{name}: must be an integer >= 0 (got {value!r})")
     return int(value)  # type: ignore[arg-type]
+
+
+def check_indices(name: str, values: object, size: int) -> list[int]:
+    """Return ``values`` (an iterable of integers) as a list of ints, each in [0, ``size``)."""
+    try:
+        out = list(values)  # type: ignore[call-overload]
+    except TypeError:
+        raise InputError(f"{name}: must be a sequence of indices in [0, {size}) (got {values!r})") from None
+    for v in out:
+        if not _is_int(v) or not 0 <= int(v) < size:
+            raise InputError(f"{name}: every index must be an integer in [0, {size}) (got {v!r})")
+    return [int(v) for v in out]
 
 
 def check_positive_scalar(name: str, value: object) -> float:

@@ -1,9 +1,9 @@
 """The per-seed analyses of ``s2s simulate`` (``--analysis``), registered by name.
 
 Each :class:`Analysis` names the analyses it needs first, a summary for ``--help``, what it adds to a seed's JSON
-object (``add``) and, optionally, work done once for all seeds of a chunk before (``batch``; the staircases of a
-chunk are refined together on the dense output).  :data:`ANALYSES` is the registry, in the order they run;
-:func:`parse_analyses` reads ``--analysis``.
+object (``add``) and, optionally, work done at once for a part of a chunk's seeds before (``batch``: their
+staircases refined together on the dense output, their itineraries and width traces described together).
+:data:`ANALYSES` is the registry, in the order they run; :func:`parse_analyses` reads ``--analysis``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Seed:
 
 
 def _staircases(seeds: list[Seed]) -> None:
-    """All staircases of a chunk at once: their drop times are refined in one batch
+    """The staircases of a part of a chunk at once: their drop times are refined in one batch
     (:func:`numerics.staircases_from_result`)."""
     if seeds:
         res = seeds[0].res
@@ -85,7 +85,7 @@ def _runs(seeds: list[Seed]) -> Iterator[list[Seed]]:
 
 
 def _itineraries(seeds: list[Seed]) -> None:
-    """The one call site of :func:`numerics.itineraries`: all itineraries of a chunk at once, the Morse index
+    """The one call site of :func:`numerics.itineraries`: the itineraries of a part of a chunk at once, the Morse index
     (numeric Hessian per plateau) only when ``morse`` was asked.  ``morse_cache`` is the Morse-index cache of the
     chunk's point of the sweep in this process (:func:`proofs_check.simulate_cmd.run_chunk`)."""
     for run in _runs([s for s in seeds if s.sc is not None]):
@@ -99,14 +99,12 @@ def _itineraries(seeds: list[Seed]) -> None:
 
 
 def _add_itinerary(s: Seed, out: dict[str, Any]) -> None:
-    if s.visits is None and s.sc is not None:  # not batched (the deadline passed before the chunk's batch)
-        _itineraries([s])
     out["itinerary"] = [v.to_dict() for v in s.visits] if s.sc is not None else []
 
 
 def _widths(seeds: list[Seed]) -> None:
-    """All effective-width traces of a chunk at once (:func:`numerics.complexity_along_many`; only the measure is
-    reported, so a reduced run is read without mapping its θ back)."""
+    """The effective-width traces of a part of a chunk at once (:func:`numerics.complexity_along_many`; only the
+    measure is reported, so a reduced run is read without mapping its θ back)."""
     for run in _runs(seeds):
         first = run[0]
         found = complexity_along_many(first.problem.arch, first.res, first.problem.task, [s.b for s in run],
@@ -116,8 +114,6 @@ def _widths(seeds: list[Seed]) -> None:
 
 
 def _add_width(s: Seed, out: dict[str, Any]) -> None:
-    if s.width is None:  # not batched (the deadline passed before the chunk's batch)
-        _widths([s])
     trace = s.width
     out["effective_width"] = {"measure": trace.measure, "t": trace.t.tolist(),
                               "width": trace.effective_width.tolist(),
@@ -128,8 +124,8 @@ def _add_width(s: Seed, out: dict[str, Any]) -> None:
 @dataclass(frozen=True)
 class Analysis:
     """A per-seed analysis: the analyses it ``needs`` first, a ``summary`` for ``--help``, ``add`` (None: it only
-    changes how another analysis runs) and ``batch``, run once on all seeds of a chunk before any ``add`` (work
-    that is cheaper batched across seeds)."""
+    changes how another analysis runs) and ``batch``, run on a part of a chunk's seeds before the ``add`` of any
+    of them (work that is cheaper batched across seeds; :func:`proofs_check.simulate_cmd.run_chunk`)."""
 
     needs: tuple[str, ...]
     summary: str

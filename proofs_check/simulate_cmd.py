@@ -85,7 +85,9 @@ Each point of a sweep gets its own default horizon (it depends on ε).  Runs sto
 stays below the plateau gradient ≈ ε^{q−1} so that the initial saddle is never mistaken for a minimum.
 
 ``--time-budget`` bounds the whole command: setup, every chunk's integration and analysis, and the output share
-one :class:`guards.Deadline`.  Seeds whose analysis did not fit are reported with their integration results and
+one :class:`guards.Deadline`.  A chunk's seeds are analysed in parts (batched within a part, each part about
+``ANALYSIS_SLICE`` seconds) and the deadline is looked at before each part, so an expired budget overruns by at most
+one part.  Seeds whose analysis did not fit are reported with their integration results and
 ``"analysis": "skipped: ..."``; seeds never reached are reported with ``"status": "skipped"``.
 
 Exit codes: 0 all members finished (converged or t_max); 3 some member diverged, hit NaN, exhausted its
@@ -103,7 +105,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -407,31 +409,54 @@ def run_chunk(job: Job, chunk: Chunk, blas_limit: int | None = None) -> ChunkOut
             METHODS[args.method].settles and "staircase" in job.analyses and not args.no_settle) else None
         seeds = [Seed(problem, fun, res, b, frozenset(job.analyses), morse_cache, statuses[b], b, settler=settler)
                  for b in range(len(res))]
-        for name in job.analyses:
-            if ANALYSES[name].batch is not None and not deadline.expired():
-                ANALYSES[name].batch(seeds)
-        # re-integrations that settled threshold ties are integration time, not analysis
-        again = settler.seconds if settler is not None else 0.0
-        out.integration += again
-        mark += again
-        shared = (time.perf_counter() - mark) / max(len(res), 1)  # the batched part, shared equally
-        for b in range(len(res)):
+        again = 0.0  # re-integrations that settled threshold ties are integration time, not analysis
+        for part in _parts(seeds):
             if out.stopped is None and deadline.expired():
                 out.stopped = (f"--time-budget={args.time_budget:g} s used before the analysis of seed "
-                               f"{problem.seeds[b]}{_where(chunk.point)}")
-            seed_start = time.perf_counter()
-            if out.stopped is not None:
-                report = _identity(problem, args, problem.seeds[b], job.t_max[chunk.point.index], chunk)
-                report.update(_integration_fields(args, seeds[b].res, seeds[b].b, seeds[b].status),
-                              analysis=f"skipped: {out.stopped}")
-            else:
-                report = _member_report(job, seeds[b], chunk)
-            out.reports.append(report)
-            out.per_seed.append(shared + time.perf_counter() - seed_start)
-        out.analysis = time.perf_counter() - mark
+                               f"{problem.seeds[part[0].row]}{_where(chunk.point)}")
+            shared = 0.0
+            if out.stopped is None:
+                start, settled = time.perf_counter(), settler.seconds if settler is not None else 0.0
+                for name in job.analyses:
+                    if ANALYSES[name].batch is not None:
+                        ANALYSES[name].batch(part)
+                settled = (settler.seconds if settler is not None else 0.0) - settled
+                again += settled
+                shared = (time.perf_counter() - start - settled) / len(part)  # the batched part, shared equally
+            for s in part:
+                seed_start = time.perf_counter()
+                if out.stopped is not None:
+                    report = _identity(problem, args, problem.seeds[s.row], job.t_max[chunk.point.index], chunk)
+                    report.update(_integration_fields(args, s.res, s.b, s.status),
+                                  analysis=f"skipped: {out.stopped}")
+                else:
+                    report = _member_report(job, s, chunk)
+                out.reports.append(report)
+                out.per_seed.append(shared + time.perf_counter() - seed_start)
+        out.integration += again
+        out.analysis = time.perf_counter() - mark - again
     drawn = [seeds[b].res[seeds[b].b] for b in range(chunk.trace)]  # a settled seed: its last run
     out.traces = [(np.array(m.t), np.array(m.loss)) for m in drawn]
     return out
+
+
+# A chunk's seeds are analysed in parts, batched within a part; --time-budget is looked at before each part, so a
+# part should cost about this many seconds (an expired budget overruns by at most one part).
+ANALYSIS_SLICE = 0.25
+MAX_PART = 64  # seeds per part at most: enough to amortise a batch's Python round trips
+
+
+def _parts(seeds: list[Seed]) -> Iterator[list[Seed]]:
+    """The seeds in consecutive parts: the first of one seed, each next of as many as the last part's cost per seed
+    (measured from yield to resume: its batches and reports) fits in ``ANALYSIS_SLICE``, between 1 and ``MAX_PART``."""
+    start, size = 0, 1
+    while start < len(seeds):
+        part = seeds[start : start + size]
+        began = time.perf_counter()
+        yield part
+        per_seed = (time.perf_counter() - began) / len(part)
+        start += len(part)
+        size = int(min(MAX_PART, max(1.0, ANALYSIS_SLICE / max(per_seed, 1e-9))))
 
 
 def _where(point: Point) -> str:

@@ -258,6 +258,14 @@ def _flow_fun(theta):
     return 0.5 * np.sum(theta**2, axis=1), theta
 
 
+def _fc_run():
+    """(arch, task, a two-member flow) of a small linear net, for the batched analyses' refusals."""
+    arch = numerics.build_architecture("linear-fc", d_in=2, d_out=2, width=2)
+    task = numerics.whitened([2.0, 1.0])
+    return arch, task, numerics.gradient_flow(numerics.gradient_function(arch, task),
+                                              numerics.init_params(arch, 1e-3, seed=0, n_seeds=2), 5.0)
+
+
 API_CASES = [
     (lambda: theory.derive(theory.build("linear-fc"), None), "task"),
     (lambda: theory.derive(None, None), "spec"),
@@ -283,6 +291,24 @@ API_CASES = [
     (lambda: guards.check_memory("--seeds", 10**9, 1e30, "a test"), "--seeds"),
     (lambda: guards.real_list("values", []), "values"),
     (lambda: guards.integer("n", 1.5), "n"),
+    (lambda: numerics.itineraries(*_fc_run(), [2]), "members"),
+    (lambda: numerics.itineraries(*_fc_run(), [0, True]), "members"),
+    (lambda: numerics.itineraries(*_fc_run(), [0], staircases=[None, None]), "staircases"),
+    (lambda: numerics.complexity_along_many(*_fc_run()[::2], _fc_run()[1], 1), "members"),
+    (lambda: numerics.interpolate_many(_flow_fun, _fc_run()[2], [(0, [1e9])]), "times"),
+    (lambda: numerics.hessians(*_fc_run()[:2], np.zeros(3)), "thetas"),
+    (lambda: numerics.hessian_eigenvalues_many(*_fc_run()[:2], np.zeros((1, 3))), "thetas"),
+    (lambda: numerics.hessian_eigenvalues_many(*_fc_run()[:2], "abc"), "thetas"),
+    (lambda: numerics.itinerary(*_fc_run(), 5), "member"),
+    (lambda: numerics.itineraries(*_fc_run(), [0], staircases=(s for s in [None, None])), "staircases"),
+    (lambda: numerics.itineraries(*_fc_run(), [0], sources=[1, 2]), "sources"),
+    (lambda: numerics.complexity_along(*_fc_run()[::2], _fc_run()[1], member=1.0), "member"),
+    (lambda: numerics.complexity_along(*_fc_run()[::2], _fc_run()[1], max_points=0), "max_points"),
+    (lambda: numerics.interpolate_many(_flow_fun, _fc_run()[2], None), "requests"),
+    (lambda: numerics.interpolate_many(_flow_fun, _fc_run()[2], [0]), "requests"),
+    (lambda: numerics.interpolate_many(_flow_fun, _fc_run()[2], [("a", [1.0])]), "member"),
+    (lambda: numerics.interpolate_many(_flow_fun, _fc_run()[2], [(0, ["x"])]), "times"),
+    (lambda: numerics.function_labels(*_fc_run()[:2], np.zeros((2, 8)), [1.0], [0, 0], 1.0), "losses"),
 ]
 
 

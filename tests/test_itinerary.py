@@ -253,6 +253,8 @@ def test_itineraries_of_a_chunk_equal_one_member_at_a_time():
     sc = [N.staircase_from_result(res, b, fun=fun) for b in (0, 1)]
     both = N.itineraries(arch, task, res, [0, 1], staircases=[None, sc[1]])
     assert both[0] == [] and _described(both[1]) == _described(N.itinerary(arch, task, res, 1))
+    twice = N.itineraries(arch, task, res, [1, 1])  # a member asked twice is described twice, not merged
+    assert _described(twice[0]) == _described(twice[1]) == _described(both[1])
     with pytest.raises(N.InputError, match="one per member"):
         N.itineraries(arch, task, res, [0, 1], staircases=[sc[0]])
 

@@ -248,3 +248,35 @@ def test_batched_analyses_take_the_seeds_in_order_by_integration():
     seeds = [SimpleNamespace(res=r, n=k) for k, r in enumerate([main, main, again, main, main, main])]
     assert [[s.n for s in run] for run in _runs(seeds)] == [[0, 1], [2], [3, 4, 5]]
     assert list(_runs([])) == []
+
+
+def test_the_analysis_stops_between_parts_when_the_budget_runs_out(capsys, monkeypatch):
+    # A chunk's seeds are analysed in parts (batched within a part) and --time-budget is looked at before each: the
+    # first part (one seed) is complete, the budget runs out after it, and every later seed is reported skipped,
+    # not analysed and thrown away.
+    from dataclasses import replace
+
+    from proofs_check import analyses
+
+    parts = []
+    staircase = analyses.ANALYSES["staircase"]
+    monkeypatch.setitem(analyses.ANALYSES, "staircase",
+                        replace(staircase, batch=lambda part: parts.append(len(part)) or staircase.batch(part)))
+    monkeypatch.setattr(guards.Deadline, "expired", lambda self: bool(parts))
+    code, objs = simulate(["linear-fc", "--singular-values", "3,2,1", "--width", "4", "--init-scale", "1e-4",
+                           "--seeds", "5", "--jobs", "1", "--json", "--time-budget", "600"], capsys)
+    assert parts == [1] and code == 3 and len(objs) == 5
+    assert "analysis" not in objs[0] and objs[0]["itinerary"] and objs[0]["effective_width"]["width"]
+    assert all(o["analysis"].startswith("skipped: --time-budget=600 s used before the analysis of seed") and
+               "itinerary" not in o for o in objs[1:])
+
+
+def test_parts_grow_to_a_slice_of_analysis_time(monkeypatch):
+    # one seed first, then as many as the last part's cost per seed fits in ANALYSIS_SLICE (1 ... MAX_PART)
+    clock = [0.0]
+    monkeypatch.setattr(simulate_cmd.time, "perf_counter", lambda: clock[0])
+    sizes = []
+    for part in simulate_cmd._parts(list(range(300))):
+        sizes.append(len(part))
+        clock[0] += len(part) * (0.1 if len(sizes) < 3 else 0.001)  # 0.1 s per seed, then 1 ms
+    assert sizes[:4] == [1, 2, 2, simulate_cmd.MAX_PART] and sum(sizes) == 300

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..roots import brent, newton_many
+from ..validation import as_float_array, check_indices
 from .dop853 import GradFun, evaluate
 from .pairs import DOP853, EXPLICIT_PAIRS, ExplicitPair
 from .result import IntegrationResult, MemberTrajectory
@@ -57,9 +58,7 @@ class StepInterpolant:
 def _member(result: IntegrationResult | MemberTrajectory, member: int | None) -> MemberTrajectory:
     if isinstance(result, MemberTrajectory):
         return result
-    if member is None or not 0 <= member < len(result):
-        raise InputError(f"member: must be an index in [0, {len(result)}), got {member!r}")
-    return result[member]
+    return result[check_indices("member", [member], len(result))[0]]
 
 
 def _pair(m: MemberTrajectory) -> ExplicitPair:
@@ -240,9 +239,14 @@ def interpolate_many(fun: GradFun, result: IntegrationResult | MemberTrajectory,
     """
     plan = []  # per request: (member, times, θ out, rows read on interpolants, their steps)
     rows: list[tuple[MemberTrajectory, int]] = []
-    for member, times in requests:
+    if not isinstance(requests, list | tuple):
+        raise InputError(f"requests: must be a list of (member, times) pairs, got {requests!r:.60}")
+    for request in requests:
+        if not (isinstance(request, tuple | list) and len(request) == 2):
+            raise InputError(f"requests: each must be a (member, times) pair, got {request!r:.60}")
+        member, times = request
         m = _member(result, member)
-        tt = np.asarray(times, dtype=np.float64).reshape(-1)
+        tt = as_float_array("times", times, finite=False).reshape(-1)
         out = np.empty((tt.size, m.theta.shape[1]))
         if tt.size and (not np.isfinite(tt).all() or tt.min() < m.t[0] or tt.max() > m.t[-1]):
             raise InputError(f"times: must lie in [{m.t[0]:g}, {m.t[-1]:g}]")
