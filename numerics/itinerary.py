@@ -70,10 +70,10 @@ from .blas import blas_threads
 from .complexity import Thresholds, complexity
 from .errors import InputError
 from .inertia import morse_count, morse_from_spectrum
-from .objective import gradient_function, hessians, loss_and_grad
+from .objective import gradient_function, hessian_blocks, loss_and_grad
 from .plateaus import Staircase, staircase_from_result, staircases_from_result
 from .tasks import LinearRegressionTask
-from .unit_rotation import HESSIAN_BLOCK, hessian_eigenvalues_many, hessian_order, rotation_reduces
+from .unit_rotation import hessian_eigenvalues_many, hessian_order, rotation_reduces
 from .validation import check_indices
 
 FP_RTOL = 0.25
@@ -314,14 +314,12 @@ def _morse_many(arch: Architecture, task: Any, thetas: np.ndarray, tol_scale: fl
             spectra = hessian_eigenvalues_many(arch, task, thetas)
     else:
         spectra, out = [], []
-        step = max(1, HESSIAN_BLOCK // arch.n_params**2)
-        for a in range(0, thetas.shape[0], step):
-            hs = hessians(arch, task, thetas[a : a + step])  # gradients at the caller's thread count
+        for rows, hs in hessian_blocks(arch, task, thetas):  # gradients at the caller's thread count
             with blas_threads(blas_limit):  # only the dense algebra is pinned
                 if want_min:
                     spectra.extend(np.linalg.eigvalsh(hs))
                     continue
-                for h, iso in zip(hs, isolation[a : a + step], strict=True):
+                for h, iso in zip(hs, isolation[rows], strict=True):
                     mc = morse_count(h, rtol=hess_rtol, atol=atol, margin=MORSE_MARGIN if iso else None)
                     out.append((mc.index, None, bool(mc.isolated)))
         if not want_min:
@@ -436,6 +434,13 @@ def _thetas_at(result: Any, requests: list[tuple[int, np.ndarray]], fun: Callabl
     return out
 
 
+def _run_gradient(arch: Architecture, task: Any, result: Any) -> Callable:
+    """The gradient ``result`` was integrated with: of ``arch``, or of the narrower network a reduced run
+    (numerics.reduce_units, IntegrationResult.frame) trained, whose θ the run stores."""
+    frame = getattr(result, "frame", None)
+    return gradient_function(arch if frame is None else frame.reduced, task)
+
+
 def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, staircase: Staircase | None = None,
               fp_rtol: float = FP_RTOL, keep_all: bool = False, dense: bool = True, hessian_index: bool = True,
               hess_rtol: float = HESS_RTOL, hess_atol: float = HESS_ATOL,
@@ -454,9 +459,7 @@ def itinerary(arch: Architecture, task: Any, result: Any, member: int = 0, *, st
     """
     member = check_indices("member", [member], len(result))[0]
     if staircase is None:
-        frame = getattr(result, "frame", None)
-        staircase = staircase_from_result(result, member, fun=gradient_function(
-            arch if frame is None else frame.reduced, task))
+        staircase = staircase_from_result(result, member, fun=_run_gradient(arch, task, result))
     return itineraries(arch, task, result, [member], staircases=[staircase], fp_rtol=fp_rtol, keep_all=keep_all,
                        dense=dense, hessian_index=hessian_index, hess_rtol=hess_rtol, hess_atol=hess_atol,
                        max_hessian_params=max_hessian_params, thresholds_=thresholds_, min_eigenvalue=min_eigenvalue,
@@ -486,9 +489,8 @@ def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None,
     for name, given in (("sources", sources), ("staircases", staircases)):
         if given is not None and len(given) != len(members):
             raise InputError(f"{name}: need one per member ({len(members)}), got {len(given)}")
-    # a run on the narrower network this one is (numerics.reduce_units, IntegrationResult.frame): read as it ran
     frame = getattr(result, "frame", None)
-    fun = gradient_function(arch if frame is None else frame.reduced, task)
+    fun = _run_gradient(arch, task, result)
     if staircases is None:
         staircases = staircases_from_result(result, members, fun=fun)
     plans = []  # per member with plateau points: (member, source, staircase, times, ks, ‖∇L‖ peak, position)
@@ -512,6 +514,7 @@ def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None,
         owner = np.repeat(np.arange(len(plans)), [th.shape[0] for th in thetas])
         thetas = np.concatenate(thetas)
         peaks = np.array([p[5] for p in plans])[owner]
+        k_all = np.concatenate([ks for _, _, _, _, ks, *_ in plans])  # each row's plateau in its member
         times_all = np.concatenate([times[ks] for _, _, _, times, ks, *_ in plans])
         # The near-fixed-point test needs only ‖∇L‖: decided first, so that only near-fixed points meet the cache.
         loss, grad = loss_and_grad(arch, task, thetas)
@@ -526,11 +529,10 @@ def itineraries(arch: Architecture, task: Any, result: Any, members: Any = None,
                           sources=[(plans[owner[r]][1], float(times_all[r])) for r in rows],
                           use_cache=settled[rows], blas_limit=blas_limit,
                           lg=(loss[rows], grad[rows])) if rows.size else []
-        start = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(plans)))])
         for r, info in zip(rows, infos, strict=True):
-            b, _, sc, times, ks, _, q = plans[owner[r]]
+            b, _, sc, times, _, _, q = plans[owner[r]]
             m, visits = result[b], out[q]
-            k, n = int(ks[r - start[owner[r]]]), times.size
+            k, n = int(k_all[r]), times.size
             t_enter = float(sc.drop_times[k - 1]) if k > 0 else float(m.t[0])
             t_leave = float(sc.drop_times[k]) if k < n - 1 else float(m.t[-1])
             visits.append(Visit(index=len(visits), t=float(times[k]), t_enter=t_enter, t_leave=t_leave, info=info,

@@ -24,7 +24,7 @@ of its arguments on every call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -37,7 +37,7 @@ from .tasks import Dataset, ICLDataset, ICLTask, LinearRegressionTask, Quadratic
 from .validation import as_float_array, check_positive_scalar
 
 __all__ = ["GradientFunction", "PREPARERS", "Task", "check_compatible", "finite_difference_gradient",
-           "gradient_function", "hessian", "hessians", "loss", "loss_and_grad"]
+           "gradient_function", "HESSIAN_BLOCK", "hessian", "hessian_blocks", "hessians", "loss", "loss_and_grad"]
 
 Task = LinearRegressionTask | QuadraticGaussianTask | ICLTask | Dataset | ICLDataset
 
@@ -373,3 +373,16 @@ def hessians(arch: Architecture, task: Task, thetas: np.ndarray, step: float | N
         np.subtract(g[:m], g[m:], out=flat[q0 : q0 + m])
         flat[q0 : q0 + m] /= 2.0 * hf[q, None]
     return 0.5 * (out + out.transpose(0, 2, 1))
+
+
+# hessian_blocks builds the Hessians of at most this many numbers at a time (2 MiB)
+HESSIAN_BLOCK = 1 << 18
+
+
+def hessian_blocks(arch: Architecture, task: Task, thetas: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """:func:`hessians` of the rows of ``thetas`` (k, n), a block of rows at a time: (the block's rows, their
+    Hessians), each block at most :data:`HESSIAN_BLOCK` numbers, so that memory does not grow with k."""
+    step = max(1, HESSIAN_BLOCK // arch.n_params**2)
+    for a in range(0, len(thetas), step):
+        rows = slice(a, a + step)
+        yield rows, hessians(arch, task, thetas[rows])

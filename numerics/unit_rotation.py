@@ -49,10 +49,10 @@ import numpy as np
 from .architectures import Architecture
 from .errors import InputError
 from .fixed_points import unit_indices
-from .objective import check_compatible, hessians
+from .objective import check_compatible, hessian_blocks
 from .validation import as_float_array
 
-__all__ = ["HESSIAN_BLOCK", "RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues",
+__all__ = ["RotatedPoint", "UnitReduction", "flow_reduces", "hessian_eigenvalues",
            "hessian_eigenvalues_many", "hessian_order", "reduce_units", "reduced_architecture", "rotate_units",
            "rotation_invariant", "rotation_reduces"]
 
@@ -109,23 +109,28 @@ def rotate_units(arch: Architecture, theta_1d: Any) -> RotatedPoint | None:
     """The rotated point of the module docstring (step 1), or None unless :func:`rotation_reduces`."""
     if not rotation_reduces(arch):
         return None
-    reduced, dormant, rotated = _rotated(arch, np.asarray(theta_1d, dtype=np.float64).reshape(1, -1))
-    return RotatedPoint(reduced, rotated[0], dormant, arch.unit_count - _layout(arch)[1].shape[1])
+    reduced, rotated, _ = _rotated(arch, np.asarray(theta_1d, dtype=np.float64).reshape(1, -1))
+    return RotatedPoint(reduced, rotated[0], *_zero_unit(arch))
 
 
-def _rotated(arch: Architecture, thetas: np.ndarray) -> tuple[Architecture, np.ndarray, np.ndarray]:
-    """(reduced network, positions of its zero unit, rotated rows (k, n_r)) of :func:`rotate_units` for each row of
-    ``thetas`` (k, n), by one stacked QR."""
-    reduced, units, units_r, shared, shared_r = _layout(arch)
+def _rotated(arch: Architecture, thetas: np.ndarray, zero_units: int = 1, basis: bool = False
+             ) -> tuple[Architecture, np.ndarray, np.ndarray | None]:
+    """(network of m + ``zero_units`` units, each row of ``thetas`` (k, n) rotated into it (k, n_r), and with
+    ``basis`` each row's Q₁ (k, H, m), else None), by one stacked QR of the unit matrices M = Q₁ R."""
+    reduced, units, units_r, shared, shared_r = _layout(arch, zero_units)
     m = units.shape[1]
+    q, r = np.linalg.qr(thetas[:, units]) if basis else (None, np.linalg.qr(thetas[:, units], mode="r"))
     out = np.zeros((thetas.shape[0], reduced.n_params))
-    out[:, units_r[:m]] = np.linalg.qr(thetas[:, units], mode="r")  # (k, m, m): [Q, Q⊥]ᵀ M = [R; 0]
+    out[:, units_r[:m]] = r  # [Q, Q⊥]ᵀ M = [R; 0]: the first m units carry R, the others are zero
     out[:, shared_r] = thetas[:, shared]
-    return reduced, units_r[m], out
+    return reduced, out, q
 
 
-# hessian_eigenvalues_many builds the Hessians of at most this many numbers at a time (2 MiB)
-HESSIAN_BLOCK = 1 << 18
+def _zero_unit(arch: Architecture) -> tuple[np.ndarray, int]:
+    """Positions of the zero unit in the width-(m + 1) network's θ, and how many zero units of ``arch`` it stands
+    for (H − m)."""
+    _, units, units_r, _, _ = _layout(arch)
+    return units_r[units.shape[1]], arch.unit_count - units.shape[1]
 
 
 def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndarray:
@@ -147,9 +152,9 @@ def hessian_eigenvalues(arch: Architecture, task: Any, theta_1d: Any) -> np.ndar
 def hessian_eigenvalues_many(arch: Architecture, task: Any, thetas: Any) -> np.ndarray:
     """:func:`hessian_eigenvalues` at each row of ``thetas`` (k, n): shape (k, n), each row ascending.
 
-    The Hessians are built a block of points at a time (:func:`numerics.hessians`, at most :data:`HESSIAN_BLOCK`
-    numbers) and each block's spectra come from one stacked ``eigvalsh``: the matrices of the point-by-point
-    computation, without a Python round trip per point.
+    The Hessians are built a block of points at a time (:func:`numerics.objective.hessian_blocks`, at most
+    :data:`~numerics.objective.HESSIAN_BLOCK` numbers) and each block's spectra come from one stacked
+    ``eigvalsh``: the matrices of the point-by-point computation, without a Python round trip per point.
     """
     check_compatible(arch, task)
     th = as_float_array("thetas", thetas, ndim=2)
@@ -157,19 +162,16 @@ def hessian_eigenvalues_many(arch: Architecture, task: Any, thetas: Any) -> np.n
         raise InputError(f"thetas: must have shape (k, {arch.n_params}) for {arch.name}, got {th.shape}")
     out = np.empty(th.shape)
     if not rotation_reduces(arch):
-        step = max(1, HESSIAN_BLOCK // arch.n_params**2)
-        for a in range(0, th.shape[0], step):
-            out[a : a + step] = np.linalg.eigvalsh(hessians(arch, task, th[a : a + step]))
+        for rows, h in hessian_blocks(arch, task, th):
+            out[rows] = np.linalg.eigvalsh(h)
         return out
-    reduced, dormant, rotated = _rotated(arch, th)
+    reduced, rotated, _ = _rotated(arch, th)
+    dormant, copies = _zero_unit(arch)
     keep = np.setdiff1d(np.arange(reduced.n_params), dormant)
-    copies = arch.unit_count - _layout(arch)[1].shape[1]
-    step = max(1, HESSIAN_BLOCK // reduced.n_params**2)
-    for a in range(0, th.shape[0], step):
-        h = hessians(reduced, task, rotated[a : a + step])
+    for rows, h in hessian_blocks(reduced, task, rotated):
         active = np.linalg.eigvalsh(h[:, keep[:, None], keep])
         zero_unit = np.linalg.eigvalsh(h[:, dormant[:, None], dormant])
-        out[a : a + step] = np.sort(np.concatenate([active, np.tile(zero_unit, copies)], axis=1), axis=1)
+        out[rows] = np.sort(np.concatenate([active, np.tile(zero_unit, copies)], axis=1), axis=1)
     return out
 
 
@@ -227,9 +229,5 @@ def reduce_units(arch: Architecture, theta0: Any) -> UnitReduction | None:
     if not flow_reduces(arch):
         return None
     th = np.asarray(theta0, dtype=np.float64).reshape(-1, arch.n_params)
-    reduced, units, units_r, shared, shared_r = _layout(arch, 0)
-    q, r = np.linalg.qr(th[:, units])  # (B, H, m), (B, m, m): M = Q₁ R row by row
-    out = np.zeros((th.shape[0], reduced.n_params))
-    out[:, units_r] = r
-    out[:, shared_r] = th[:, shared]
-    return UnitReduction(arch, reduced, out, q)
+    reduced, rotated, basis = _rotated(arch, th, zero_units=0, basis=True)
+    return UnitReduction(arch, reduced, rotated, basis)

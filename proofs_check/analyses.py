@@ -8,6 +8,7 @@ staircases refined together on the dense output, their itineraries and width tra
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -75,13 +76,8 @@ def _add_staircase(s: Seed, out: dict[str, Any]) -> None:
 def _runs(seeds: list[Seed]) -> Iterator[list[Seed]]:
     """The seeds in order, in maximal runs that share one integration (a seed settled on a re-integration has its
     own), so that batched analyses see them in the order of the seeds."""
-    start = 0
-    while start < len(seeds):
-        stop = start + 1
-        while stop < len(seeds) and seeds[stop].res is seeds[start].res:
-            stop += 1
-        yield seeds[start:stop]
-        start = stop
+    for _, run in itertools.groupby(seeds, key=lambda s: id(s.res)):
+        yield list(run)
 
 
 def _itineraries(seeds: list[Seed]) -> None:

@@ -59,10 +59,8 @@ def compare(problem, pred, t_max: float | None = None, deadline: guards.Deadline
     dense output; simulated level k = the loss where |dL/dt| is smallest between simulated drops k and k+1 (the last
     one: up to the end of that seed's reduced curve, if any).
     """
-    # A rotation-invariant network wider than its m parameters per unit is simulated as the m-unit network it
-    # exactly is (numerics.reduce_units, docs/theory.md §3.4): the same losses, gradient norms and drop times.
-    reduction = numerics.reduce_units(problem.arch, problem.theta0)
-    arch, theta0 = (problem.arch, problem.theta0) if reduction is None else (reduction.reduced, reduction.theta0)
+    # simulated as the narrower network it may exactly be: the same losses, gradient norms and drop times
+    arch, theta0, _ = problem.narrowed()
     fun = numerics.gradient_function(arch, problem.task)
     finite = [x for d in pred.drop_times for x in d if np.isfinite(x)]
     if t_max is None and "reduced_horizon" in pred.extra:

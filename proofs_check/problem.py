@@ -193,6 +193,16 @@ class Problem:
     init_scale: float
     description: str
 
+    def narrowed(self, reduce: bool = True) -> tuple[Any, np.ndarray, Any]:
+        """(network, θ₀, reduction) the batch is trained as: a rotation-invariant network with more units than
+        parameters per unit is exactly the narrower network its rotated units form (numerics.reduce_units,
+        docs/theory.md §3.4; flow and GD steps both commute with the rotation), unless ``reduce`` is False;
+        reduction None: as asked."""
+        reduction = numerics.reduce_units(self.arch, self.theta0) if reduce else None
+        if reduction is None:
+            return self.arch, self.theta0, None
+        return reduction.reduced, reduction.theta0, reduction
+
 
 def _sizes(args) -> dict[str, int]:
     return {k: getattr(args, k) for k in SIZE_OPTIONS if getattr(args, k, None) is not None}

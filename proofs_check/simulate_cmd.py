@@ -223,23 +223,13 @@ def _integrate(problem: Problem, args, t_max: float, deadline: guards.Deadline):
     return METHODS[args.method].integrate(problem, args, t_max, deadline)
 
 
-def _narrowed(problem: Problem, args) -> tuple[Any, np.ndarray, Any]:
-    """(network, θ₀, reduction) a chunk is trained as: a rotation-invariant network with more units than parameters
-    per unit is exactly the narrower network its rotated units form (numerics.reduce_units, docs/theory.md §3.4;
-    flow and GD steps both commute with the rotation), unless ``--no-reduction``; reduction None: as asked."""
-    reduction = None if args.no_reduction else numerics.reduce_units(problem.arch, problem.theta0)
-    if reduction is None:
-        return problem.arch, problem.theta0, None
-    return reduction.reduced, reduction.theta0, reduction
-
-
 def _framed(res, reduction):
     """The result carrying the map back to the network asked for (IntegrationResult.frame), if it was reduced."""
     return res if reduction is None else replace(res, frame=reduction)
 
 
 def _flow(problem: Problem, args, t_max: float, deadline: guards.Deadline):
-    arch, theta0, reduction = _narrowed(problem, args)
+    arch, theta0, reduction = problem.narrowed(not args.no_reduction)
     fun = numerics.gradient_function(arch, problem.task)
     # the stiff strategy chosen for the network asked for: the reduction changes coordinates, not the method
     stiff = None if args.stiff_method == "none" else (
@@ -251,7 +241,7 @@ def _flow(problem: Problem, args, t_max: float, deadline: guards.Deadline):
 
 
 def _descent(problem: Problem, args, t_max: float, deadline: guards.Deadline):
-    arch, theta0, reduction = _narrowed(problem, args)
+    arch, theta0, reduction = problem.narrowed(not args.no_reduction)
     fun = numerics.gradient_function(arch, problem.task)
     gtol = default_gtol(problem)
     wanted = math.ceil(t_max / args.lr - 1e-9)

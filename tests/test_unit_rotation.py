@@ -281,7 +281,8 @@ def test_spectra_of_many_points_are_those_of_each_point(kind, monkeypatch):
     arch, task = _case(kind, 2, 2, 3, 7)
     rng = np.random.default_rng(1)
     thetas = rng.standard_normal((5, arch.n_params)) * np.array([1e-6, 0.05, 0.5, 1.0, 1.0])[:, None]
-    monkeypatch.setattr(R, "HESSIAN_BLOCK", 2 * R.hessian_order(arch) ** 2)  # blocks of two points
+    monkeypatch.setattr(importlib.import_module("numerics.objective"), "HESSIAN_BLOCK",
+                        2 * R.hessian_order(arch) ** 2)  # blocks of two points
     many = R.hessian_eigenvalues_many(arch, task, thetas)
     hs = N.hessians(arch, task, thetas)
     for th, lam, h in zip(thetas, many, hs, strict=True):
